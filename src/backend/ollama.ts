@@ -1,0 +1,343 @@
+// The Ollama client: preflight (/api/version, /api/tags, /api/show) and one
+// attempt of /api/chat or /api/generate with native fetch. Wire types keep
+// Ollama's snake_case names; they are converted once, here.
+
+import { BackendError, RunAbortedError } from "../errors.ts";
+import type {
+  AskRequest,
+  AskResponse,
+  Backend,
+  ModelInfo,
+  TokenLogprob,
+} from "./backend.ts";
+import {
+  describeFailure,
+  errorFromFetchFailure,
+  errorFromResponse,
+  redactUrl,
+} from "./http_errors.ts";
+
+interface OllamaTag {
+  name: string;
+  model?: string;
+  digest?: string;
+  details?: {
+    family?: string;
+    "parameter_size"?: string;
+    "quantization_level"?: string;
+  };
+}
+
+interface OllamaShow {
+  capabilities?: string[];
+  details?: {
+    family?: string;
+    "parameter_size"?: string;
+    "quantization_level"?: string;
+  };
+  "model_info"?: Record<string, unknown>;
+}
+
+interface OllamaLogprob {
+  token: string;
+  logprob: number;
+  "top_logprobs"?: Array<{ token: string; logprob: number }>;
+}
+
+interface OllamaReply {
+  message?: { content?: string; thinking?: string };
+  response?: string;
+  thinking?: string;
+  done?: boolean;
+  "done_reason"?: string;
+  "prompt_eval_count"?: number;
+  "eval_count"?: number;
+  "eval_duration"?: number;
+  logprobs?: OllamaLogprob[];
+  error?: string;
+}
+
+/** Options of the Ollama client. */
+export interface OllamaOptions {
+  /** Base URL, e.g. http://localhost:11434. */
+  baseUrl: string;
+  /** Model name as the user gave it. */
+  model: string;
+  /** keep_alive sent with every request. @default "10m" */
+  keepAlive?: string;
+}
+
+/** Normalises a model name the way Ollama does for tags: a missing tag is `latest`. */
+export function normaliseModelName(name: string): string {
+  const slash = name.lastIndexOf("/");
+  const colon = name.lastIndexOf(":");
+  return colon > slash ? name : `${name}:latest`;
+}
+
+/** Talks to one Ollama server about one model. */
+export class OllamaBackend implements Backend {
+  readonly endpoint: string;
+  readonly #base: string;
+  readonly #model: string;
+  readonly #keepAlive: string;
+  readonly #fetch: typeof fetch;
+
+  /** Creates a client; nothing is sent until preflight() or ask(). */
+  constructor(opts: OllamaOptions, deps: { fetch?: typeof fetch } = {}) {
+    this.#base = opts.baseUrl.replace(/\/+$/, "");
+    this.endpoint = redactUrl(this.#base);
+    this.#model = opts.model;
+    this.#keepAlive = opts.keepAlive ?? "10m";
+    this.#fetch = deps.fetch ?? fetch;
+  }
+
+  async #getJson<T>(
+    path: string,
+    signal: AbortSignal,
+    body?: unknown,
+  ): Promise<{ status: number; json: T | null; text: string }> {
+    const res = await this.#fetch(`${this.#base}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined
+        ? undefined
+        : { "content-type": "application/json" },
+      signal,
+    });
+    const text = await res.text();
+    let json: T | null = null;
+    try {
+      json = JSON.parse(text) as T;
+    } catch {
+      json = null;
+    }
+    return { status: res.status, json, text };
+  }
+
+  /** Checks that the server answers and has the model; reads its details. */
+  async preflight(signal: AbortSignal): Promise<ModelInfo> {
+    let version: string | null = null;
+    try {
+      const v = await this.#getJson<{ version?: string }>(
+        "/api/version",
+        signal,
+      );
+      version = v.json?.version ?? null;
+    } catch (e) {
+      if (signal.aborted) throw e;
+      throw new RunAbortedError(
+        `Cannot reach Ollama at ${this.endpoint}: ${
+          describeFailure(e)
+        }. Is \`ollama serve\` running?`,
+        { exitCode: 2, cause: e },
+      );
+    }
+    const tags = await this.#getJson<{ models?: OllamaTag[] }>(
+      "/api/tags",
+      signal,
+    );
+    if (tags.status !== 200 || !tags.json) {
+      throw new RunAbortedError(
+        `Cannot list models at ${this.endpoint}/api/tags: HTTP ${tags.status}. Is this an Ollama server?`,
+        { exitCode: 2 },
+      );
+    }
+    const installed = tags.json.models ?? [];
+    const wanted = normaliseModelName(this.#model);
+    const tag = installed.find((m) =>
+      m.name === this.#model || normaliseModelName(m.name) === wanted
+    );
+    if (!tag) {
+      const names = installed.map((m) => m.name);
+      const list = names.length
+        ? `installed: ${names.slice(0, 30).join(", ")}`
+        : "no models are installed";
+      throw new RunAbortedError(
+        `Model "${this.#model}" is not available at ${this.endpoint} (${list}). Run \`ollama pull ${this.#model}\``,
+        { exitCode: 2 },
+      );
+    }
+    const show = await this.#getJson<OllamaShow>("/api/show", signal, {
+      model: this.#model,
+    });
+    if (show.status === 404) {
+      throw new RunAbortedError(
+        `Model "${this.#model}" is not available at ${this.endpoint}. Run \`ollama pull ${this.#model}\``,
+        { exitCode: 2 },
+      );
+    }
+    const info = show.json ?? {};
+    let contextLength: number | null = null;
+    for (const [k, v] of Object.entries(info.model_info ?? {})) {
+      if (k.endsWith(".context_length") && typeof v === "number") {
+        contextLength = v;
+      }
+    }
+    const details = info.details ?? tag.details ?? {};
+    return {
+      name: this.#model,
+      serverVersion: version,
+      digest: tag.digest ?? null,
+      family: details.family ?? null,
+      parameterSize: details.parameter_size ?? null,
+      quantization: details.quantization_level ?? null,
+      capabilities: info.capabilities ?? ["completion"],
+      contextLength,
+    };
+  }
+
+  /** One attempt: POST /api/chat (or /api/generate for a raw prompt) with stream false. */
+  async ask(req: AskRequest, signal: AbortSignal): Promise<AskResponse> {
+    const options: Record<string, unknown> = {
+      temperature: req.temperature,
+      seed: req.seed,
+      "top_k": req.topK,
+      "top_p": req.topP,
+      "num_predict": req.maxTokens,
+    };
+    if (req.numCtx !== null) options["num_ctx"] = req.numCtx;
+    const body: Record<string, unknown> = {
+      model: this.#model,
+      stream: false,
+      options,
+      "keep_alive": this.#keepAlive,
+    };
+    let path: string;
+    if (req.rawPrompt !== null) {
+      path = "/api/generate";
+      body.prompt = req.rawPrompt;
+      body.raw = true;
+    } else {
+      path = "/api/chat";
+      body.messages = req.messages ?? [];
+    }
+    if (req.think !== null) body.think = req.think;
+    if (req.structured) {
+      body.format = {
+        type: "object",
+        properties: { answer: { type: "string", enum: req.letters } },
+        required: ["answer"],
+      };
+    }
+    if (req.topLogprobs > 0) {
+      body.logprobs = true;
+      body["top_logprobs"] = Math.min(20, req.topLogprobs);
+    }
+
+    let res: Response;
+    try {
+      res = await this.#fetch(`${this.#base}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (e) {
+      throw errorFromFetchFailure(e);
+    }
+    if (res.status !== 200) throw await errorFromResponse(res);
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      throw errorFromFetchFailure(e);
+    }
+    return parseReply(text);
+  }
+
+  /** Unloads the model (keep_alive 0) so the next model gets the memory. */
+  async unload(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#getJson("/api/chat", signal, {
+        model: this.#model,
+        messages: [],
+        "keep_alive": 0,
+      });
+    } catch {
+      // best effort: a failed unload only costs memory on the server
+    }
+  }
+}
+
+/**
+ * Parses a non-streaming reply. A body that is not JSON, carries an
+ * `error`, or lacks `done: true` is a retryable failure.
+ */
+export function parseReply(text: string): AskResponse {
+  // A server that streamed anyway (or a proxy that re-chunked) sends NDJSON:
+  // take it line by line and fold it the way Ollama's stream:false does.
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length === 0) {
+    throw new BackendError("empty response body", {
+      kind: "malformed",
+      retryable: true,
+    });
+  }
+  let content = "";
+  let thinking = "";
+  let last: OllamaReply | null = null;
+  const logprobs: OllamaLogprob[] = [];
+  for (const line of lines) {
+    let obj: OllamaReply;
+    try {
+      obj = JSON.parse(line) as OllamaReply;
+    } catch {
+      throw new BackendError(
+        `malformed JSON in response: ${truncate(line, 120)}`,
+        {
+          kind: "malformed",
+          retryable: true,
+        },
+      );
+    }
+    if (typeof obj !== "object" || obj === null) {
+      throw new BackendError("response is not a JSON object", {
+        kind: "malformed",
+        retryable: true,
+      });
+    }
+    if (typeof obj.error === "string") {
+      throw new BackendError(`server error: ${truncate(obj.error, 300)}`, {
+        kind: "stream_error",
+        retryable: true,
+      });
+    }
+    content += obj.message?.content ?? obj.response ?? "";
+    thinking += obj.message?.thinking ?? obj.thinking ?? "";
+    if (Array.isArray(obj.logprobs)) logprobs.push(...obj.logprobs);
+    last = obj;
+  }
+  if (!last || last.done !== true) {
+    throw new BackendError(
+      "response ended without done: true (incomplete generation)",
+      {
+        kind: "incomplete",
+        retryable: true,
+      },
+    );
+  }
+  const first = logprobs[0];
+  let top: TokenLogprob[] | null = null;
+  if (first) {
+    top = (first.top_logprobs && first.top_logprobs.length > 0)
+      ? first.top_logprobs.map((t) => ({ token: t.token, logprob: t.logprob }))
+      : [{ token: first.token, logprob: first.logprob }];
+  }
+  return {
+    content,
+    thinking: thinking === "" ? null : thinking,
+    doneReason: last.done_reason ?? null,
+    promptTokens: numOrNull(last.prompt_eval_count),
+    evalTokens: numOrNull(last.eval_count),
+    evalDurationNs: numOrNull(last.eval_duration),
+    firstTokenTopLogprobs: top,
+  };
+}
+
+function numOrNull(v: unknown): number | null {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}

@@ -1,0 +1,938 @@
+// Configuration: command-line flags override environment variables, which
+// override defaults. Every option is one row of OPTIONS (flag, env var,
+// default, help), so --help, README's table and validation never disagree.
+
+import { parseArgs } from "node:util";
+import { redactUrl } from "./backend/http_errors.ts";
+import { UsageError } from "./errors.ts";
+
+/** How answers are obtained from the model. */
+export type Mode = "answer" | "cot" | "logprobs";
+/** Which kind of server answers. */
+export type BackendKind = "ollama" | "openai" | "mock";
+/** Whether to ask a thinking-capable model to think. */
+export type ThinkSetting = "auto" | "on" | "off";
+
+/** The resolved configuration of a benchmark run (all fields required). */
+export interface Config {
+  csvDir: string;
+  models: string[];
+  baseUrls: string[];
+  backend: BackendKind;
+  outputDir: string;
+  verbose: boolean;
+  quiet: boolean;
+  maxRetries: number;
+  /** Minimum gap between request starts, seconds. */
+  rateLimitDelay: number;
+  /** Requests in flight, or "auto" for the adaptive limiter. */
+  concurrency: number | "auto";
+  metricsPort: number | null;
+  metricsHost: string;
+  csvPattern: string;
+  runId: string | null;
+  requestTimeout: number;
+  firstRequestTimeout: number;
+  seed: number;
+  temperature: number;
+  maxTokens: number | null;
+  numCtx: number | null;
+  mode: Mode;
+  think: ThinkSetting;
+  shots: number;
+  fewshotDir: string | null;
+  fewshotAsChat: boolean;
+  system: string | null;
+  templateFile: string | null;
+  preset: string | null;
+  shuffleChoices: number | null;
+  limit: number | null;
+  sample: number | null;
+  subjects: string[] | null;
+  repeats: number;
+  failUnder: number | null;
+  resume: string | null;
+  force: boolean;
+  retryErrors: boolean;
+  maxConsecutiveFailures: number;
+  serve: boolean;
+  shard: { index: number; count: number } | null;
+  mockAccuracy: number;
+  mockLatencyMs: number;
+  preflightOnly: boolean;
+  /** API key for the openai backend (never printed or written). */
+  apiKey: string | null;
+}
+
+type Kind =
+  | "string"
+  | "bool"
+  | "int"
+  | "number"
+  | "list"
+  | "enum";
+
+interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string | null;
+  kind: Kind;
+  help: string;
+  /** Default as shown in --help and README. */
+  defaultText: string;
+  values?: readonly string[];
+  /** Extra flag names that mean the same. */
+  aliases?: string[];
+  valueName?: string;
+}
+
+/** Every option: flag, environment variable, default and meaning. */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "models",
+    flag: "model",
+    env: "MODEL_NAME",
+    kind: "list",
+    defaultText: "llama3.2:latest",
+    valueName: "NAME[,NAME]",
+    help:
+      "model(s) to benchmark; several run one after another and are compared",
+  },
+  {
+    key: "baseUrls",
+    flag: "base-url",
+    env: "OLLAMA_BASE_URL",
+    kind: "list",
+    defaultText: "http://localhost:11434",
+    valueName: "URL[,URL]",
+    help: "server URL(s); several URLs share the questions",
+  },
+  {
+    key: "backend",
+    flag: "backend",
+    env: "BACKEND",
+    kind: "enum",
+    values: ["ollama", "openai", "mock"],
+    defaultText: "ollama",
+    valueName: "KIND",
+    help:
+      "ollama, openai (any OpenAI-compatible /v1 server) or mock (no server)",
+  },
+  {
+    key: "outputDir",
+    flag: "output-dir",
+    env: "OUTPUT_DIR",
+    kind: "string",
+    defaultText: "results",
+    valueName: "DIR",
+    help: "where run folders are written",
+  },
+  {
+    key: "csvPattern",
+    flag: "csv-pattern",
+    env: "CSV_PATTERN",
+    kind: "string",
+    defaultText: "*.csv",
+    valueName: "GLOB",
+    help: "which files under csv_dir are question files",
+  },
+  {
+    key: "concurrency",
+    flag: "concurrency",
+    env: "CONCURRENCY",
+    kind: "string",
+    aliases: ["batch-size"],
+    defaultText: "4",
+    valueName: "N|auto",
+    help:
+      "requests in flight (sliding window); auto finds the server's capacity. Env BATCH_SIZE is read too",
+  },
+  {
+    key: "rateLimitDelay",
+    flag: "rate-limit-delay",
+    env: "RATE_LIMIT_DELAY",
+    kind: "number",
+    defaultText: "0",
+    valueName: "SECONDS",
+    help: "minimum gap between request starts",
+  },
+  {
+    key: "maxRetries",
+    flag: "max-retries",
+    env: "MAX_RETRIES",
+    kind: "int",
+    defaultText: "4",
+    valueName: "N",
+    help: "retries per question after the first attempt",
+  },
+  {
+    key: "requestTimeout",
+    flag: "request-timeout",
+    env: "REQUEST_TIMEOUT",
+    kind: "number",
+    defaultText: "120",
+    valueName: "SECONDS",
+    help: "timeout of one request attempt",
+  },
+  {
+    key: "firstRequestTimeout",
+    flag: "first-request-timeout",
+    env: "FIRST_REQUEST_TIMEOUT",
+    kind: "number",
+    defaultText: "600",
+    valueName: "SECONDS",
+    help: "timeout while the model loads (first requests)",
+  },
+  {
+    key: "maxConsecutiveFailures",
+    flag: "max-consecutive-failures",
+    env: "MAX_CONSECUTIVE_FAILURES",
+    kind: "int",
+    defaultText: "10",
+    valueName: "N",
+    help: "stop the run after N questions in a row end in error (0 = never)",
+  },
+  {
+    key: "mode",
+    flag: "mode",
+    env: "MODE",
+    kind: "enum",
+    values: ["answer", "cot", "logprobs"],
+    defaultText: "answer",
+    valueName: "MODE",
+    help:
+      "answer (structured letter), cot (reason, then 'Answer: X') or logprobs (next-token scoring)",
+  },
+  {
+    key: "think",
+    flag: "think",
+    env: "THINK",
+    kind: "enum",
+    values: ["auto", "on", "off"],
+    defaultText: "auto",
+    valueName: "auto|on|off",
+    help:
+      "thinking for models that can think: auto = on in cot mode, off otherwise",
+  },
+  {
+    key: "preset",
+    flag: "preset",
+    env: "PRESET",
+    kind: "string",
+    defaultText: "(none)",
+    valueName: "NAME",
+    help: "a published setup: mmlu-5shot, simple-evals-cot, mmlu-pro-cot",
+  },
+  {
+    key: "shots",
+    flag: "shots",
+    env: "SHOTS",
+    kind: "int",
+    defaultText: "0",
+    valueName: "K",
+    help: "few-shot examples (0-5) from the subject's dev file",
+  },
+  {
+    key: "fewshotDir",
+    flag: "fewshot-dir",
+    env: "FEWSHOT_DIR",
+    kind: "string",
+    defaultText: "(dev/ beside the files)",
+    valueName: "DIR",
+    help: "folder of SUBJECT_dev.csv files",
+  },
+  {
+    key: "fewshotAsChat",
+    flag: "fewshot-as-chat",
+    env: "FEWSHOT_AS_CHAT",
+    kind: "bool",
+    defaultText: "false",
+    help: "send few-shot examples as chat turns",
+  },
+  {
+    key: "system",
+    flag: "system",
+    env: "SYSTEM_PROMPT",
+    kind: "string",
+    defaultText: "(none)",
+    valueName: "TEXT",
+    help: "system message",
+  },
+  {
+    key: "templateFile",
+    flag: "template",
+    env: "PROMPT_TEMPLATE",
+    kind: "string",
+    defaultText: "(built-in)",
+    valueName: "FILE",
+    help: "prompt template file ({subject} {question} {choices} {letters})",
+  },
+  {
+    key: "temperature",
+    flag: "temperature",
+    env: "TEMPERATURE",
+    kind: "number",
+    defaultText: "0",
+    valueName: "T",
+    help: "sampling temperature",
+  },
+  {
+    key: "seed",
+    flag: "seed",
+    env: "SEED",
+    kind: "int",
+    defaultText: "1234",
+    valueName: "N",
+    help: "sampling seed, also for --sample and the mock backend",
+  },
+  {
+    key: "maxTokens",
+    flag: "max-tokens",
+    env: "MAX_TOKENS",
+    kind: "int",
+    defaultText: "answer 64, cot 2048 (4096 thinking), logprobs 1",
+    valueName: "N",
+    help: "generation budget per question (num_predict)",
+  },
+  {
+    key: "numCtx",
+    flag: "num-ctx",
+    env: "NUM_CTX",
+    kind: "int",
+    defaultText: "(sized to the longest prompt)",
+    valueName: "N",
+    help: "context window to request",
+  },
+  {
+    key: "shuffleChoices",
+    flag: "shuffle-choices",
+    env: "SHUFFLE_CHOICES",
+    kind: "int",
+    defaultText: "(off)",
+    valueName: "SEED",
+    help: "shuffle options with this seed to measure position bias",
+  },
+  {
+    key: "subjects",
+    flag: "subjects",
+    env: "SUBJECTS",
+    kind: "list",
+    defaultText: "(all)",
+    valueName: "A,B",
+    help: "only these subjects",
+  },
+  {
+    key: "limit",
+    flag: "limit",
+    env: "LIMIT",
+    kind: "int",
+    defaultText: "(all)",
+    valueName: "N",
+    help: "at most N questions per subject",
+  },
+  {
+    key: "sample",
+    flag: "sample",
+    env: "SAMPLE",
+    kind: "number",
+    defaultText: "(all)",
+    valueName: "FRACTION",
+    help: "a seeded random fraction (0-1] of the questions",
+  },
+  {
+    key: "repeats",
+    flag: "repeats",
+    env: "REPEATS",
+    kind: "int",
+    defaultText: "1",
+    valueName: "N",
+    help: "ask each question N times (consistency at temperature > 0)",
+  },
+  {
+    key: "failUnder",
+    flag: "fail-under",
+    env: "FAIL_UNDER",
+    kind: "number",
+    defaultText: "(off)",
+    valueName: "FRACTION",
+    help: "exit 1 when a model's accuracy is below this (CI gate)",
+  },
+  {
+    key: "shard",
+    flag: "shard",
+    env: "SHARD",
+    kind: "string",
+    defaultText: "(all)",
+    valueName: "I/N",
+    help:
+      "take part I of N (1-based); also SHARD_COUNT with JOB_COMPLETION_INDEX",
+  },
+  {
+    key: "resume",
+    flag: "resume",
+    env: null,
+    kind: "string",
+    defaultText: "",
+    valueName: "RUN_DIR",
+    help: "continue an interrupted run",
+  },
+  {
+    key: "force",
+    flag: "force",
+    env: null,
+    kind: "bool",
+    defaultText: "false",
+    help: "resume even if the dataset or prompt options changed",
+  },
+  {
+    key: "retryErrors",
+    flag: "retry-errors",
+    env: null,
+    kind: "bool",
+    defaultText: "false",
+    help: "with --resume: ask again the questions that ended in error",
+  },
+  {
+    key: "runId",
+    flag: "run-id",
+    env: "RUN_ID",
+    kind: "string",
+    defaultText: "(timestamp)",
+    valueName: "ID",
+    help: "name of the run folder",
+  },
+  {
+    key: "metricsPort",
+    flag: "metrics-port",
+    env: "METRICS_PORT",
+    kind: "string",
+    defaultText: "8000",
+    valueName: "PORT|off",
+    help: "port of /metrics and the live page (0 = any free port)",
+  },
+  {
+    key: "metricsHost",
+    flag: "metrics-host",
+    env: "METRICS_HOST",
+    kind: "string",
+    defaultText: "127.0.0.1",
+    valueName: "HOST",
+    help: "address the metrics server binds",
+  },
+  {
+    key: "serve",
+    flag: "serve",
+    env: "SERVE",
+    kind: "bool",
+    defaultText: "false",
+    help: "keep serving metrics and the page after the run until interrupted",
+  },
+  {
+    key: "mockAccuracy",
+    flag: "mock-accuracy",
+    env: "MOCK_ACCURACY",
+    kind: "number",
+    defaultText: "0.7",
+    valueName: "P",
+    help: "mock backend: fraction answered correctly",
+  },
+  {
+    key: "mockLatencyMs",
+    flag: "mock-latency-ms",
+    env: "MOCK_LATENCY_MS",
+    kind: "number",
+    defaultText: "20",
+    valueName: "MS",
+    help: "mock backend: latency per request",
+  },
+  {
+    key: "preflightOnly",
+    flag: "preflight-only",
+    env: null,
+    kind: "bool",
+    defaultText: "false",
+    help: "check the server, model and dataset, then exit",
+  },
+  {
+    key: "verbose",
+    flag: "verbose",
+    env: "VERBOSE",
+    kind: "bool",
+    defaultText: "false",
+    help: "JSON log lines on stderr too",
+  },
+  {
+    key: "quiet",
+    flag: "quiet",
+    env: "QUIET",
+    kind: "bool",
+    defaultText: "false",
+    help: "no progress line (the final table still prints)",
+  },
+];
+
+/** Environment variables read besides OPTIONS (documented in README). */
+export const EXTRA_ENV = [
+  "BATCH_SIZE",
+  "SHARD_COUNT",
+  "JOB_COMPLETION_INDEX",
+  "LLM_BENCH_API_KEY",
+  "OPENAI_API_KEY",
+  "CSV_DIR",
+] as const;
+
+/** What main.ts should do. */
+export type Command =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "run"; config: Config; explicit: ReadonlySet<keyof Config> }
+  | { kind: "report"; runDirs: string[] }
+  | { kind: "compare"; runDirs: string[]; outputDir: string | null }
+  | { kind: "merge"; runDirs: string[]; outputDir: string };
+
+type Env = (name: string) => string | undefined;
+
+function fail(source: string, message: string): never {
+  throw new UsageError(`Invalid ${source}: ${message}`);
+}
+
+function parseBool(source: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off", ""].includes(v)) return false;
+  return fail(source, `"${value}" is not a boolean (use true or false)`);
+}
+
+function parseIntStrict(
+  source: string,
+  value: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const v = value.trim();
+  if (!/^-?\d+$/.test(v)) fail(source, `"${value}" is not a whole number`);
+  const n = Number(v);
+  if (n < min || n > max) {
+    fail(
+      source,
+      `${n} is out of range (${min} to ${
+        max === Number.MAX_SAFE_INTEGER ? "any" : max
+      })`,
+    );
+  }
+  return n;
+}
+
+function parseNumber(
+  source: string,
+  value: string,
+  min: number,
+  max = Infinity,
+): number {
+  const v = value.trim();
+  const n = Number(v);
+  if (v === "" || !Number.isFinite(n)) {
+    fail(source, `"${value}" is not a number`);
+  }
+  if (n < min || n > max) {
+    fail(
+      source,
+      `${n} is out of range (${min} to ${max === Infinity ? "any" : max})`,
+    );
+  }
+  return n;
+}
+
+function parseUrl(source: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return fail(
+      source,
+      `"${value}" is not a URL (expected e.g. http://localhost:11434)`,
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    fail(source, `"${value}" must start with http:// or https://`);
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+function splitList(value: string): string[] {
+  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/** A run id or model name made safe to use as one path segment. */
+export function safePathSegment(value: string): string {
+  const cleaned = value.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_");
+  return cleaned.slice(0, 120) || "_";
+}
+
+/** The help text: every flag with its env var and default. */
+export function helpText(version: string): string {
+  const lines = [
+    `llm-bench ${version}: benchmark LLMs on multiple-choice question files`,
+    "",
+    "Usage:",
+    "  llm-bench [csv_dir] [options]          run a benchmark (csv_dir: folder or file, default benchmark_data; env CSV_DIR)",
+    "  llm-bench report RUN_DIR...            rebuild report.html and summary.md from results.jsonl",
+    "  llm-bench compare RUN_A RUN_B          compare two finished runs (paired McNemar test)",
+    "  llm-bench merge RUN_DIR... --output-dir DIR   combine shard runs into one run",
+    "",
+    "Options (flag, env var, default):",
+  ];
+  for (const o of OPTIONS) {
+    const names = [`--${o.flag}`, ...(o.aliases ?? []).map((a) => `--${a}`)]
+      .join(", ");
+    const left = `  ${names}${o.valueName ? ` ${o.valueName}` : ""}`;
+    const env = o.env ? `  [${o.env}]` : "";
+    const def = o.defaultText ? `  (default: ${o.defaultText})` : "";
+    lines.push(`${left}\n      ${o.help}${env}${def}`);
+  }
+  lines.push("  -h, --help\n      show this help");
+  lines.push("  -V, --version\n      show the version of llm-bench and Deno");
+  lines.push("");
+  lines.push(
+    "API key for --backend openai: env LLM_BENCH_API_KEY (or OPENAI_API_KEY); never a flag.",
+  );
+  lines.push(
+    "Exit codes: 0 complete, 1 questions ended in error / run aborted / --fail-under not met, 2 usage or input error, 130 interrupted.",
+  );
+  return lines.join("\n");
+}
+
+function parseShard(
+  source: string,
+  value: string,
+): { index: number; count: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  if (!m) fail(source, `"${value}" is not of the form I/N (e.g. 1/4)`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index < 1 || index > count) {
+    fail(source, `"${value}": I must be between 1 and N`);
+  }
+  return { index, count };
+}
+
+function buildParseOptions() {
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean", short: "V" },
+  };
+  for (const o of OPTIONS) {
+    const type = o.kind === "bool" ? "boolean" : "string";
+    options[o.flag] = { type };
+    for (const a of o.aliases ?? []) options[a] = { type };
+    if (type === "boolean") options[`no-${o.flag}`] = { type: "boolean" };
+  }
+  return options;
+}
+
+/**
+ * Parses argv and the environment into a Command. Throws UsageError with one
+ * line naming the flag or variable and what is wrong.
+ */
+export function parseCommand(argv: string[], env: Env): Command {
+  const sub = argv[0];
+  if (sub === "report" || sub === "compare" || sub === "merge") {
+    return parseSubcommand(sub, argv.slice(1));
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: buildParseOptions(),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(cleanParseError(e));
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+  if (parsed.positionals.length > 1) {
+    throw new UsageError(
+      `Invalid arguments: expected one csv_dir, got ${parsed.positionals.length} (${
+        parsed.positionals.map((p) => `"${p}"`).join(", ")
+      })`,
+    );
+  }
+
+  const explicit = new Set<keyof Config>();
+  const raw = (
+    o: OptionSpec,
+  ): { value: string | boolean; source: string } | null => {
+    const names = [o.flag, ...(o.aliases ?? [])];
+    for (const n of names) {
+      const v = values[n];
+      if (v !== undefined) return { value: v, source: `--${n}` };
+    }
+    if (o.kind === "bool" && values[`no-${o.flag}`]) {
+      return { value: false, source: `--no-${o.flag}` };
+    }
+    if (o.env) {
+      const v = env(o.env);
+      if (v !== undefined && v !== "") return { value: v, source: o.env };
+    }
+    if (o.key === "concurrency") {
+      const v = env("BATCH_SIZE");
+      if (v !== undefined && v !== "") {
+        return { value: v, source: "BATCH_SIZE" };
+      }
+    }
+    return null;
+  };
+
+  const get = <T>(
+    key: keyof Config,
+    conv: (source: string, v: string | boolean) => T,
+    dflt: T,
+  ): T => {
+    const o = OPTIONS.find((x) => x.key === key)!;
+    const r = raw(o);
+    if (r === null) return dflt;
+    explicit.add(key);
+    return conv(r.source, r.value);
+  };
+  const str = (_s: string, v: string | boolean) => String(v);
+  const bool = (s: string, v: string | boolean) =>
+    typeof v === "boolean" ? v : parseBool(s, v);
+  const int = (min: number, max?: number) => (s: string, v: string | boolean) =>
+    parseIntStrict(s, String(v), min, max);
+  const num = (min: number, max?: number) => (s: string, v: string | boolean) =>
+    parseNumber(s, String(v), min, max);
+  const nonEmpty = (s: string, v: string | boolean) => {
+    const t = String(v).trim();
+    if (t === "") fail(s, "must not be empty");
+    return t;
+  };
+
+  const backend = get("backend", (s, v) => {
+    const t = String(v).trim().toLowerCase();
+    if (t !== "ollama" && t !== "openai" && t !== "mock") {
+      fail(s, `"${v}" is not one of ollama, openai, mock`);
+    }
+    return t as BackendKind;
+  }, "ollama" as BackendKind);
+
+  const models = get("models", (s, v) => {
+    const list = splitList(String(v));
+    if (list.length === 0) fail(s, "no model name given");
+    return list;
+  }, ["llama3.2:latest"]);
+
+  const defaultUrl = backend === "openai"
+    ? "http://localhost:11434/v1"
+    : "http://localhost:11434";
+  const baseUrls = get("baseUrls", (s, v) => {
+    const list = splitList(String(v));
+    if (list.length === 0) fail(s, "no URL given");
+    return list.map((u) => parseUrl(s, u));
+  }, [defaultUrl]);
+
+  const mode = get("mode", (s, v) => {
+    const t = String(v).trim().toLowerCase();
+    if (t !== "answer" && t !== "cot" && t !== "logprobs") {
+      fail(s, `"${v}" is not one of answer, cot, logprobs`);
+    }
+    return t as Mode;
+  }, "answer" as Mode);
+
+  const think = get("think", (s, v) => {
+    const t = String(v).trim().toLowerCase();
+    if (t === "true" || t === "1") return "on" as ThinkSetting;
+    if (t === "false" || t === "0") return "off" as ThinkSetting;
+    if (t !== "auto" && t !== "on" && t !== "off") {
+      fail(s, `"${v}" is not one of auto, on, off`);
+    }
+    return t as ThinkSetting;
+  }, "auto" as ThinkSetting);
+
+  const concurrency = get("concurrency", (s, v) => {
+    const t = String(v).trim().toLowerCase();
+    if (t === "auto") return "auto" as const;
+    return parseIntStrict(s, t, 1, 1024);
+  }, 4 as number | "auto");
+
+  const metricsPort = get("metricsPort", (s, v) => {
+    const t = String(v).trim().toLowerCase();
+    if (t === "off" || t === "none" || t === "-1") return null;
+    return parseIntStrict(s, t, 0, 65535);
+  }, 8000 as number | null);
+
+  const metricsHost = get("metricsHost", nonEmpty, "127.0.0.1");
+
+  let shard = get(
+    "shard",
+    (s, v) => parseShard(s, String(v)),
+    null as { index: number; count: number } | null,
+  );
+  if (shard === null && env("SHARD_COUNT")) {
+    const count = parseIntStrict("SHARD_COUNT", env("SHARD_COUNT")!, 1);
+    const idx = parseIntStrict(
+      "JOB_COMPLETION_INDEX",
+      env("JOB_COMPLETION_INDEX") ?? "",
+      0,
+      count - 1,
+    );
+    shard = { index: idx + 1, count };
+  }
+
+  const runId = get("runId", (s, v) => {
+    const t = String(v).trim();
+    if (t === "" || t !== safePathSegment(t) || t === "." || t === "..") {
+      fail(s, `"${v}" may only contain letters, digits, ".", "_" and "-"`);
+    }
+    return t;
+  }, null as string | null);
+
+  const apiKey = env("LLM_BENCH_API_KEY") || env("OPENAI_API_KEY") || null;
+
+  const config: Config = {
+    csvDir: parsed.positionals[0] ?? (env("CSV_DIR") || "benchmark_data"),
+    models,
+    baseUrls,
+    backend,
+    outputDir: get("outputDir", nonEmpty, "results"),
+    verbose: get("verbose", bool, false),
+    quiet: get("quiet", bool, false),
+    maxRetries: get("maxRetries", int(0, 100), 4),
+    rateLimitDelay: get("rateLimitDelay", num(0, 3600), 0),
+    concurrency,
+    metricsPort,
+    metricsHost,
+    csvPattern: get("csvPattern", nonEmpty, "*.csv"),
+    runId,
+    requestTimeout: get("requestTimeout", num(0.001, 86400), 120),
+    firstRequestTimeout: get("firstRequestTimeout", num(0.001, 86400), 600),
+    seed: get("seed", int(0, 2 ** 31 - 1), 1234),
+    temperature: get("temperature", num(0, 2), 0),
+    maxTokens: get("maxTokens", int(1, 1_000_000), null as number | null),
+    numCtx: get("numCtx", int(256, 10_000_000), null as number | null),
+    mode,
+    think,
+    shots: get("shots", int(0, 5), 0),
+    fewshotDir: get("fewshotDir", nonEmpty, null as string | null),
+    fewshotAsChat: get("fewshotAsChat", bool, false),
+    system: get("system", str, null as string | null),
+    templateFile: get("templateFile", nonEmpty, null as string | null),
+    preset: get("preset", nonEmpty, null as string | null),
+    shuffleChoices: get(
+      "shuffleChoices",
+      int(0, 2 ** 31 - 1),
+      null as number | null,
+    ),
+    limit: get("limit", int(1), null as number | null),
+    sample: get("sample", (s, v) => {
+      const n = parseNumber(s, String(v), 0, 1);
+      if (n === 0) fail(s, "must be greater than 0");
+      return n;
+    }, null as number | null),
+    subjects: get("subjects", (s, v) => {
+      const list = splitList(String(v));
+      if (list.length === 0) fail(s, "no subject given");
+      return list;
+    }, null as string[] | null),
+    repeats: get("repeats", int(1, 100), 1),
+    failUnder: get("failUnder", num(0, 1), null as number | null),
+    resume: get("resume", nonEmpty, null as string | null),
+    force: get("force", bool, false),
+    retryErrors: get("retryErrors", bool, false),
+    maxConsecutiveFailures: get("maxConsecutiveFailures", int(0), 10),
+    serve: get("serve", bool, false),
+    shard,
+    mockAccuracy: get("mockAccuracy", num(0, 1), 0.7),
+    mockLatencyMs: get("mockLatencyMs", num(0, 600_000), 20),
+    preflightOnly: get("preflightOnly", bool, false),
+    apiKey,
+  };
+  if (config.retryErrors && !config.resume) {
+    throw new UsageError(
+      "Invalid --retry-errors: it goes with --resume RUN_DIR",
+    );
+  }
+  if (parsed.positionals[0] !== undefined || env("CSV_DIR")) {
+    explicit.add("csvDir");
+  }
+  return { kind: "run", config: Object.freeze(config), explicit };
+}
+
+function parseSubcommand(
+  sub: "report" | "compare" | "merge",
+  args: string[],
+): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        "output-dir": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(cleanParseError(e));
+  }
+  if (parsed.values.help) return { kind: "help" };
+  const dirs = parsed.positionals;
+  const out = parsed.values["output-dir"] ?? null;
+  if (sub === "report") {
+    if (dirs.length === 0) {
+      throw new UsageError(
+        "Invalid arguments: report needs at least one RUN_DIR",
+      );
+    }
+    return { kind: "report", runDirs: dirs };
+  }
+  if (sub === "compare") {
+    if (dirs.length !== 2) {
+      throw new UsageError(
+        `Invalid arguments: compare needs two run folders, got ${dirs.length}`,
+      );
+    }
+    return { kind: "compare", runDirs: dirs, outputDir: out };
+  }
+  if (dirs.length === 0) {
+    throw new UsageError("Invalid arguments: merge needs at least one RUN_DIR");
+  }
+  if (!out) {
+    throw new UsageError("Invalid arguments: merge needs --output-dir DIR");
+  }
+  return { kind: "merge", runDirs: dirs, outputDir: out };
+}
+
+function cleanParseError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const unknown = /Unknown option '([^']+)'/.exec(msg);
+  if (unknown) return `Unknown option "${unknown[1]}" (see --help)`;
+  const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(msg);
+  if (missing) {
+    return `Invalid ${missing[1]!.replace(/^-\w, /, "")}: a value is required`;
+  }
+  const noValue = /Option '([^']+)' does not take an argument/.exec(msg);
+  if (noValue) return `Invalid ${noValue[1]}: it takes no value`;
+  return `Invalid arguments: ${msg.split("\n")[0]}`;
+}
+
+/** The config as written to the run folder and summary: no secrets, no credentials in URLs. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (k === "apiKey") {
+      out[k] = v ? "[redacted]" : null;
+    } else if (k === "baseUrls") {
+      out[k] = (v as string[]).map(redactUrl);
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+// The plan of a run's dataset: which files are questions and which are
+// few-shot sources, their hashes and row counts, file-level problems, and
+// how many questions the selection keeps. One streaming pass; nothing is
+// held per question.
+
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { DatasetError } from "../errors.ts";
+import type { SummaryDatasetFile } from "../report/summary.ts";
+import type { DatasetItem } from "../schema.ts";
+import { makeSelector, type SelectOptions } from "../select.ts";
+import {
+  type DatasetFile,
+  discoverFiles,
+  type FileProblem,
+} from "./discover.ts";
+import { readDataset } from "./read.ts";
+
+/** What a run will read. */
+export interface DatasetPlan {
+  /** Absolute dataset root. */
+  root: string;
+  /** Question files, in stable order. */
+  files: DatasetFile[];
+  /** Dev files kept apart as few-shot sources. */
+  devFiles: DatasetFile[];
+  /** Hash and row count per question file. */
+  fileInfo: SummaryDatasetFile[];
+  problems: FileProblem[];
+  /** Questions selected (before repeats). */
+  questions: number;
+  /** Skipped rows selected. */
+  skipped: number;
+}
+
+const DEV_FILE_REGEXP = /(^|\/)[^/]*_dev\.[^/.]+$|(^|\/)dev\//;
+
+/** Whether a dataset file is a few-shot (dev split) file. */
+export function isDevFile(relative: string): boolean {
+  return DEV_FILE_REGEXP.test(relative);
+}
+
+/** SHA-256 of a file, streamed. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  const file = await Deno.open(path, { read: true });
+  for await (const chunk of file.readable) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/**
+ * Discovers, hashes and counts the dataset. Dev-split files (`*_dev.csv` or
+ * under a `dev/` folder) are few-shot sources, not questions, unless every
+ * matching file is one (the user pointed at a dev folder).
+ */
+export async function planDataset(
+  csvDir: string,
+  pattern: string,
+  select: SelectOptions,
+): Promise<DatasetPlan> {
+  const root = resolve(csvDir);
+  const found = await discoverFiles(root, pattern);
+  const dev = found.files.filter((f) => isDevFile(f.relative));
+  const questionFiles = dev.length === found.files.length
+    ? found.files
+    : found.files.filter((f) => !isDevFile(f.relative));
+  const devFiles = dev.length === found.files.length ? [] : dev;
+  const problems = [...found.problems];
+  const rows = new Map<string, number>();
+  const keep = makeSelector(select);
+  let questions = 0;
+  let skipped = 0;
+  for await (const item of readDataset(questionFiles)) {
+    if (item.kind === "problem") {
+      problems.push(item.problem);
+      continue;
+    }
+    const row = item.kind === "question" ? item.question : item.row;
+    rows.set(row.file, (rows.get(row.file) ?? 0) + 1);
+    if (!keep(item)) continue;
+    if (item.kind === "question") questions++;
+    else skipped++;
+  }
+  const fileInfo: SummaryDatasetFile[] = [];
+  for (const f of questionFiles) {
+    fileInfo.push({
+      file: f.relative,
+      sha256: await sha256File(f.path),
+      rows: rows.get(f.relative) ?? 0,
+    });
+  }
+  if (questions === 0) {
+    const detail = problems.length > 0
+      ? `; problems: ${problems.map((p) => p.message).slice(0, 5).join("; ")}`
+      : "";
+    throw new DatasetError(
+      `No usable question in "${csvDir}" (${questionFiles.length} file(s) matching "${pattern}"${
+        skipped > 0 ? `, ${skipped} row(s) skipped` : ""
+      })${detail}`,
+      { file: csvDir },
+    );
+  }
+  return {
+    root,
+    files: questionFiles,
+    devFiles,
+    fileInfo,
+    problems,
+    questions,
+    skipped,
+  };
+}
+
+/** The selected items of the plan's files, streamed. */
+export async function* plannedItems(
+  plan: DatasetPlan,
+  select: SelectOptions,
+): AsyncGenerator<DatasetItem> {
+  const keep = makeSelector(select);
+  for await (const item of readDataset(plan.files)) {
+    if (item.kind === "problem") continue;
+    if (keep(item)) yield item;
+  }
+}

@@ -1,0 +1,551 @@
+// Live run metrics: pure in-memory counters fed once per event (O(1) each),
+// rendered on demand as the seed JSON, Prometheus/OpenMetrics text, or the
+// snapshot the live page polls. No I/O; the clock is injected.
+
+import type { ErrorKind, ResultRecord, Status } from "../schema.ts";
+import {
+  type ExpositionFormat,
+  ExpositionWriter,
+  formatLe,
+} from "./exposition.ts";
+
+/** Histogram bucket upper bounds of `llm_bench_request_duration_seconds`, in seconds. */
+export const DURATION_BUCKETS_SECONDS: readonly number[] = [
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  20,
+  30,
+  60,
+  120,
+];
+
+/** The `GET /metrics` JSON answer once at least one question has finished. */
+export interface SeedJson {
+  /** Questions finished so far for the current model, skipped excluded. */
+  total: number;
+  /** Correct answers. */
+  passed: number;
+  /** Wrong + unparsed + error. */
+  failed: number;
+  /** correct / (correct + wrong + unparsed) × 100, 2 decimals; 0 when nothing was answered. */
+  accuracy: number;
+  /** Mean seconds per answered question, 3 decimals; 0 when nothing was answered. */
+  "avg_duration": number;
+  /** Mean milliseconds per answered question, 1 decimal. */
+  "avg_duration_ms": number;
+  /** Retries of HTTP attempts, all kinds. */
+  "total_retries": number;
+  /** Percent of finished questions (skipped excluded) that ended in error, 2 decimals. */
+  "error_rate": number;
+  skipped: number;
+  unparsed: number;
+  errors: number;
+  "in_flight": number;
+  /** Questions planned for the whole run. */
+  planned: number;
+  model: string;
+  complete: boolean;
+}
+
+/** Accuracy of one group (a subject, a model) as the live page shows it. */
+export interface LiveGroup {
+  name: string;
+  correct: number;
+  wrong: number;
+  unparsed: number;
+  errors: number;
+  skipped: number;
+  /** correct / (correct + wrong + unparsed), 0-1; null when that is 0. */
+  accuracy: number | null;
+  /** Wilson 95% interval of `accuracy`, 0-1. */
+  ci95: [number, number] | null;
+}
+
+/** Everything the live page shows, as served by `GET /api/live`. */
+export interface LiveSnapshot {
+  /** Current model. */
+  model: string;
+  complete: boolean;
+  /** Results recorded for every model (skipped included). */
+  done: number;
+  /** Questions planned for the whole run. */
+  planned: number;
+  /** done / planned, 0-1, capped at 1; null when nothing is planned. */
+  progress: number | null;
+  /** Questions per second over the recent window. */
+  qps: number;
+  /** Seconds until done at the recent rate; 0 once complete, null when unknown. */
+  "eta_seconds": number | null;
+  /** Seconds since the registry was created. */
+  "elapsed_seconds": number;
+  /** The current model's totals. */
+  overall: LiveGroup;
+  /** The current model per subject, sorted by name. */
+  subjects: LiveGroup[];
+  /** One row per model seen, in order of first use. */
+  models: LiveGroup[];
+  /** HTTP attempts of the current model, recent window, milliseconds. */
+  latency: { count: number; p50: number | null; p90: number | null };
+  /** Current model: questions that ended in error, by kind. */
+  "errors_by_kind": Record<string, number>;
+  /** Current model: retries by kind. */
+  "retries_by_kind": Record<string, number>;
+  "total_retries": number;
+  "in_flight": number;
+  /** Current model: generated tokens per second of server eval time; null before any. */
+  "tokens_per_second": number | null;
+}
+
+/** Options of {@link MetricsRegistry}. */
+export interface MetricsRegistryOptions {
+  /** Model being benchmarked now. */
+  model: string;
+  /** Questions planned for the whole run (every model and repeat); may be updated. */
+  total: number;
+  /** Clock in milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+type StatusCounts = Record<Status, number>;
+
+const RECENT_LATENCIES = 512;
+const RECENT_RESULTS = 200;
+
+function zeroCounts(): StatusCounts {
+  return { correct: 0, wrong: 0, unparsed: 0, error: 0, skipped: 0 };
+}
+
+/** Fixed-size ring of numbers: O(1) push, copies only when read. */
+class Ring {
+  readonly #values: number[] = [];
+  #next = 0;
+  constructor(readonly capacity: number) {}
+  push(v: number): void {
+    if (this.#values.length < this.capacity) this.#values.push(v);
+    else this.#values[this.#next] = v;
+    this.#next = (this.#next + 1) % this.capacity;
+  }
+  get size(): number {
+    return this.#values.length;
+  }
+  get full(): boolean {
+    return this.#values.length === this.capacity;
+  }
+  /** Oldest value kept (undefined when empty). */
+  oldest(): number | undefined {
+    return this.full ? this.#values[this.#next] : this.#values[0];
+  }
+  values(): number[] {
+    return this.#values.slice();
+  }
+}
+
+class ModelState {
+  readonly counts = zeroCounts();
+  readonly subjects = new Map<string, StatusCounts>();
+  readonly errorsByKind = new Map<string, number>();
+  readonly retriesByKind = new Map<string, number>();
+  readonly requestErrorsByKind = new Map<string, number>();
+  readonly bucketCounts: number[] = DURATION_BUCKETS_SECONDS.map(() => 0);
+  requestCount = 0;
+  requestSumSeconds = 0;
+  readonly recentLatencyMs = new Ring(RECENT_LATENCIES);
+  answeredWithLatency = 0;
+  answeredLatencySumMs = 0;
+  retries = 0;
+  evalTokens = 0;
+  evalDurationNs = 0;
+}
+
+function bump(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
+
+function round(x: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(x * f) / f;
+}
+
+/**
+ * Wilson score interval (95%) of `successes` out of `n`; null when n is 0.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wilson95 } from "./registry.ts";
+ * const [lo, hi] = wilson95(8, 10)!;
+ * assert.ok(lo > 0.49 && lo < 0.5 && hi > 0.94 && hi < 0.95);
+ * ```
+ */
+export function wilson95(
+  successes: number,
+  n: number,
+): [number, number] | null {
+  if (n <= 0) return null;
+  const z = 1.959963984540054;
+  const p = successes / n;
+  const z2n = (z * z) / n;
+  const center = (p + z2n / 2) / (1 + z2n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2n / (4 * n))) / (1 + z2n);
+  return [Math.max(0, center - half), Math.min(1, center + half)];
+}
+
+function group(name: string, c: StatusCounts): LiveGroup {
+  const answered = c.correct + c.wrong + c.unparsed;
+  return {
+    name,
+    correct: c.correct,
+    wrong: c.wrong,
+    unparsed: c.unparsed,
+    errors: c.error,
+    skipped: c.skipped,
+    accuracy: answered > 0 ? c.correct / answered : null,
+    ci95: wilson95(c.correct, answered),
+  };
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  // Nearest-rank: the smallest value with at least p% of values at or below it.
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] ?? null;
+}
+
+/**
+ * Counters of one benchmark run, fed by the runner and read by the metrics
+ * server. Every event method is O(1); text is only built when scraped.
+ */
+export class MetricsRegistry {
+  readonly #now: () => number;
+  readonly #startedAt: number;
+  readonly #models = new Map<string, ModelState>();
+  #model: string;
+  #state: ModelState;
+  #planned: number;
+  #done = 0;
+  #inFlight = 0;
+  #complete = false;
+  readonly #resultTimes = new Ring(RECENT_RESULTS);
+
+  constructor(opts: MetricsRegistryOptions) {
+    this.#now = opts.now ?? Date.now;
+    this.#startedAt = this.#now();
+    this.#planned = opts.total;
+    this.#model = opts.model;
+    this.#state = this.#stateOf(opts.model);
+  }
+
+  #stateOf(model: string): ModelState {
+    let s = this.#models.get(model);
+    if (s === undefined) {
+      s = new ModelState();
+      this.#models.set(model, s);
+    }
+    return s;
+  }
+
+  /** Updates the number of questions planned for the whole run. */
+  setTotal(n: number): void {
+    this.#planned = n;
+  }
+
+  /** Switches the current model; later requests, retries and tokens count for it. */
+  setModel(model: string): void {
+    this.#model = model;
+    this.#state = this.#stateOf(model);
+  }
+
+  /** An HTTP attempt started. */
+  requestStarted(): void {
+    this.#inFlight++;
+  }
+
+  /** An HTTP attempt ended after `latencyMs`, successfully or not. */
+  requestFinished(latencyMs: number, _ok: boolean): void {
+    if (this.#inFlight > 0) this.#inFlight--;
+    const s = this.#state;
+    const seconds = latencyMs / 1000;
+    s.requestCount++;
+    s.requestSumSeconds += seconds;
+    s.recentLatencyMs.push(latencyMs);
+    // Buckets are stored non-cumulatively (one increment); summed when rendered.
+    const i = DURATION_BUCKETS_SECONDS.findIndex((le) => seconds <= le);
+    if (i >= 0) s.bucketCounts[i] = (s.bucketCounts[i] ?? 0) + 1;
+  }
+
+  /** A failed attempt of this kind will be retried. */
+  retry(kind: ErrorKind): void {
+    const s = this.#state;
+    s.retries++;
+    bump(s.retriesByKind, kind);
+    bump(s.requestErrorsByKind, kind);
+  }
+
+  /** A question finished, whatever its status (counted for `r.model`). */
+  result(r: ResultRecord): void {
+    const s = this.#stateOf(r.model);
+    s.counts[r.status]++;
+    let sub = s.subjects.get(r.subject);
+    if (sub === undefined) {
+      sub = zeroCounts();
+      s.subjects.set(r.subject, sub);
+    }
+    sub[r.status]++;
+    if (r.status === "error") {
+      const kind = r.error_kind ?? "unknown";
+      bump(s.errorsByKind, kind);
+      // The final failed attempt: retried ones were counted by retry().
+      bump(s.requestErrorsByKind, kind);
+    }
+    if (
+      (r.status === "correct" || r.status === "wrong" ||
+        r.status === "unparsed") &&
+      r.latency_ms !== null
+    ) {
+      s.answeredWithLatency++;
+      s.answeredLatencySumMs += r.latency_ms;
+    }
+    this.#done++;
+    this.#resultTimes.push(this.#now());
+  }
+
+  /** Tokens generated by one answer and the server time spent generating them. */
+  tokens(evalTokens: number, evalDurationNs: number): void {
+    this.#state.evalTokens += evalTokens;
+    this.#state.evalDurationNs += evalDurationNs;
+  }
+
+  /** Marks the run complete. */
+  finish(): void {
+    this.#complete = true;
+  }
+
+  /** The seed JSON contract of `GET /metrics`, for the current model. */
+  json(): SeedJson | { status: "no metrics available yet" } {
+    if (this.#done === 0) return { status: "no metrics available yet" };
+    const s = this.#state;
+    const c = s.counts;
+    const total = c.correct + c.wrong + c.unparsed + c.error;
+    const answered = c.correct + c.wrong + c.unparsed;
+    const avgMs = s.answeredWithLatency > 0
+      ? s.answeredLatencySumMs / s.answeredWithLatency
+      : 0;
+    return {
+      total,
+      passed: c.correct,
+      failed: c.wrong + c.unparsed + c.error,
+      accuracy: answered > 0 ? round((c.correct / answered) * 100, 2) : 0,
+      "avg_duration": round(avgMs / 1000, 3),
+      "avg_duration_ms": round(avgMs, 1),
+      "total_retries": s.retries,
+      "error_rate": total > 0 ? round((c.error / total) * 100, 2) : 0,
+      skipped: c.skipped,
+      unparsed: c.unparsed,
+      errors: c.error,
+      "in_flight": this.#inFlight,
+      planned: this.#planned,
+      model: this.#model,
+      complete: this.#complete,
+    };
+  }
+
+  /** What the live page shows. */
+  snapshot(): LiveSnapshot {
+    const now = this.#now();
+    const s = this.#state;
+    const planned = this.#planned;
+    const qps = this.#qps(now);
+    const remaining = Math.max(0, planned - this.#done);
+    let eta: number | null = null;
+    if (this.#complete || (planned > 0 && remaining === 0)) eta = 0;
+    else if (qps > 0) eta = remaining / qps;
+    const lat = s.recentLatencyMs.values().sort((a, b) => a - b);
+    const subjects = [...s.subjects.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, counts]) => group(name, counts));
+    return {
+      model: this.#model,
+      complete: this.#complete,
+      done: this.#done,
+      planned,
+      progress: planned > 0 ? Math.min(1, this.#done / planned) : null,
+      qps,
+      "eta_seconds": eta,
+      "elapsed_seconds": Math.max(0, (now - this.#startedAt) / 1000),
+      overall: group(this.#model, s.counts),
+      subjects,
+      models: [...this.#models.entries()].map(([name, m]) =>
+        group(name, m.counts)
+      ),
+      latency: {
+        count: lat.length,
+        p50: percentile(lat, 50),
+        p90: percentile(lat, 90),
+      },
+      "errors_by_kind": Object.fromEntries(s.errorsByKind),
+      "retries_by_kind": Object.fromEntries(s.retriesByKind),
+      "total_retries": s.retries,
+      "in_flight": this.#inFlight,
+      "tokens_per_second": s.evalDurationNs > 0
+        ? s.evalTokens / (s.evalDurationNs / 1e9)
+        : null,
+    };
+  }
+
+  #qps(now: number): number {
+    const ring = this.#resultTimes;
+    if (ring.size === 0) return 0;
+    // Until the window is full, the rate is over the whole run; then over the
+    // last RECENT_RESULTS results, measured up to now so a stall shows.
+    const from = ring.full ? ring.oldest() ?? this.#startedAt : this.#startedAt;
+    const n = ring.full ? ring.size - 1 : ring.size;
+    const seconds = (now - from) / 1000;
+    return seconds > 0 ? n / seconds : 0;
+  }
+
+  /** Prometheus text format 0.0.4 or OpenMetrics 1.0.0 exposition of every metric. */
+  prometheus(format: ExpositionFormat): string {
+    const w = new ExpositionWriter(format);
+    const family = w.family.bind(w);
+    const sample = w.sample.bind(w);
+    const models = [...this.#models.entries()];
+
+    family(
+      "llm_bench_questions_total",
+      "counter",
+      "Questions finished, by final status.",
+    );
+    for (const [model, s] of models) {
+      for (const status of Object.keys(s.counts) as Status[]) {
+        sample("llm_bench_questions_total", [["model", model], [
+          "status",
+          status,
+        ]], s.counts[status]);
+      }
+    }
+    family(
+      "llm_bench_retries_total",
+      "counter",
+      "HTTP attempts retried, by failure kind.",
+    );
+    for (const [model, s] of models) {
+      for (const [kind, n] of s.retriesByKind) {
+        sample(
+          "llm_bench_retries_total",
+          [["model", model], ["kind", kind]],
+          n,
+        );
+      }
+    }
+    family(
+      "llm_bench_request_errors_total",
+      "counter",
+      "Failed HTTP attempts (retried or final), by failure kind.",
+    );
+    for (const [model, s] of models) {
+      for (const [kind, n] of s.requestErrorsByKind) {
+        sample("llm_bench_request_errors_total", [["model", model], [
+          "kind",
+          kind,
+        ]], n);
+      }
+    }
+    family(
+      "llm_bench_request_duration_seconds",
+      "histogram",
+      "Wall time of HTTP attempts to the model server.",
+    );
+    for (const [model, s] of models) {
+      let cumulative = 0;
+      DURATION_BUCKETS_SECONDS.forEach((le, i) => {
+        cumulative += s.bucketCounts[i] ?? 0;
+        sample(
+          "llm_bench_request_duration_seconds_bucket",
+          [["model", model], ["le", formatLe(le)]],
+          cumulative,
+        );
+      });
+      sample(
+        "llm_bench_request_duration_seconds_bucket",
+        [["model", model], ["le", "+Inf"]],
+        s.requestCount,
+      );
+      sample(
+        "llm_bench_request_duration_seconds_sum",
+        [["model", model]],
+        s.requestSumSeconds,
+      );
+      sample(
+        "llm_bench_request_duration_seconds_count",
+        [["model", model]],
+        s.requestCount,
+      );
+    }
+    family(
+      "llm_bench_in_flight_requests",
+      "gauge",
+      "HTTP attempts in flight now.",
+    );
+    sample("llm_bench_in_flight_requests", [], this.#inFlight);
+    family(
+      "llm_bench_accuracy_ratio",
+      "gauge",
+      "Correct / (correct + wrong + unparsed) so far, 0-1.",
+    );
+    for (const [model, s] of models) {
+      const answered = s.counts.correct + s.counts.wrong + s.counts.unparsed;
+      if (answered > 0) {
+        sample(
+          "llm_bench_accuracy_ratio",
+          [["model", model]],
+          s.counts.correct / answered,
+        );
+      }
+    }
+    family(
+      "llm_bench_progress_ratio",
+      "gauge",
+      "Questions finished / planned, 0-1.",
+    );
+    sample(
+      "llm_bench_progress_ratio",
+      [],
+      this.#planned > 0 ? Math.min(1, this.#done / this.#planned) : 0,
+    );
+    family(
+      "llm_bench_questions_planned",
+      "gauge",
+      "Questions planned for the whole run.",
+    );
+    sample("llm_bench_questions_planned", [], this.#planned);
+    family(
+      "llm_bench_tokens_per_second",
+      "gauge",
+      "Generated tokens per second of server eval time.",
+    );
+    for (const [model, s] of models) {
+      if (s.evalDurationNs > 0) {
+        sample(
+          "llm_bench_tokens_per_second",
+          [["model", model]],
+          s.evalTokens / (s.evalDurationNs / 1e9),
+        );
+      }
+    }
+    family(
+      "llm_bench_eval_tokens_total",
+      "counter",
+      "Tokens generated by the model.",
+    );
+    for (const [model, s] of models) {
+      sample("llm_bench_eval_tokens_total", [["model", model]], s.evalTokens);
+    }
+    return w.toString();
+  }
+}

@@ -1,0 +1,61 @@
+// Everything a finished (or interrupted) run folder shows: summary.json,
+// summary.md and report.html, rebuilt by streaming results.jsonl so a fresh,
+// resumed or merged run summarises the same way.
+
+import { renderReport } from "./report/html.ts";
+import { renderSummaryMarkdown } from "./report/markdown.ts";
+import { type ReportDetails, ReportDetailsBuilder } from "./report/details.ts";
+import {
+  type RunMeta,
+  type Summary,
+  SummaryBuilder,
+} from "./report/summary.ts";
+import { writeFileAtomic, writeJsonAtomic } from "./store/atomic.ts";
+import { streamResults } from "./store/results_file.ts";
+import { join } from "node:path";
+
+/** File names inside a run folder. */
+export const RUN_FILES = Object.freeze({
+  results: "results.jsonl",
+  summary: "summary.json",
+  markdown: "summary.md",
+  report: "report.html",
+});
+
+/** Summary and report details of one run folder, read from its results.jsonl. */
+export async function summariseResults(
+  dir: string,
+  meta: RunMeta,
+  opts: { keepOutcomes?: boolean } = {},
+): Promise<{ summary: Summary; details: ReportDetails }> {
+  const builder = new SummaryBuilder();
+  const details = new ReportDetailsBuilder({
+    keepOutcomes: opts.keepOutcomes ?? false,
+  });
+  try {
+    for await (const r of streamResults(join(dir, RUN_FILES.results))) {
+      builder.add(r);
+      details.add(r);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return { summary: builder.build(meta), details: details.build() };
+}
+
+/** Writes summary.json, summary.md and report.html of one run folder. */
+export async function writeRunOutputs(
+  dir: string,
+  summary: Summary,
+  details: ReportDetails,
+): Promise<void> {
+  await writeJsonAtomic(join(dir, RUN_FILES.summary), summary);
+  await writeFileAtomic(
+    join(dir, RUN_FILES.markdown),
+    renderSummaryMarkdown(summary),
+  );
+  await writeFileAtomic(
+    join(dir, RUN_FILES.report),
+    renderReport([summary], [details]),
+  );
+}

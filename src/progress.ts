@@ -1,0 +1,125 @@
+// The progress line on stderr: redrawn in place on a terminal, a plain line
+// every few seconds (or every 10%) elsewhere, nothing with --quiet.
+
+import type { LiveSnapshot } from "./metrics/registry.ts";
+
+/** Options of Progress. */
+export interface ProgressOptions {
+  /** stderr is a terminal: redraw one line. */
+  tty: boolean;
+  /** Terminal width, for cutting the line. @default 100 */
+  columns?: number;
+  /** Writes text to stderr. */
+  write: (text: string) => void;
+  /** Plain mode: at most one line per this many ms (also one per 10% step). @default 10000 */
+  plainIntervalMs?: number;
+  /** Terminal mode: redraw period, ms. @default 250 */
+  ttyIntervalMs?: number;
+  now?: () => number;
+}
+
+function fmtDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return "?";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return h > 0
+    ? `${h}h${String(m).padStart(2, "0")}m`
+    : m > 0
+    ? `${m}m${String(r).padStart(2, "0")}s`
+    : `${r}s`;
+}
+
+/**
+ * One progress line for a snapshot.
+ *
+ * @example
+ * ```ts
+ * import { progressLine } from "./progress.ts";
+ * // "12/40 30.0% | 2.0 q/s | ETA 14s | acc 75.0% [46.8-91.1] | errors 0 | retries 1"
+ * ```
+ */
+export function progressLine(s: LiveSnapshot): string {
+  const pct = s.progress === null ? "" : ` ${(s.progress * 100).toFixed(1)}%`;
+  const acc = s.overall.accuracy === null
+    ? "acc -"
+    : `acc ${(s.overall.accuracy * 100).toFixed(1)}%${
+      s.overall.ci95
+        ? ` [${(s.overall.ci95[0] * 100).toFixed(1)}-${
+          (s.overall.ci95[1] * 100).toFixed(1)
+        }]`
+        : ""
+    }`;
+  const model = s.models.length > 1 ? `${s.model} ` : "";
+  return `${model}${s.done}/${s.planned}${pct} | ${
+    s.qps.toFixed(1)
+  } q/s | ETA ${
+    fmtDuration(s["eta_seconds"])
+  } | ${acc} | errors ${s.overall.errors} | retries ${s["total_retries"]}`;
+}
+
+/** Draws progress from a snapshot source until stopped. */
+export class Progress {
+  readonly #opts: Required<Omit<ProgressOptions, "now">> & {
+    now: () => number;
+  };
+  readonly #source: () => LiveSnapshot;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #lastPlainAt = -Infinity;
+  #lastPlainStep = -1;
+  #drawn = false;
+
+  /** Creates a progress line fed by `source`. */
+  constructor(opts: ProgressOptions, source: () => LiveSnapshot) {
+    this.#opts = {
+      columns: 100,
+      plainIntervalMs: 10_000,
+      ttyIntervalMs: 250,
+      now: () => performance.now(),
+      ...opts,
+    };
+    this.#source = source;
+  }
+
+  /** Starts drawing. */
+  start(): void {
+    const period = this.#opts.tty
+      ? this.#opts.ttyIntervalMs
+      : Math.min(1000, this.#opts.plainIntervalMs);
+    this.#timer = setInterval(() => this.tick(), period);
+  }
+
+  /** Draws once if due (called by the timer; public for tests). */
+  tick(): void {
+    const s = this.#source();
+    if (s.done === 0 && s["in_flight"] === 0) return;
+    const line = progressLine(s);
+    if (this.#opts.tty) {
+      const cut = line.length > this.#opts.columns - 1
+        ? line.slice(0, this.#opts.columns - 1)
+        : line;
+      this.#opts.write(`\r\x1b[2K${cut}`);
+      this.#drawn = true;
+      return;
+    }
+    const now = this.#opts.now();
+    const step = s.progress === null ? -1 : Math.floor(s.progress * 10);
+    if (
+      now - this.#lastPlainAt >= this.#opts.plainIntervalMs ||
+      step > this.#lastPlainStep
+    ) {
+      this.#lastPlainAt = now;
+      this.#lastPlainStep = step;
+      this.#opts.write(`progress: ${line}\n`);
+    }
+  }
+
+  /** Stops drawing and clears the terminal line. */
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    if (this.#opts.tty && this.#drawn) this.#opts.write("\r\x1b[2K");
+    this.#drawn = false;
+  }
+}

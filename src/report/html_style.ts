@@ -1,0 +1,93 @@
+// The inline stylesheet of report.html (system fonts only, light and dark).
+
+/** CSS inlined into report.html. */
+export const REPORT_CSS = `
+:root {
+  --fg: #1f2937; --muted: #6b7280; --bg: #f6f7f9; --panel: #ffffff;
+  --line: #e5e7eb; --grid: #eceef1; --hit: 22, 163, 74; --miss: 220, 38, 38;
+  --exp: #9ca3af; --pred: #2563eb; --warn: #b45309;
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: var(--fg); background: var(--bg);
+}
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e5e7eb; --muted: #9ca3af; --bg: #111827; --panel: #1f2937;
+    --line: #374151; --grid: #2b3544; --exp: #6b7280; }
+}
+* { box-sizing: border-box; }
+body { margin: 0; }
+header { padding: 20px 32px 12px; border-bottom: 1px solid var(--line); background: var(--panel); }
+h1 { margin: 0; font-size: 22px; font-weight: 650; overflow-wrap: anywhere; }
+.sub { margin: 4px 0 0; color: var(--muted); overflow-wrap: anywhere; }
+main { padding: 16px 32px; max-width: 1180px; }
+section { background: var(--panel); border: 1px solid var(--line); border-radius: 10px;
+  padding: 18px 22px; margin: 0 0 20px; }
+h2 { margin: 0 0 12px; font-size: 19px; display: flex; align-items: center; gap: 8px; flex-wrap: wrap;
+  overflow-wrap: anywhere; }
+h3 { margin: 22px 0 6px; font-size: 15px; }
+h4 { margin: 12px 0 4px; font-size: 13px; }
+p { margin: 4px 0 8px; }
+.muted { color: var(--muted); font-size: 12.5px; }
+.badge { font-size: 11.5px; font-weight: 500; padding: 2px 8px; border-radius: 999px;
+  background: var(--grid); color: var(--muted); font-family: ui-monospace, Menlo, Consolas, monospace; }
+.badge.warn { background: #fef3c7; color: var(--warn); }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px;
+  background: var(--run, #2563eb); margin-right: 6px; vertical-align: -1px; }
+.legends { display: flex; gap: 18px; flex-wrap: wrap; margin-bottom: 8px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(122px, 1fr)); gap: 10px; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
+.card:first-child { border-left: 4px solid var(--run, #2563eb); }
+.card-label { font-size: 11.5px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+.card-value { font-size: 21px; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.card-note { font-size: 12px; color: var(--muted); }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 4px 0 8px; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+thead th { font-size: 12px; color: var(--muted); font-weight: 600; border-bottom: 2px solid var(--line); }
+th.name, td.name { text-align: left; overflow-wrap: anywhere; max-width: 360px; }
+tr.total th, tr.total td { font-weight: 700; border-top: 2px solid var(--line); }
+td.acc { font-weight: 600; }
+td.ci { color: var(--muted); }
+td.sig { background: rgba(var(--hit), .18); font-weight: 600; }
+table.kv td, table.kv th { text-align: left; }
+table.kv td:nth-child(n+2) { text-align: right; }
+.two { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 8px 28px; align-items: start; justify-items: start; }
+svg.chart { display: block; max-width: 100%; height: auto; }
+svg .lbl { font-size: 12px; fill: var(--fg); }
+svg .lbl.strong { font-weight: 700; }
+svg .val, svg .na { font-size: 11.5px; fill: var(--muted); }
+svg .tick { font-size: 11px; fill: var(--muted); }
+svg .grid { stroke: var(--grid); stroke-width: 1; }
+svg .axis { stroke: var(--muted); stroke-width: 1; }
+svg .chance-lbl { font-size: 11px; fill: var(--muted); font-style: italic; }
+svg .chance { stroke: var(--muted); stroke-dasharray: 4 3; stroke-width: 1.2; }
+svg .whisker { stroke: var(--fg); stroke-width: 1.4; fill: none; }
+svg .exp { fill: var(--exp); }
+svg .pred { fill: var(--run, var(--pred)); }
+table.matrix td, table.matrix th { text-align: center; min-width: 40px; }
+table.matrix th.corner { font-size: 11px; font-weight: 500; text-align: left; }
+table.matrix td.hit { background: rgba(var(--hit), var(--a)); }
+table.matrix td.miss { background: rgba(var(--miss), var(--a)); }
+table.matrix td.rowtotal { color: var(--muted); }
+table.failures { width: 100%; table-layout: fixed; font-size: 12.5px; }
+table.failures th, table.failures td { text-align: left; overflow-wrap: anywhere; }
+table.failures th:nth-child(1) { width: 22%; }
+table.failures th:nth-child(2) { width: 14%; }
+table.failures th:nth-child(3) { width: 9%; }
+table.failures th:nth-child(4) { width: 17%; }
+table.failures th:nth-child(5), table.failures th:nth-child(6) { width: 6%; }
+.mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
+.status { padding: 1px 6px; border-radius: 4px; font-size: 11.5px; background: var(--grid); }
+.st-error { background: #fee2e2; color: #991b1b; }
+.st-unparsed { background: #fef3c7; color: #92400e; }
+.st-skipped { background: #e5e7eb; color: #374151; }
+details summary { cursor: pointer; color: var(--muted); overflow-wrap: anywhere; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--bg); border: 1px solid var(--line);
+  border-radius: 6px; padding: 8px 10px; margin: 4px 0; font-size: 12px; max-height: 360px; overflow: auto; }
+dl.ident { display: grid; grid-template-columns: max-content minmax(0, 1fr) max-content minmax(0, 1fr); gap: 3px 16px; margin: 4px 0 8px; }
+dl.ident dt { color: var(--muted); }
+dl.ident dd { margin: 0; overflow-wrap: anywhere; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; }
+ul.problems { margin: 4px 0; padding-left: 20px; font-size: 12.5px; max-height: 260px; overflow: auto; }
+input.filter { margin-left: 8px; padding: 2px 8px; border: 1px solid var(--line); border-radius: 6px;
+  background: var(--panel); color: var(--fg); font: inherit; }
+#js-errors { color: #b91c1c; margin: 8px 32px; }
+footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
+`;

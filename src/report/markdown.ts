@@ -1,0 +1,125 @@
+// summary.md: a GitHub-flavoured Markdown rendering of a Summary for PR
+// comments and job summaries. All data text is escaped.
+
+import type { GroupStats } from "../schema.ts";
+import {
+  escapeMarkdown,
+  formatCi,
+  formatNumber,
+  formatPercent,
+} from "./format.ts";
+import type { Summary } from "./summary.ts";
+
+const HEADER =
+  "| Subject | N | Correct | Wrong | Unparsed | Errors | Skipped | Accuracy | 95% CI |\n" +
+  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |";
+
+function tableRow(name: string, g: GroupStats, bold = false): string {
+  const b = (t: string) => bold ? `**${t}**` : t;
+  return `| ${
+    b(name)
+  } | ${g.total} | ${g.correct} | ${g.wrong} | ${g.unparsed} | ${g.errors} | ${g.skipped} | ${
+    b(formatPercent(g.accuracy))
+  } | ${formatCi(g.ci95)} |`;
+}
+
+function countsList(map: Record<string, number>): string {
+  return Object.entries(map)
+    .map(([k, n]) => `${escapeMarkdown(k)} ${n}`)
+    .join(", ");
+}
+
+/**
+ * Renders `summary.md`: a title naming model and run id, the headline
+ * accuracy, the per-subject table with an overall row, MMLU categories when
+ * present, and latency/tokens/retries/failure lines.
+ */
+export function renderSummaryMarkdown(s: Summary): string {
+  const out: string[] = [];
+  out.push(
+    `## llm-bench: ${escapeMarkdown(s.model)} (run ${
+      escapeMarkdown(s["run_id"])
+    })`,
+  );
+  out.push("");
+  const scored = s.counts.correct + s.counts.wrong + s.counts.unparsed;
+  out.push(
+    `**Accuracy ${formatPercent(s.accuracy)}** ${
+      formatCi(s["accuracy_ci95"])
+    } over ${scored} scored questions; macro ${
+      formatPercent(s["accuracy_macro"])
+    }. Mode ${escapeMarkdown(s.mode)}, backend ${escapeMarkdown(s.backend)}.` +
+      (s.complete ? "" : " **Run incomplete.**"),
+  );
+  out.push("");
+  out.push(HEADER);
+  for (const [name, g] of Object.entries(s.subjects)) {
+    out.push(tableRow(escapeMarkdown(name), g));
+  }
+  out.push(
+    tableRow(
+      "Overall",
+      { ...s.counts, accuracy: s.accuracy, ci95: s["accuracy_ci95"] },
+      true,
+    ),
+  );
+  if (s.categories !== null) {
+    out.push("");
+    out.push(HEADER.replace("| Subject |", "| Category |"));
+    for (const [name, g] of Object.entries(s.categories)) {
+      out.push(tableRow(escapeMarkdown(name), g));
+    }
+  }
+  out.push("");
+  const lat = s["latency_ms"];
+  if (lat !== null) {
+    out.push(
+      `- Latency (ms): mean ${formatNumber(lat.mean)}, p50 ${
+        formatNumber(lat.p50)
+      }, p90 ${formatNumber(lat.p90)}, p99 ${formatNumber(lat.p99)}, max ${
+        formatNumber(lat.max)
+      }`,
+    );
+  }
+  out.push(
+    `- Tokens: prompt ${s["prompt_tokens"]}, generated ${s["eval_tokens"]}, ${
+      formatNumber(s["tokens_per_second"], 1)
+    } tokens/s`,
+  );
+  out.push(`- Retries: ${s.retries}`);
+  if (Object.keys(s["errors_by_kind"]).length > 0) {
+    out.push(`- Errors by kind: ${countsList(s["errors_by_kind"])}`);
+  }
+  if (Object.keys(s["unparsed_by_reason"]).length > 0) {
+    out.push(`- Unparsed by reason: ${countsList(s["unparsed_by_reason"])}`);
+  }
+  if (s.calibration !== null) {
+    out.push(
+      `- Calibration: Brier ${formatNumber(s.calibration.brier, 3)}, ECE ${
+        formatNumber(s.calibration.ece, 3)
+      } (n=${s.calibration.n})`,
+    );
+  }
+  if (s.repeats !== null) {
+    out.push(
+      `- Repeats: ${s.repeats.consistent}/${s.repeats.questions} questions consistent over ${s.repeats.runs} runs`,
+    );
+  }
+  if (s.dataset.problems.length > 0) {
+    out.push(`- Dataset problems: ${s.dataset.problems.length}`);
+  }
+  const info = s["model_info"];
+  if (info !== null) {
+    const parts = [
+      info.family,
+      info["parameter_size"],
+      info.quantization,
+      info.digest === null ? null : `digest ${info.digest.slice(0, 12)}`,
+    ].filter((x): x is string => x !== null && x !== "");
+    if (parts.length > 0) {
+      out.push(`- Model: ${parts.map(escapeMarkdown).join(", ")}`);
+    }
+  }
+  out.push("");
+  return out.join("\n");
+}

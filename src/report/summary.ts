@@ -1,0 +1,487 @@
+// Pure aggregation of results.jsonl lines into summary.json: counts, accuracy
+// with Wilson intervals, subjects and MMLU categories, latency, tokens,
+// letters, calibration, endpoints and repeat consistency. Order-independent.
+
+import type { ModelInfo } from "../backend/backend.ts";
+import type {
+  Counts,
+  GroupStats,
+  LatencyStats,
+  ResultRecord,
+  Status,
+} from "../schema.ts";
+import { MMLU_CATEGORIES, mmluCategory } from "./categories.ts";
+import {
+  CalibrationAccumulator,
+  describeSorted,
+  ExactSum,
+  LatencyStore,
+  wilson,
+} from "./stats.ts";
+
+/** One dataset file as recorded in summary.json. */
+export interface SummaryDatasetFile {
+  /** Path relative to the dataset root, `/` separators. */
+  file: string;
+  sha256: string;
+  /** CSV records (or JSONL lines) read, skipped rows included. */
+  rows: number;
+}
+
+/** What the run read, passed through unchanged into summary.json. */
+export interface SummaryDataset {
+  files: SummaryDatasetFile[];
+  /** Human-readable problems found while reading (skipped rows, oddities). */
+  problems: string[];
+}
+
+/** Identity of the benchmarked model, in summary.json. */
+export interface SummaryModelInfo {
+  digest: string | null;
+  quantization: string | null;
+  "parameter_size": string | null;
+  family: string | null;
+  capabilities: string[];
+  "server_version": string | null;
+  "context_length": number | null;
+}
+
+/** Accuracy of one MMLU category (micro: pooled over its subjects). */
+export interface CategoryStats extends GroupStats {
+  /** Subjects of this category present in the run. */
+  subjects: number;
+}
+
+/** Letter distributions over scored questions. */
+export interface LetterStats {
+  /** Expected letter -> count. */
+  expected: Record<string, number>;
+  /** Predicted letter -> count (unparsed answers are not counted). */
+  predicted: Record<string, number>;
+  /** Expected letter -> predicted letter (or `none`) -> count. */
+  matrix: Record<string, Record<string, number>>;
+}
+
+/** Calibration of letter probabilities (logprobs mode). */
+export interface CalibrationStats {
+  /** Mean multi-class Brier score (0 best, 2 worst). */
+  brier: number;
+  /** Expected calibration error, 10 equal-width bins. */
+  ece: number;
+  /** Scored questions that had usable letter probabilities. */
+  n: number;
+}
+
+/** Per-endpoint request figures (multi-endpoint runs). */
+export interface EndpointStats {
+  /** Results answered or failed by this endpoint. */
+  requests: number;
+  /** Results with status `error`. */
+  errors: number;
+  /** Mean latency of answered results, ms; null when none. */
+  "latency_ms_mean": number | null;
+}
+
+/** How often repeats of a question agree (runs with `--repeats` > 1). */
+export interface RepeatStats {
+  /** Highest repeat number seen + 1. */
+  runs: number;
+  /** Questions with at least two scored repeats. */
+  questions: number;
+  /** Of those, questions whose scored repeats all gave the same letter (or all none). */
+  consistent: number;
+  /** consistent / questions; null when questions is 0. */
+  consistency: number | null;
+}
+
+/** The exact shape of `summary.json`. */
+export interface Summary {
+  "schema_version": 1;
+  "run_id": string;
+  /** False when the run was interrupted or some questions have no result. */
+  complete: boolean;
+  "started_at": string;
+  "finished_at": string | null;
+  "wall_time_s": number | null;
+  model: string;
+  "model_info": SummaryModelInfo | null;
+  backend: string;
+  mode: string;
+  /** Every result line; repeats of a question count separately. */
+  counts: Counts;
+  /** correct / (correct + wrong + unparsed); null when that is 0. */
+  accuracy: number | null;
+  "accuracy_ci95": [number, number] | null;
+  /** Mean of per-subject accuracies over subjects with a scored question. */
+  "accuracy_macro": number | null;
+  /** Per subject, keys sorted. */
+  subjects: Record<string, GroupStats>;
+  /** MMLU roll-ups; null unless every scored subject is an MMLU subject. */
+  categories: Record<string, CategoryStats> | null;
+  /** Latency of answered questions (correct, wrong, unparsed); null when none. */
+  "latency_ms": LatencyStats | null;
+  /** Σ eval_tokens / Σ eval_duration over results with both; null when none. */
+  "tokens_per_second": number | null;
+  "prompt_tokens": number;
+  "eval_tokens": number;
+  /** Σ max(0, attempts − 1). */
+  retries: number;
+  "errors_by_kind": Record<string, number>;
+  "unparsed_by_reason": Record<string, number>;
+  letters: LetterStats;
+  /** Null unless some scored result has letter probabilities. */
+  calibration: CalibrationStats | null;
+  /** Null unless results come from more than one endpoint. */
+  endpoints: Record<string, EndpointStats> | null;
+  /** Null unless some result has repeat > 0. */
+  repeats: RepeatStats | null;
+  dataset: SummaryDataset;
+  /** Effective configuration, already redacted by the caller. */
+  config: Record<string, unknown>;
+  tool: { name: string; version: string };
+}
+
+/** Run facts the results themselves do not carry. */
+export interface RunMeta {
+  runId: string;
+  /** False when interrupted or when some input rows have no result line. */
+  complete: boolean;
+  /** ISO 8601. */
+  startedAt: string;
+  /** ISO 8601, or null while running. */
+  finishedAt: string | null;
+  wallTimeS: number | null;
+  model: string;
+  /** From the backend preflight; null when unknown. */
+  modelInfo: ModelInfo | null;
+  backend: string;
+  mode: string;
+  dataset: SummaryDataset;
+  /** Already redacted (no secrets). */
+  config: Record<string, unknown>;
+  tool: { name: string; version: string };
+}
+
+const SCORED: ReadonlySet<Status> = new Set(["correct", "wrong", "unparsed"]);
+const COUNT_KEY: Readonly<Record<Status, keyof Counts>> = {
+  correct: "correct",
+  wrong: "wrong",
+  unparsed: "unparsed",
+  error: "errors",
+  skipped: "skipped",
+};
+
+function emptyCounts(): Counts {
+  return { total: 0, correct: 0, wrong: 0, unparsed: 0, errors: 0, skipped: 0 };
+}
+
+/**
+ * Accuracy figures for a set of counts: accuracy over scored results
+ * (correct + wrong + unparsed) and its Wilson 95% interval.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { groupStats } from "./summary.ts";
+ * const g = groupStats({ total: 5, correct: 2, wrong: 1, unparsed: 1, errors: 1, skipped: 0 });
+ * assert.equal(g.accuracy, 0.5);
+ * ```
+ */
+export function groupStats(c: Counts): GroupStats {
+  const scored = c.correct + c.wrong + c.unparsed;
+  return {
+    total: c.total,
+    correct: c.correct,
+    wrong: c.wrong,
+    unparsed: c.unparsed,
+    errors: c.errors,
+    skipped: c.skipped,
+    accuracy: scored === 0 ? null : c.correct / scored,
+    ci95: wilson(c.correct, scored),
+  };
+}
+
+function sortedRecord<T>(map: Map<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of [...map.keys()].sort()) out[key] = map.get(key)!;
+  return out;
+}
+
+function bump(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
+
+interface EndpointAcc {
+  requests: number;
+  errors: number;
+  answered: number;
+  latency: ExactSum;
+}
+
+/** Repeat agreement of one question id. */
+interface RepeatAcc {
+  /** Answer of the first scored repeat seen (letter or "none"). */
+  answer: string;
+  scored: number;
+  agree: boolean;
+}
+
+function isCount(x: unknown): x is number {
+  return typeof x === "number" && Number.isFinite(x) && x >= 0;
+}
+
+/**
+ * Aggregates result lines into a {@link Summary}. Memory: O(1) per result,
+ * plus 8 bytes per answered result (latencies, for exact percentiles) and one
+ * small entry per distinct question id (for repeat consistency). The output
+ * does not depend on the order results are added in, so a resumed or merged
+ * run summarises exactly like an uninterrupted one. Each line counts: the
+ * same id with different `repeat` values counts once per repeat.
+ */
+export class SummaryBuilder {
+  #counts = emptyCounts();
+  #subjects = new Map<string, Counts>();
+  #latency = new LatencyStore();
+  #promptTokens = 0;
+  #evalTokens = 0;
+  #tpsTokens = 0;
+  #tpsNs = new ExactSum();
+  #tpsN = 0;
+  #retries = 0;
+  #errorsByKind = new Map<string, number>();
+  #unparsedByReason = new Map<string, number>();
+  #expected = new Map<string, number>();
+  #predicted = new Map<string, number>();
+  #matrix = new Map<string, Map<string, number>>();
+  #calibration = new CalibrationAccumulator();
+  #calibrationSeen = false;
+  #endpoints = new Map<string, EndpointAcc>();
+  #repeats = new Map<string, RepeatAcc>();
+  #maxRepeat = 0;
+
+  /** Adds one result line. Throws RangeError on an unknown status. */
+  add(r: ResultRecord): void {
+    const key = COUNT_KEY[r.status];
+    if (key === undefined || !Object.hasOwn(COUNT_KEY, r.status)) {
+      throw new RangeError(
+        `Cannot summarise result "${r.id}": unknown status "${r.status}"`,
+      );
+    }
+    this.#counts.total++;
+    this.#counts[key]++;
+    let subject = this.#subjects.get(r.subject);
+    if (subject === undefined) {
+      subject = emptyCounts();
+      this.#subjects.set(r.subject, subject);
+    }
+    subject.total++;
+    subject[key]++;
+
+    const scored = SCORED.has(r.status);
+    if (scored && isCount(r.latency_ms)) this.#latency.push(r.latency_ms);
+    if (isCount(r.prompt_tokens)) this.#promptTokens += r.prompt_tokens;
+    if (isCount(r.eval_tokens)) {
+      this.#evalTokens += r.eval_tokens;
+      if (isCount(r.eval_duration_ns) && r.eval_duration_ns > 0) {
+        this.#tpsTokens += r.eval_tokens;
+        this.#tpsNs.add(r.eval_duration_ns);
+        this.#tpsN++;
+      }
+    }
+    if (isCount(r.attempts)) this.#retries += Math.max(0, r.attempts - 1);
+    if (r.status === "error") {
+      bump(this.#errorsByKind, r.error_kind ?? "unknown");
+    }
+    if (r.status === "unparsed") {
+      bump(this.#unparsedByReason, r.reason ?? "unknown");
+    }
+
+    if (scored && r.expected !== null) {
+      bump(this.#expected, r.expected);
+      if (r.predicted !== null) bump(this.#predicted, r.predicted);
+      let row = this.#matrix.get(r.expected);
+      if (row === undefined) {
+        row = new Map();
+        this.#matrix.set(r.expected, row);
+      }
+      bump(row, r.predicted ?? "none");
+      if (r.letter_probs !== null && r.letter_probs !== undefined) {
+        this.#calibrationSeen = true;
+        this.#calibration.add({
+          probs: r.letter_probs,
+          expected: r.expected,
+        });
+      }
+    }
+
+    if (r.endpoint !== null && r.endpoint !== undefined) {
+      let ep = this.#endpoints.get(r.endpoint);
+      if (ep === undefined) {
+        ep = { requests: 0, errors: 0, answered: 0, latency: new ExactSum() };
+        this.#endpoints.set(r.endpoint, ep);
+      }
+      ep.requests++;
+      if (r.status === "error") ep.errors++;
+      if (scored && isCount(r.latency_ms)) {
+        ep.answered++;
+        ep.latency.add(r.latency_ms);
+      }
+    }
+
+    const repeat = Number.isInteger(r.repeat) ? r.repeat : 0;
+    this.#maxRepeat = Math.max(this.#maxRepeat, repeat);
+    if (scored) {
+      const answer = r.predicted ?? "none";
+      const acc = this.#repeats.get(r.id);
+      if (acc === undefined) {
+        this.#repeats.set(r.id, { answer, scored: 1, agree: true });
+      } else {
+        acc.scored++;
+        if (acc.answer !== answer) acc.agree = false;
+      }
+    }
+  }
+
+  /** Counts so far; `total` is the number of lines added. */
+  counts(): Counts {
+    return { ...this.#counts };
+  }
+
+  /** correct / (correct + wrong + unparsed) so far; null when that is 0. */
+  accuracy(): number | null {
+    return groupStats(this.#counts).accuracy;
+  }
+
+  /** The summary.json object. Does not change the builder. */
+  build(meta: RunMeta): Summary {
+    const overall = groupStats(this.#counts);
+    const subjects = new Map<string, GroupStats>();
+    for (const [name, c] of this.#subjects) subjects.set(name, groupStats(c));
+    const sortedSubjects = sortedRecord(subjects);
+
+    const macro = new ExactSum();
+    let macroN = 0;
+    for (const g of Object.values(sortedSubjects)) {
+      if (g.accuracy !== null) {
+        macro.add(g.accuracy);
+        macroN++;
+      }
+    }
+
+    const matrix = new Map<string, Record<string, number>>();
+    for (const [expected, row] of this.#matrix) {
+      matrix.set(expected, sortedRecord(row));
+    }
+
+    let endpoints: Record<string, EndpointStats> | null = null;
+    if (this.#endpoints.size > 1) {
+      const map = new Map<string, EndpointStats>();
+      for (const [url, ep] of this.#endpoints) {
+        map.set(url, {
+          requests: ep.requests,
+          errors: ep.errors,
+          "latency_ms_mean": ep.answered === 0
+            ? null
+            : ep.latency.value() / ep.answered,
+        });
+      }
+      endpoints = sortedRecord(map);
+    }
+
+    const info = meta.modelInfo;
+    return {
+      "schema_version": 1,
+      "run_id": meta.runId,
+      complete: meta.complete,
+      "started_at": meta.startedAt,
+      "finished_at": meta.finishedAt,
+      "wall_time_s": meta.wallTimeS,
+      model: meta.model,
+      "model_info": info === null ? null : {
+        digest: info.digest,
+        quantization: info.quantization,
+        "parameter_size": info.parameterSize,
+        family: info.family,
+        capabilities: [...info.capabilities],
+        "server_version": info.serverVersion,
+        "context_length": info.contextLength,
+      },
+      backend: meta.backend,
+      mode: meta.mode,
+      counts: this.counts(),
+      accuracy: overall.accuracy,
+      "accuracy_ci95": overall.ci95,
+      "accuracy_macro": macroN === 0 ? null : macro.value() / macroN,
+      subjects: sortedSubjects,
+      categories: this.#categories(),
+      "latency_ms": describeSorted(this.#latency.sorted()),
+      "tokens_per_second": this.#tpsN === 0
+        ? null
+        : this.#tpsTokens / this.#tpsNs.value() * 1e9,
+      "prompt_tokens": this.#promptTokens,
+      "eval_tokens": this.#evalTokens,
+      retries: this.#retries,
+      "errors_by_kind": sortedRecord(this.#errorsByKind),
+      "unparsed_by_reason": sortedRecord(this.#unparsedByReason),
+      letters: {
+        expected: sortedRecord(this.#expected),
+        predicted: sortedRecord(this.#predicted),
+        matrix: sortedRecord(matrix),
+      },
+      calibration: this.#calibrationSeen ? this.#calibration.result() : null,
+      endpoints,
+      repeats: this.#maxRepeat > 0 ? this.#repeatStats() : null,
+      dataset: meta.dataset,
+      config: meta.config,
+      tool: { name: meta.tool.name, version: meta.tool.version },
+    };
+  }
+
+  #categories(): Record<string, CategoryStats> | null {
+    const pooled = new Map<string, CategoryStats>();
+    let anyScored = false;
+    for (const [name, c] of this.#subjects) {
+      const scored = c.correct + c.wrong + c.unparsed;
+      const category = mmluCategory(name);
+      if (category === null) {
+        if (scored > 0) return null;
+        continue;
+      }
+      if (scored > 0) anyScored = true;
+      const acc = pooled.get(category) ??
+        { ...groupStats(emptyCounts()), subjects: 0 };
+      acc.subjects++;
+      acc.total += c.total;
+      acc.correct += c.correct;
+      acc.wrong += c.wrong;
+      acc.unparsed += c.unparsed;
+      acc.errors += c.errors;
+      acc.skipped += c.skipped;
+      pooled.set(category, acc);
+    }
+    if (!anyScored) return null;
+    const out: Record<string, CategoryStats> = {};
+    for (const category of MMLU_CATEGORIES) {
+      const acc = pooled.get(category);
+      if (acc === undefined) continue;
+      out[category] = { ...groupStats(acc), subjects: acc.subjects };
+    }
+    return out;
+  }
+
+  #repeatStats(): RepeatStats {
+    let questions = 0;
+    let consistent = 0;
+    for (const acc of this.#repeats.values()) {
+      if (acc.scored < 2) continue;
+      questions++;
+      if (acc.agree) consistent++;
+    }
+    return {
+      runs: this.#maxRepeat + 1,
+      questions,
+      consistent,
+      consistency: questions === 0 ? null : consistent / questions,
+    };
+  }
+}

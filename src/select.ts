@@ -1,0 +1,88 @@
+// Which questions a run asks: subject filter, per-subject limit, a seeded
+// sample, a shard, and (on resume) the questions already done. Every
+// decision depends only on the question id and the options, so it is stable
+// under file order and concurrency.
+
+import type { DatasetItem } from "./schema.ts";
+
+/** Options of selectItems. */
+export interface SelectOptions {
+  /** Only these subjects, or null for all. */
+  subjects: string[] | null;
+  /** At most this many rows per subject, in file order, or null. */
+  limit: number | null;
+  /** Keep a seeded random fraction of the rows, or null. */
+  sample: number | null;
+  seed: number;
+  /** Take part `index` (1-based) of `count`, or null. */
+  shard: { index: number; count: number } | null;
+}
+
+/**
+ * 32-bit FNV-1a hash of a string.
+ *
+ * @example
+ * ```ts
+ * import { fnv1a } from "./select.ts";
+ * fnv1a("a.csv:1") === fnv1a("a.csv:1"); // true
+ * ```
+ */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // A final avalanche so that ids differing in the last digit spread well.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The 1-based shard a question id belongs to. */
+export function shardOf(id: string, count: number): number {
+  return (fnv1a(`shard:${id}`) % count) + 1;
+}
+
+/** Whether a row id is in a seeded sample of `fraction`. */
+export function inSample(id: string, fraction: number, seed: number): boolean {
+  return fnv1a(`sample:${seed}:${id}`) / 0x1_0000_0000 < fraction;
+}
+
+/** A predicate over item ids for the options (limit is stateful: use a fresh one per pass). */
+export function makeSelector(
+  opts: SelectOptions,
+): (item: DatasetItem) => boolean {
+  const subjects = opts.subjects ? new Set(opts.subjects) : null;
+  const perSubject = new Map<string, number>();
+  return (item) => {
+    const row = item.kind === "question" ? item.question : item.row;
+    if (subjects && !subjects.has(row.subject)) return false;
+    if (opts.sample !== null && !inSample(row.id, opts.sample, opts.seed)) {
+      return false;
+    }
+    if (opts.limit !== null) {
+      const n = perSubject.get(row.subject) ?? 0;
+      if (n >= opts.limit) return false;
+      perSubject.set(row.subject, n + 1);
+    }
+    if (opts.shard && shardOf(row.id, opts.shard.count) !== opts.shard.index) {
+      return false;
+    }
+    return true;
+  };
+}
+
+/** Filters a stream of dataset items with makeSelector. */
+export async function* selectItems(
+  items: AsyncIterable<DatasetItem>,
+  opts: SelectOptions,
+): AsyncGenerator<DatasetItem> {
+  const keep = makeSelector(opts);
+  for await (const item of items) {
+    if (keep(item)) yield item;
+  }
+}

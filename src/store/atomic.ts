@@ -1,0 +1,29 @@
+// Writes a file atomically: a temporary file in the same folder, flushed,
+// then renamed over the target, so a reader never sees half a file.
+
+/** Writes `text` to `path` atomically (temp file + fsync + rename). */
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const file = await Deno.open(tmp, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  try {
+    const bytes = new TextEncoder().encode(text);
+    let off = 0;
+    while (off < bytes.length) off += await file.write(bytes.subarray(off));
+    await file.syncData();
+  } finally {
+    file.close();
+  }
+  await Deno.rename(tmp, path);
+}
+
+/** Writes `value` as pretty JSON (with a final newline) atomically. */
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}

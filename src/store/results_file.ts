@@ -1,0 +1,161 @@
+// results.jsonl: one ResultRecord per line, appended and written through as
+// each question finishes (a kill -9 loses at most the line being written),
+// read back with a torn last line repaired.
+
+import type { ResultRecord } from "../schema.ts";
+
+/** Appends result lines to a results.jsonl file. */
+export class ResultsWriter {
+  readonly #file: Deno.FsFile;
+  readonly #enc = new TextEncoder();
+  #count = 0;
+  #lastSync = 0;
+  readonly #syncEveryMs: number;
+
+  private constructor(file: Deno.FsFile, syncEveryMs: number) {
+    this.#file = file;
+    this.#syncEveryMs = syncEveryMs;
+  }
+
+  /** Opens (creating if needed) `path` for appending. */
+  static async open(
+    path: string,
+    opts: { syncEveryMs?: number } = {},
+  ): Promise<ResultsWriter> {
+    const file = await Deno.open(path, { append: true, create: true });
+    return new ResultsWriter(file, opts.syncEveryMs ?? 1000);
+  }
+
+  /** Lines written by this writer. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * Writes one record as a line with a synchronous write, so it is in the
+   * kernel before the next question is counted; the data is flushed to disk
+   * at most every `syncEveryMs`.
+   */
+  write(record: ResultRecord): void {
+    const bytes = this.#enc.encode(JSON.stringify(record) + "\n");
+    let off = 0;
+    while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
+    this.#count++;
+    const now = performance.now();
+    if (now - this.#lastSync >= this.#syncEveryMs) {
+      this.#lastSync = now;
+      this.#file.syncDataSync();
+    }
+  }
+
+  /** Flushes to disk and closes. */
+  close(): void {
+    try {
+      this.#file.syncDataSync();
+    } finally {
+      this.#file.close();
+    }
+  }
+}
+
+/** What reading results.jsonl found. */
+export interface ReadResults {
+  records: ResultRecord[];
+  /** Bytes of a torn final line that were cut off (0 when none). */
+  repairedBytes: number;
+}
+
+function isRecord(v: unknown): v is ResultRecord {
+  if (typeof v !== "object" || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.id === "string" && typeof r.status === "string" &&
+    typeof r.index === "number";
+}
+
+/**
+ * Streams the records of a results.jsonl file in file order. A final line
+ * without its newline (a torn write) is ignored; any other bad line throws
+ * with its line number.
+ */
+export async function* streamResults(
+  path: string,
+): AsyncGenerator<ResultRecord> {
+  const file = await Deno.open(path, { read: true });
+  const dec = new TextDecoder();
+  let buf = "";
+  let lineNo = 0;
+  try {
+    for await (const chunk of file.readable) {
+      buf += dec.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lineNo++;
+        if (line.trim() === "") continue;
+        let v: unknown;
+        try {
+          v = JSON.parse(line);
+        } catch {
+          throw new Error(`Cannot read "${path}": line ${lineNo} is not JSON`);
+        }
+        if (!isRecord(v)) {
+          throw new Error(
+            `Cannot read "${path}": line ${lineNo} is not a result record`,
+          );
+        }
+        yield v;
+      }
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.BadResource) return;
+    throw e;
+  }
+}
+
+/**
+ * Cuts a torn last line (no final newline) off results.jsonl so appending
+ * can go on; returns the bytes removed.
+ */
+export async function repairResultsFile(path: string): Promise<number> {
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return 0;
+    throw e;
+  }
+  if (stat.size === 0) return 0;
+  const file = await Deno.open(path, { read: true, write: true });
+  try {
+    // Scan back from the end for the last newline.
+    const block = 64 * 1024;
+    let end = stat.size;
+    const one = new Uint8Array(1);
+    await file.seek(end - 1, Deno.SeekMode.Start);
+    await file.read(one);
+    if (one[0] === 0x0a) return 0;
+    while (end > 0) {
+      const start = Math.max(0, end - block);
+      const buf = new Uint8Array(end - start);
+      await file.seek(start, Deno.SeekMode.Start);
+      let got = 0;
+      while (got < buf.length) {
+        const n = await file.read(buf.subarray(got));
+        if (n === null) break;
+        got += n;
+      }
+      const i = buf.lastIndexOf(0x0a);
+      if (i >= 0) {
+        const keep = start + i + 1;
+        await file.truncate(keep);
+        return stat.size - keep;
+      }
+      end = start;
+    }
+    await file.truncate(0);
+    return stat.size;
+  } finally {
+    file.close();
+  }
+}
