@@ -115,8 +115,9 @@ const LEADING_LETTER_REGEXP =
 /** `"answer": "B"` inside text that is not JSON as a whole. */
 const JSON_FIELD_REGEXP = /"answer"\s{0,3}:\s{0,3}"([^"\\\n]{0,200})"/gi;
 
+const LETTER_SET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /** Any letter, to tell "a letter outside the question" from "no letter". */
-const ALL_LETTERS = new Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+const ALL_LETTERS = new Set(LETTER_SET);
 
 /** option_text compares at most this many characters of output. */
 const OPTION_TEXT_MAX = 2000;
@@ -128,7 +129,8 @@ const OPTION_TEXT_MAX = 2000;
  * 1. `json`: the output is JSON (maybe inside a json code fence) whose `answer` is a
  *    letter ("B", "b", "(B)", "B. text"), or holds a `"answer": "B"` field;
  * 2. `answer_is`: the LAST "answer is (X)", "Answer: X", "**Answer:** X",
- *    "Final answer: X", "answer is option X", "Answer: $B$", `\boxed{X}`.
+ *    "Final answer: X", "answer is option X", "Answer: $B$", `\boxed{X}`
+ *    (before a "Question:" line the model wrote after answering, if any).
  *    A bare lowercase letter counts only at the end of a line ("the answer is
  *    a bit" is English) and a bare "I" followed by a word is the pronoun.
  *    "Answer: A or B" is `ambiguous` and a letter outside the question's is
@@ -179,7 +181,7 @@ export function extractAnswer(
   const json = fromJson(text, allowed);
   if (json !== null) return json;
 
-  const stated = fromAnswerIs(text, allowed);
+  const stated = fromAnswerIs(ownAnswer(text), allowed);
   if (stated !== null) return stated;
 
   if (truncated) return fail(unclosed ? "truncated_in_thinking" : "truncated");
@@ -245,6 +247,21 @@ function fromJson(text: string, allowed: Set<string>): Extraction | null {
     last = letterOfValue(m[1] ?? "", allowed);
   }
   return last === null ? null : found(last, "json");
+}
+
+/** A line that starts a new few-shot question: "Question:". */
+const NEXT_QUESTION_REGEXP = /\n[ \t]*Question:/;
+
+/**
+ * The text up to a question the model went on to write itself (a base model
+ * continuing the few-shot pattern, which MMLU-Pro stops with `stop=["Question:"]`),
+ * when an answer statement comes before it; else the whole text.
+ */
+function ownAnswer(text: string): string {
+  const at = text.search(NEXT_QUESTION_REGEXP);
+  if (at === -1) return text;
+  const before = text.slice(0, at);
+  return fromAnswerIs(before, ALL_LETTERS) === null ? text : before;
 }
 
 interface Claim {

@@ -18,7 +18,11 @@ import { fileSink, type Logger, setupLogging, teardownLogging } from "./log.ts";
 import { MetricsRegistry } from "./metrics/registry.ts";
 import { startMetricsServer } from "./metrics/server.ts";
 import { Progress } from "./progress.ts";
-import { buildPrompt, type FewShotExample } from "./prompt.ts";
+import {
+  buildPrompt,
+  type FewShotExample,
+  validatePromptOptions,
+} from "./prompt.ts";
 import { contextFor } from "./num_ctx.ts";
 import { presetByName } from "./presets.ts";
 import { createProtocol, defaultMaxTokens } from "./protocol.ts";
@@ -109,15 +113,39 @@ export async function runBench(
     seed: config.seed,
     shard: config.shard,
   };
-  const preset = config.preset ? presetByName(config.preset) : null;
+  const asUsage = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  const preset = config.preset
+    ? asUsage(() => presetByName(config.preset!))
+    : null;
   const mode = preset ? preset.mode : config.mode;
   const shots = preset && config.shots === 0 ? preset.shots : config.shots;
   const template = config.templateFile
     ? await readTemplate(config.templateFile)
     : null;
+  asUsage(() =>
+    validatePromptOptions({
+      mode,
+      shots: [],
+      fewshotAsChat: config.fewshotAsChat,
+      system: config.system,
+      template,
+      preset: config.preset,
+    })
+  );
 
   const plan = await planDataset(config.csvDir, config.csvPattern, select);
   for (const p of plan.problems) io.stderr(`warning: ${p.message}\n`);
+  for (const [file, s] of plan.skippedByFile) {
+    io.stderr(
+      `warning: "${file}": ${s.rows} row(s) skipped (first: line ${s.line}: ${s.reason}); reasons in results.jsonl\n`,
+    );
+  }
   if (manifest) {
     const changed = datasetChanges(manifest, plan);
     if (changed.length > 0 && !config.force) {
@@ -223,11 +251,12 @@ export async function runBench(
   let exitCode = 0;
   let stoppedBy: RunStop | null = null;
   try {
-    for (const model of config.models) {
+    const modelDirs = modelFolderNames(config.models);
+    for (const [i, model] of config.models.entries()) {
       if (control.stop.aborted) break;
       registry.setModel(model);
       const modelDir = config.models.length > 1
-        ? join(runDir, safePathSegment(model))
+        ? join(runDir, modelDirs[i]!)
         : runDir;
       await Deno.mkdir(modelDir, { recursive: true });
       const outcome = await runModel({
@@ -314,6 +343,22 @@ async function finish(
   await server?.shutdown();
   await teardownLogging();
   logFile.close();
+}
+
+/**
+ * One folder name per model: the cleaned name, with `-2`, `-3`... when two
+ * names clean to the same folder (compared case-insensitively, as on macOS
+ * and Windows), so no model reads another's results as its own.
+ */
+export function modelFolderNames(models: readonly string[]): string[] {
+  const used = new Set<string>();
+  return models.map((model) => {
+    const base = safePathSegment(model);
+    let name = base;
+    for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base}-${n}`;
+    used.add(name.toLowerCase());
+    return name;
+  });
 }
 
 function hostForUrl(host: string): string {

@@ -6,8 +6,9 @@ import { parseArgs } from "node:util";
 import { redactUrl } from "./backend/http_errors.ts";
 import { UsageError } from "./errors.ts";
 
-/** How answers are obtained from the model. */
-export type Mode = "answer" | "cot" | "logprobs";
+import type { Mode } from "./prompt.ts";
+/** How answers are obtained from the model (see src/prompt.ts). */
+export type { Mode };
 /** Which kind of server answers. */
 export type BackendKind = "ollama" | "openai" | "mock";
 /** Whether to ask a thinking-capable model to think. */
@@ -782,6 +783,7 @@ export function parseCommand(argv: string[], env: Env): Command {
       count - 1,
     );
     shard = { index: idx + 1, count };
+    explicit.add("shard");
   }
 
   const runId = get("runId", (s, v) => {

@@ -10,6 +10,9 @@ import type { RunMeta, Summary } from "./report/summary.ts";
 import { renderSummaryText } from "./report/text.ts";
 import { UsageError } from "./errors.ts";
 import { TOOL } from "./version.ts";
+import { type Manifest, MANIFEST_FILE } from "./store/manifest.ts";
+import { streamResults } from "./store/results_file.ts";
+import { presetByName } from "./presets.ts";
 
 /** The run facts of an existing summary, to summarise its results again. */
 export function metaFromSummary(s: Summary): RunMeta {
@@ -64,13 +67,63 @@ export async function readSummary(dir: string): Promise<Summary> {
   }
 }
 
+/**
+ * Run facts for a folder whose summary.json is gone: run.json (in the folder,
+ * or its parent for a model folder of a multi-model run) and the results.
+ * Model details and timings are unknown; `complete` is false.
+ */
+async function metaFromManifest(dir: string): Promise<RunMeta> {
+  let manifest: Manifest | null = null;
+  for (const d of [dir, join(dir, "..")]) {
+    try {
+      manifest = JSON.parse(
+        await Deno.readTextFile(join(d, MANIFEST_FILE)),
+      ) as Manifest;
+      break;
+    } catch {
+      // try the parent
+    }
+  }
+  if (manifest === null) {
+    throw new UsageError(
+      `Cannot rebuild "${dir}": no ${RUN_FILES.summary} and no ${MANIFEST_FILE}`,
+    );
+  }
+  const config = manifest.config;
+  let model = ((config.models as string[] | undefined) ?? [])[0] ?? "";
+  for await (const r of streamResults(join(dir, RUN_FILES.results))) {
+    model = r.model;
+    break;
+  }
+  const preset = typeof config.preset === "string" ? config.preset : null;
+  return {
+    runId: manifest["run_id"],
+    complete: false,
+    startedAt: manifest["created_at"],
+    finishedAt: null,
+    wallTimeS: null,
+    model,
+    modelInfo: null,
+    backend: String(config.backend),
+    mode: preset ? presetByName(preset).mode : String(config.mode),
+    dataset: { files: manifest.dataset.files, problems: [] },
+    config,
+    tool: { ...TOOL },
+  };
+}
+
+async function metaFor(dir: string): Promise<RunMeta> {
+  return await exists(join(dir, RUN_FILES.summary))
+    ? metaFromSummary(await readSummary(dir))
+    : await metaFromManifest(dir);
+}
+
 /** Rebuilds one run folder (or each model folder of a multi-model run). */
 async function rebuildOne(dir: string): Promise<string> {
   if (await exists(join(dir, RUN_FILES.results))) {
-    const old = await readSummary(dir);
     const { summary, details } = await summariseResults(
       dir,
-      metaFromSummary(old),
+      await metaFor(dir),
     );
     await writeRunOutputs(dir, summary, details);
     return renderSummaryText(summary) + `\nRebuilt ${dir}\n`;
@@ -79,10 +132,9 @@ async function rebuildOne(dir: string): Promise<string> {
   for await (const entry of Deno.readDir(dir)) {
     const sub = join(dir, entry.name);
     if (entry.isDirectory && await exists(join(sub, RUN_FILES.results))) {
-      const old = await readSummary(sub);
       const { summary, details } = await summariseResults(
         sub,
-        metaFromSummary(old),
+        await metaFor(sub),
       );
       await writeRunOutputs(sub, summary, details);
       runs.push({ model: summary.model, dir: sub, summary });

@@ -222,13 +222,18 @@ export async function runQuestions(
     let attempts = 0;
     for (;;) {
       if (stopCtl.signal.aborted) return null;
-      await waitRateGate();
-      if (stopCtl.signal.aborted) return null;
       let lease;
       try {
         lease = await pool.acquire(stopCtl.signal);
       } catch {
         return null; // stopped while waiting for a permit
+      }
+      // Space request starts (not permit requests), and never start one
+      // after the run was told to stop.
+      await waitRateGate();
+      if (stopCtl.signal.aborted) {
+        lease.release({ ok: false, latencyMs: 0, errorKind: "interrupted" });
+        return null;
       }
       attempts++;
       const timeoutMs = lease.warm
@@ -239,7 +244,7 @@ export async function runQuestions(
         () =>
           attemptCtl.abort(
             new TimeoutReason(
-              `no answer within ${Math.round(timeoutMs / 1000)} s`,
+              `no answer within ${timeoutMs / 1000} s`,
             ),
           ),
         timeoutMs,

@@ -289,6 +289,17 @@ Deno.test("extractAnswer() reads 'answer is' statements, last one wins", async (
       want: no("no answer found"),
     },
     {
+      name: "a question the model went on to write is ignored",
+      content:
+        "2+2 is 4. The answer is (B).\n\nQuestion:\nWhat is 3+3?\nOptions:\nA. 6\nB. 7\nAnswer: Let's think step by step. The answer is (A).",
+      want: ok("B", "answer_is"),
+    },
+    {
+      name: "a Question: line before any answer changes nothing",
+      content: "Restating.\nQuestion: what is asked?\nThe answer is (D).",
+      want: ok("D", "answer_is"),
+    },
+    {
       name: "the answer is (J) in ten options",
       content: "... the answer is (J).",
       letters: A_TO_J,

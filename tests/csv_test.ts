@@ -143,7 +143,7 @@ Deno.test("readCsvFile() reads a BOM, CRLF and no final newline", async () => {
 Deno.test("readCsvFile() keeps line breaks and doubled quotes inside quoted fields", async () => {
   const read = await readFixture("quoted_newlines.csv");
   assert.deepEqual(read.problems, []);
-  assert.deepEqual(read.questions.map((q) => q.line), [1, 2, 5, 7, 9]);
+  assert.deepEqual(read.questions.map((q) => q.line), [1, 2, 6, 8, 10]);
   assert.equal(read.questions[1]!.question, "Code:\nint x = 1;\nreturn x;");
   assert.deepEqual(read.questions[1]!.choices, ["1", "two\nlines", "3", "4"]);
   assert.equal(read.questions[2]!.question, "CRLF inside\r\nthis question");
@@ -164,7 +164,11 @@ Deno.test("readCsvFile() accepts spaced and lower-case answers and skips bad row
   );
   assert.deepEqual(read.skipped.map((r) => [r.id, r.index, r.reason]), [
     ["answers.csv:3", 2, 'answer "E" is not one of A-D'],
-    ["answers.csv:4", 3, 'answer "2" is a number; expected a letter, one of A-D'],
+    [
+      "answers.csv:4",
+      3,
+      'answer "2" is a number; expected a letter, one of A-D',
+    ],
     ["answers.csv:5", 4, "answer is empty; expected one of A-D"],
     ["answers.csv:6", 5, "question is empty"],
     ["answers.csv:7", 6, "row has 5 fields, expected 6 like line 1"],
@@ -197,8 +201,14 @@ Deno.test("readCsvFile() keeps non-Latin scripts, emoji, NBSP and an inner U+FEF
   const read = await readFixture("unicode.csv");
   assert.deepEqual(read.problems, []);
   assert.equal(read.questions.length, 5);
-  assert.equal(read.questions[0]!.choices[0], "\u041c\u043e\u0441\u043a\u0432\u0430");
-  assert.equal(read.questions[1]!.question, "\u65e5\u672c\u306e\u9996\u90fd\u306f\uff1f");
+  assert.equal(
+    read.questions[0]!.choices[0],
+    "\u041c\u043e\u0441\u043a\u0432\u0430",
+  );
+  assert.equal(
+    read.questions[1]!.question,
+    "\u65e5\u672c\u306e\u9996\u90fd\u306f\uff1f",
+  );
   assert.equal(read.questions[3]!.choices[1], "\u{1F431}");
   assert.equal(read.questions[4]!.question, "Zero\uFEFFwidth BOM inside");
   assert.equal(read.questions[4]!.choices[0], "\u00a0nbsp");
@@ -227,10 +237,13 @@ Deno.test("readCsvFile() skips a header row without counting it", async () => {
 Deno.test("readCsvFile() reads a semicolon-separated file", async () => {
   const read = await readFixture("semicolon.csv");
   assert.deepEqual(read.problems, []);
-  assert.deepEqual(read.questions.map((q) => [q.question, q.choices, q.answer]), [
-    ["What is 3,5 + 1?", ["4,5", "5", "6", "7"], "A"],
-    ["A; quoted question?", ["x", "y", "z", "w"], "D"],
-  ]);
+  assert.deepEqual(
+    read.questions.map((q) => [q.question, q.choices, q.answer]),
+    [
+      ["What is 3,5 + 1?", ["4,5", "5", "6", "7"], "A"],
+      ["A; quoted question?", ["x", "y", "z", "w"], "D"],
+    ],
+  );
 });
 
 Deno.test("readCsvFile() decodes UTF-16 files with a byte order mark", async (t) => {
@@ -261,7 +274,7 @@ Deno.test("readCsvFile() reports whole-file problems and ends the file", async (
     ],
     [
       "binary.csv",
-      'Cannot read "binary.csv": line 1 holds a NUL byte; it looks like a binary file, not CSV text',
+      'Cannot read "binary.csv": line 1 holds a NUL byte; it looks like a binary file, not text',
       1,
     ],
     [
@@ -314,14 +327,35 @@ Deno.test("readCsvFile() reports text after a closing quote and a quote inside a
       'Cannot read "q.csv": line 2 has "h" right after the closing quote of a field (record starting on line 2); inside quotes write a quote as ""',
     ]]);
   });
-  await t.step("quote inside an unquoted field", async () => {
+  await t.step(
+    "quote inside an unquoted field, after a CRLF in quotes",
+    async () => {
+      await using tmp = await tempFile(
+        "q.csv",
+        '"One\r\nquestion?",a,b,c,d,A\n\nTwo?,a,b,c,d,B\nA 5" screen?,a,b,c,d,B\n',
+      );
+      const read = await collect(readCsvFile(tmp.file, 0));
+      assert.deepEqual(read.questions.map((q) => q.line), [1, 4]);
+      assert.deepEqual(read.problems.map((p) => [p.line, p.message]), [[
+        5,
+        'Cannot read "q.csv": line 5 has a quote inside an unquoted field; quote the whole field and write the quote as ""',
+      ]]);
+    },
+  );
+  await t.step("a record longer than the limit", async () => {
     await using tmp = await tempFile(
       "q.csv",
-      'One?,a,b,c,d,A\nA 5" screen?,a,b,c,d,B\n',
+      'One?,a,b,c,d,A\n"Never closed,a,b,c,d,A\n' +
+        "Plain?,a,b,c,d,A\n".repeat(100),
     );
-    const read = await collect(readCsvFile(tmp.file, 0));
-    assert.deepEqual(read.problems.map((p) => p.line), [2]);
-    assert.match(read.problems[0]!.message, /quote inside an unquoted field/);
+    const read = await collect(
+      readCsvFile(tmp.file, 0, { maxRecordChars: 1000 }),
+    );
+    assert.equal(read.questions.length, 1);
+    assert.deepEqual(read.problems.map((p) => [p.line, p.message]), [[
+      2,
+      'Cannot read "q.csv": the record starting on line 2 is longer than 1000 characters; is a quote not closed?',
+    ]]);
   });
 });
 
@@ -392,19 +426,37 @@ Deno.test({
     "readCsvFile() yields the first question while the rest of the file is still being written",
   ignore: Deno.build.os === "windows",
   async fn() {
-    // A FIFO holds no data: if the reader waited for the end of the file it
-    // would never see the first row, because the rest is written only after
-    // the first row has been received.
+    // The file is a FIFO fed by a child process that writes the rest of the
+    // rows only after this test has received the first question: a reader
+    // that waited for the whole file would never yield it.
     const dir = await Deno.makeTempDir({ prefix: "llm_bench_fifo_" });
     try {
       const path = `${dir}/stream_test.csv`;
+      await Deno.writeTextFile(`${dir}/first`, rows(0, 1_000));
+      await Deno.writeTextFile(`${dir}/rest`, rows(1_000, 50_000));
       const made = await new Deno.Command("mkfifo", { args: [path] }).output();
       assert.ok(made.success, "mkfifo failed");
+      const child = new Deno.Command("sh", {
+        args: [
+          "-c",
+          'exec >"$1"; cat "$2"; read go; cat "$3"',
+          "sh",
+          path,
+          `${dir}/first`,
+          `${dir}/rest`,
+        ],
+        stdin: "piped",
+      }).spawn();
+      // Never hang the suite: if anything stalls, end the writer so the
+      // reader sees the end of the file and the count check fails.
+      const watchdog = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      }, 20_000);
       const items = readCsvFile({ path, relative: "stream_test.csv" }, 0);
-      const writer = await Deno.open(path, { write: true });
-      const first = items.next();
-      const w = writer.writable.getWriter();
-      await w.write(new TextEncoder().encode(rows(0, 2_000)));
       let timer: ReturnType<typeof setTimeout> | undefined;
       const guard = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -413,22 +465,24 @@ Deno.test({
         );
       });
       try {
-        const got = await Promise.race([first, guard]);
-        assert.equal(got.done, false);
+        const first = await Promise.race([items.next(), guard]);
+        assert.equal(first.done, false);
         assert.equal(
-          got.value?.kind === "question" && got.value.question.line,
+          first.value?.kind === "question" && first.value.question.line,
           1,
         );
       } finally {
         clearTimeout(timer);
+        const stdin = child.stdin.getWriter();
+        await stdin.write(new TextEncoder().encode("go\n"));
+        await stdin.close();
       }
-      for (let i = 2_000; i < 50_000; i += 2_000) {
-        await w.write(new TextEncoder().encode(rows(i, i + 2_000)));
-      }
-      await w.close();
       let count = 1;
       for await (const _ of items) count++;
+      const status = await child.status;
+      clearTimeout(watchdog);
       assert.equal(count, 50_000);
+      assert.equal(status.success, true);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -2,7 +2,7 @@
 // A fake Ollama server for tests and the performance benchmark, faithful to
 // ../shared/ollama-api.md: native /api endpoints, scripted replies and faults,
 // NUM_PARALLEL slots. It speaks HTTP/1.1 over a raw TCP listener so that it can
-// reset a connection before any response byte, which Deno.serve cannot do.
+// break a connection before any status line, which Deno.serve cannot do.
 
 import { parseArgs } from "node:util";
 
@@ -64,7 +64,8 @@ export interface FakeReply {
  * A scripted failure for one attempt:
  * - `"500"`: 500 runner-crash error before the first byte;
  * - `"503"`: immediate 503 `server busy` (two spaces, no Retry-After);
- * - `"reset"`: the TCP connection is closed with no response byte (fetch rejects with a TypeError);
+ * - `"reset"`: the connection breaks before a valid status line (a few garbage bytes, then close), so
+ *   fetch rejects with a TypeError; a bare close would be hidden by fetch's silent resend on reused connections;
  * - `"stall"`: no byte for `stallMs` (or until the client aborts), then a normal reply;
  * - `"midstream_error"`: 200, about half the chunks, then an `{"error":…}` line and no `done:true`
  *   (with `stream:false`: a 500 `{"error":…}`, as real Ollama does);
@@ -123,11 +124,13 @@ export interface FakeOllamaOptions {
   stallMs?: number;
   /** Real time a cold load takes (first request, after unload, or a `num_ctx` change). @default 0 */
   loadMs?: number;
+  /** Keep every parsed body in `requests`; the CLI turns it off for long benchmark runs. @default true */
+  recordRequests?: boolean;
 }
 
 /** Slot statistics; times from `performance.now()`. */
 export interface FakeOllamaStats {
-  /** Generating requests that held a slot and finished (any outcome). */
+  /** Chat/generate requests (load requests included) that held a slot and released it, whatever the outcome. */
   served: number;
   /** Sum of slot-held times, ms. */
   busyMsTotal: number;
@@ -145,7 +148,7 @@ export interface FakeOllamaStats {
 export interface FakeOllama extends AsyncDisposable {
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;
-  /** Every chat/generate body that parsed as JSON, in arrival order. */
+  /** Every chat/generate body that parsed as a JSON object, in arrival order (unless `recordRequests: false`). */
   readonly requests: FakeRequest[];
   stats(): FakeOllamaStats;
   /** Simulates `ollama rm`: later requests get 404 and `/api/tags` no longer lists it. */
@@ -294,19 +297,17 @@ function parseGoDuration(s: string): number | null {
   return m[1] === "-" ? -total : total;
 }
 
-/** Go's decoder message for input JSON.parse rejected. */
+/** Go's decoder message (approximately) for input JSON.parse rejected. */
 function goJsonSyntaxError(text: string, err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (/end of JSON input|Unterminated/i.test(msg)) return "unexpected EOF";
-  const tok = /Unexpected token '(.)'/.exec(msg)?.[1] ??
-    /Unexpected (?:non-whitespace )?character/i.exec(msg)?.[0] ?? null;
-  const first = text.trimStart()[0] ?? "";
-  if (!/[{["\-0-9tfn]/.test(first)) {
-    return `invalid character '${first}' looking for beginning of value`;
+  const pos = /position (\d+)/.exec(msg)?.[1];
+  const at = pos === undefined ? null : text[Number(pos)] ?? null;
+  if (/after JSON/i.test(msg) && at) {
+    return `invalid character '${at}' after top-level value`;
   }
-  return `invalid character '${
-    tok && tok.length === 1 ? tok : "?"
-  }' looking for beginning of value`;
+  const c = /Unexpected token '(.)'/.exec(msg)?.[1] ?? at ?? text.trim()[0];
+  return `invalid character '${c ?? "?"}' looking for beginning of value`;
 }
 
 // ---------------------------------------------------------------------------
@@ -425,6 +426,9 @@ class HttpConnection {
           return null;
         }
       }
+    }
+    if (/100-continue/i.test(headers.get("expect") ?? "")) {
+      await this.write(enc.encode("HTTP/1.1 100 Continue\r\n\r\n")); // curl waits for it
     }
     let body: Uint8Array;
     if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) {
@@ -1170,7 +1174,7 @@ class FakeServer implements FakeOllama {
     const body = await this.#parseBody(req, res, structName);
     if (!body) return;
     const fr: FakeRequest = { path, body, text: requestText(body, isChat) };
-    this.requests.push(fr);
+    if (this.#opts.recordRequests !== false) this.requests.push(fr);
 
     // §10 validation order, first match wins.
     const decErr = decodeError(body, structName);
@@ -1752,6 +1756,7 @@ if (import.meta.main) {
       ? null
       : Number(values["queue-limit"]),
     reply,
+    recordRequests: false,
   }, Number(values.port));
   console.log(fake.url);
   const stop = async () => {

@@ -182,6 +182,13 @@ Deno.test("startFakeOllama() validates chat and generate in Ollama's order", asy
     ],
     ["truncated JSON", "/api/generate", '{"model":', 400, "unexpected EOF"],
     [
+      "trailing garbage",
+      "/api/chat",
+      '{"model":"llama3.2"}&',
+      400,
+      "invalid character '&' after top-level value",
+    ],
+    [
       "wrong field type",
       "/api/chat",
       { ...CHAT("q"), stream: "no" },
@@ -283,7 +290,9 @@ Deno.test("startFakeOllama() validates chat and generate in Ollama's order", asy
       assert.equal(got.status, 200, got.text);
     }
   });
-  assert.ok(fake.requests.length >= cases.length - 3, "parsed bodies kept");
+  // Bodies that parsed as objects are recorded, failing ones included.
+  assert.equal(fake.requests.length, cases.length - 4 + 3);
+  assert.equal(fake.requests[0]?.body.stream, "no");
 });
 
 Deno.test("startFakeOllama() answers empty messages or prompt with a load reply", async (t) => {

@@ -45,6 +45,16 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** The named variables of this process's environment that are set. */
+function pick(...names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
 type Json = Record<string, unknown>;
 
 function asRecord(value: unknown, what: string): Json {
@@ -255,7 +265,15 @@ console.log(JSON.stringify({ model: Deno.env.get("MODEL_NAME"), refused, noColor
     );
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--no-config", ...RUNTIME_PERMISSIONS, script],
-      env: { MODEL_NAME: "m1", LLM_BENCH_PROBE_UNLISTED: "x", NO_COLOR: "1" },
+      // A clean environment: an inherited DENO_COVERAGE_DIR would record the
+      // temporary probe, which is gone when `deno coverage` reads the data.
+      clearEnv: true,
+      env: {
+        ...pick("HOME", "DENO_DIR", "PATH", "SYSTEMROOT", "USERPROFILE"),
+        MODEL_NAME: "m1",
+        LLM_BENCH_PROBE_UNLISTED: "x",
+        NO_COLOR: "1",
+      },
       stdin: "null",
     }).output();
     const stderr = new TextDecoder().decode(out.stderr);

@@ -54,8 +54,11 @@ export class GradientLimiter {
     this.#floor = Math.min(this.#floor, median);
     let gradient = median > 0 ? this.#floor / median : 1;
     if (gradient >= this.#tolerance) gradient = 1;
-    gradient = Math.max(0.5, gradient);
-    const next = Math.round(this.#limit * gradient + this.#allowance);
+    // Clamp the step, not the gradient: at most halve the limit per window.
+    const next = Math.max(
+      Math.round(this.#limit * 0.5),
+      Math.round(this.#limit * gradient + this.#allowance),
+    );
     this.#limit = Math.min(this.#max, Math.max(1, next));
     return this.#limit;
   }

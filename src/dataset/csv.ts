@@ -4,13 +4,19 @@
 
 import { Buffer } from "node:buffer";
 import { CsvError, parse } from "csv-parse/stream";
-import { LETTERS } from "../schema.ts";
 import type { DatasetItem, Question, SkippedRow } from "../schema.ts";
 import { readErrorMessage } from "./discover.ts";
 import type { DatasetFile, FileProblem } from "./discover.ts";
 import { FileProblemError, utf8Stream } from "./sniff.ts";
 import type { SniffStats } from "./sniff.ts";
 import { subjectFromFile } from "./subject.ts";
+import {
+  breaksIn,
+  checkRow,
+  detectDelimiter,
+  firstRecord,
+  isHeaderRow,
+} from "./csv_rows.ts";
 
 /** What the dataset readers yield: items in file order, or a whole-file problem that ends the file. */
 export type ReadItem = DatasetItem | { kind: "problem"; problem: FileProblem };
@@ -27,204 +33,6 @@ export interface ReadCsvOptions {
 
 /** Bytes of the file start searched for the first record (delimiter guess). */
 const PEEK_BYTES = 64 * 1024;
-const MIN_FIELDS = 4;
-const MAX_FIELDS = 2 + LETTERS.length;
-
-const QUESTION_COLUMNS = new Set([
-  "question",
-  "questions",
-  "prompt",
-  "stem",
-  "input",
-  "query",
-  "text",
-  "q",
-]);
-const ANSWER_COLUMNS = new Set([
-  "answer",
-  "answers",
-  "label",
-  "target",
-  "correct",
-  "correct_answer",
-  "answer_key",
-  "key",
-  "gold",
-  "solution",
-  "output",
-]);
-
-function columnName(field: string): string {
-  return field.trim().toLowerCase().replace(/[\s-]+/g, "_");
-}
-
-function isLetter(text: string): boolean {
-  if (text.length !== 1) return false;
-  const c = text.charCodeAt(0) | 0x20;
-  return c >= 0x61 && c <= 0x7a;
-}
-
-/**
- * Whether a first record is a header (`question,A,B,C,D,answer`) rather than
- * a question: its last field is not a single letter and its first or last
- * field is a usual column name. Unknown headers are not guessed at: they
- * become a skipped row, which is visible, instead of a silently dropped one.
- *
- * @example
- * ```ts
- * import { isHeaderRow } from "./csv.ts";
- * import assert from "node:assert/strict";
- * assert.ok(isHeaderRow(["question", "A", "B", "C", "D", "answer"]));
- * assert.ok(isHeaderRow(["Question", "Option A", "Option B", "Correct Answer"]));
- * assert.ok(!isHeaderRow(["What is 2+2?", "3", "4", "5", "6", "B"]));
- * ```
- */
-export function isHeaderRow(fields: readonly string[]): boolean {
-  const first = fields[0];
-  const last = fields[fields.length - 1];
-  if (first === undefined || last === undefined || fields.length < 2) {
-    return false;
-  }
-  if (isLetter(last.trim())) return false;
-  return QUESTION_COLUMNS.has(columnName(first)) ||
-    ANSWER_COLUMNS.has(columnName(last));
-}
-
-/** Fields of the first record of `text` split on `delimiter` (RFC 4180 quotes). */
-function firstRecordFields(text: string, delimiter: string): string[] {
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += c;
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === "") {
-      quoted = true;
-    } else if (c === delimiter) {
-      fields.push(field);
-      field = "";
-    } else if (c === "\n" || c === "\r") {
-      if (fields.length === 0 && field === "") continue;
-      break;
-    } else field += c;
-  }
-  fields.push(field);
-  return fields;
-}
-
-/**
- * The field delimiter of a CSV file, judged from its first record: a comma
- * unless the record is not a plausible row with commas (at least 3 fields
- * ending in a single letter or digit, or a header) but is one with semicolons
- * (European spreadsheet exports) or tabs. Later rows do not change the guess;
- * a wrong one shows as skipped rows, never as silently wrong questions.
- *
- * @example
- * ```ts
- * import { detectDelimiter } from "./csv.ts";
- * import assert from "node:assert/strict";
- * assert.equal(detectDelimiter('"a; b",c,d,A\n'), ",");
- * assert.equal(detectDelimiter("What is 3,5 + 1?;4,5;5;A\n"), ";");
- * assert.equal(detectDelimiter("q\ta\tb\tC\n"), "\t");
- * ```
- */
-export function detectDelimiter(text: string): string {
-  for (const delimiter of [",", ";", "\t"]) {
-    const fields = firstRecordFields(text, delimiter);
-    if (fields.length < 3) continue;
-    const last = (fields[fields.length - 1] ?? "").trim();
-    const answerLike = last.length === 1 &&
-      (isLetter(last) || (last >= "0" && last <= "9"));
-    if (answerLike || isHeaderRow(fields)) return delimiter;
-  }
-  return ",";
-}
-
-/** `A-D` for 4 options. */
-function letterRange(options: number): string {
-  return `A-${LETTERS[Math.max(0, options - 1)] ?? "?"}`;
-}
-
-/**
- * Checks one parsed record and returns a Question or the reason it is
- * skipped. `expectedFields` is the field count of the file's first row.
- */
-function checkRow(
-  fields: string[],
-  expectedFields: number,
-  firstRowLine: number,
-): { question: string; choices: string[]; answer: string } | string {
-  const n = fields.length;
-  if (n < MIN_FIELDS) {
-    return `row has ${n} field${
-      n === 1 ? "" : "s"
-    }; a row needs a question, 2 to 10 options and an answer letter`;
-  }
-  if (n > MAX_FIELDS) {
-    return `row has ${n} fields; at most 10 options (${MAX_FIELDS} fields) are supported`;
-  }
-  if (n !== expectedFields) {
-    return `row has ${n} fields, expected ${expectedFields} like line ${firstRowLine}`;
-  }
-  const question = fields[0]!;
-  if (question.trim() === "") return "question is empty";
-  let last = n - 2;
-  while (last >= 1 && fields[last]!.trim() === "") last--;
-  const choices = fields.slice(1, last + 1);
-  const rawAnswer = fields[n - 1]!.trim();
-  if (choices.length < 2) {
-    return `row has ${choices.length} non-empty option${
-      choices.length === 1 ? "" : "s"
-    }; a question needs 2 to 10`;
-  }
-  for (let i = 0; i < choices.length; i++) {
-    if (choices[i]!.trim() === "") return `option ${LETTERS[i]} is empty`;
-  }
-  const range = letterRange(choices.length);
-  if (rawAnswer === "") return `answer is empty; expected one of ${range}`;
-  if (!isLetter(rawAnswer)) {
-    const isNumber = rawAnswer.length < 4 &&
-      [...rawAnswer].every((c) => c >= "0" && c <= "9");
-    return isNumber
-      ? `answer "${rawAnswer}" is a number; expected a letter, one of ${range}`
-      : `answer "${rawAnswer}" is not a letter; expected one of ${range}`;
-  }
-  const answer = rawAnswer.toUpperCase();
-  const position = answer.charCodeAt(0) - 0x41;
-  if (position >= choices.length) {
-    return `answer "${rawAnswer}" is not one of ${range}`;
-  }
-  return { question, choices, answer };
-}
-
-/** A stream that replays already-read chunks, then continues with `reader`. */
-function replay<T>(
-  head: T[],
-  reader: ReadableStreamDefaultReader<T>,
-): ReadableStream<T> {
-  return new ReadableStream<T>({
-    async pull(controller) {
-      const next = head.shift();
-      if (next !== undefined) {
-        controller.enqueue(next);
-        return;
-      }
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-}
-
 interface ParsedRecord {
   record: string[];
   info: { lines: number; "empty_lines": number };
@@ -234,9 +42,9 @@ function csvErrorMessage(
   name: string,
   error: CsvError,
   start: number,
+  at: number,
   maxRecordChars: number,
 ): { message: string; line: number } {
-  const at = typeof error.lines === "number" ? error.lines : start;
   switch (error.code) {
     case "CSV_QUOTE_NOT_CLOSED":
       return {
@@ -318,107 +126,156 @@ export async function* readCsvFile(
   }
 
   const stats: SniffStats = { bytes: 0 };
-  const bytes = handle.readable.pipeThrough(utf8Stream(name, stats));
-  const reader = bytes.getReader();
-  let records: ReadableStream<ParsedRecord> | null = null;
+  const reader = handle.readable.pipeThrough(utf8Stream(name, stats))
+    .getReader();
+  // Records are taken from `on_record` rather than from the parser's
+  // readable side: when csv-parse fails it discards its queue, and the rows
+  // parsed before the error must still be yielded.
+  const pending: ParsedRecord[] = [];
+  let writer: WritableStreamDefaultWriter<Buffer> | null = null;
   let index = firstIndex;
   let prevEnd = 0;
   let prevEmpty = 0;
+  let prevParserLines = 0;
   let sawRecord = false;
   let header = false;
   let expectedFields = 0;
   let firstRowLine = 0;
+
+  // Turns one parsed record into an item, or null for a blank line or header.
+  const take = (parsed: ParsedRecord): ReadItem | null => {
+    const { record, info } = parsed;
+    const start = prevEnd + 1 + (info.empty_lines - prevEmpty);
+    prevEnd = start + breaksIn(record);
+    prevEmpty = info.empty_lines;
+    prevParserLines = info.lines;
+    // A line of spaces, or a lone "" field, is a blank line too.
+    if (record.length === 1 && record[0]!.trim() === "") return null;
+    if (!sawRecord) {
+      sawRecord = true;
+      if (isHeaderRow(record)) {
+        header = true;
+        expectedFields = record.length;
+        firstRowLine = start;
+        return null;
+      }
+      if (record.length === 1) {
+        return problem(
+          `Cannot read "${name}": line ${start} has 1 field; llm-bench reads comma-separated rows (question, 2 to 10 options, answer letter)`,
+          start,
+        );
+      }
+    }
+    if (expectedFields === 0) {
+      expectedFields = record.length;
+      firstRowLine = start;
+    }
+    const id = `${name}:${start}`;
+    const checked = checkRow(record, expectedFields, firstRowLine);
+    if (typeof checked === "string") {
+      const row: SkippedRow = {
+        id,
+        index: index++,
+        file: name,
+        line: start,
+        subject,
+        reason: checked,
+      };
+      return { kind: "skipped", row };
+    }
+    const question: Question = {
+      id,
+      index: index++,
+      file: name,
+      line: start,
+      subject,
+      question: checked.question,
+      choices: checked.choices,
+      answer: checked.answer,
+    };
+    return { kind: "question", question };
+  };
+
   try {
     // Peek at the first record to choose the delimiter.
     const head: Buffer[] = [];
     let headLength = 0;
     const decoder = new TextDecoder();
     let headText = "";
+    let ended = false;
     while (headLength < PEEK_BYTES) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        ended = true;
+        break;
+      }
       head.push(value);
       headLength += value.length;
       headText += decoder.decode(value, { stream: true });
-      if (/[^\r\n][\r\n]/.test(headText) && !headText.includes('"')) break;
+      if (firstRecord(headText, ",").complete) break;
     }
-    const delimiter = detectDelimiter(headText);
-    records = replay(head, reader).pipeThrough(
-      parse({
-        delimiter,
-        info: true,
-        "record_delimiter": ["\r\n", "\n", "\r"],
-        "skip_empty_lines": true,
-        "relax_quotes": false,
-        "relax_column_count": true,
-        "max_record_size": maxRecordChars,
-      }),
-    ) as ReadableStream<ParsedRecord>;
-
-    for await (const { record, info } of records) {
-      const start = prevEnd + 1 + (info.empty_lines - prevEmpty);
-      prevEnd = info.lines;
-      prevEmpty = info.empty_lines;
-      // A line of spaces, or a lone "" field, is a blank line too.
-      if (record.length === 1 && record[0]!.trim() === "") continue;
-      if (!sawRecord) {
-        sawRecord = true;
-        if (isHeaderRow(record)) {
-          header = true;
-          expectedFields = record.length;
-          firstRowLine = start;
-          continue;
-        }
-        if (record.length === 1) {
-          yield problem(
-            `Cannot read "${name}": line ${start} has 1 field; llm-bench reads comma-separated rows (question, 2 to 10 options, answer letter)`,
-            start,
-          );
-          return;
-        }
+    const parser = parse({
+      delimiter: detectDelimiter(headText),
+      info: true,
+      "record_delimiter": ["\r\n", "\n", "\r"],
+      "skip_empty_lines": true,
+      "relax_quotes": false,
+      "relax_column_count": true,
+      "max_record_size": maxRecordChars,
+      "on_record": (record) => {
+        pending.push(record as unknown as ParsedRecord);
+        return null;
+      },
+    });
+    writer = parser.writable.getWriter();
+    while (true) {
+      let chunk = head.shift();
+      if (chunk === undefined && !ended) {
+        const next = await reader.read();
+        if (next.done) ended = true;
+        else chunk = next.value;
       }
-      if (expectedFields === 0) {
-        expectedFields = record.length;
-        firstRowLine = start;
+      try {
+        if (chunk === undefined) await writer.close();
+        else await writer.write(chunk);
+      } catch (error) {
+        // A failed write reports "stream errored"; the parse error itself is
+        // the writer's closed reason.
+        const failed = writer;
+        throw await failed.closed.then(() => error, (reason) => reason);
       }
-      const id = `${name}:${start}`;
-      const checked = checkRow(record, expectedFields, firstRowLine);
-      if (typeof checked === "string") {
-        const row: SkippedRow = {
-          id,
-          index: index++,
-          file: name,
-          line: start,
-          subject,
-          reason: checked,
-        };
-        yield { kind: "skipped", row };
-      } else {
-        const question: Question = {
-          id,
-          index: index++,
-          file: name,
-          line: start,
-          subject,
-          question: checked.question,
-          choices: checked.choices,
-          answer: checked.answer,
-        };
-        yield { kind: "question", question };
+      while (pending.length > 0) {
+        const item = take(pending.shift()!);
+        if (item === null) continue;
+        yield item;
+        if (item.kind === "problem") return;
       }
+      if (chunk === undefined) break;
     }
   } catch (error) {
+    // Rows parsed before a failure are valid: yield them first.
+    while (pending.length > 0) {
+      const item = take(pending.shift()!);
+      if (item === null) continue;
+      yield item;
+      if (item.kind === "problem") return;
+    }
     if (error instanceof FileProblemError) {
       yield problem(error.message, error.line);
     } else if (error instanceof CsvError) {
-      const start = prevEnd + 1 +
-        ((typeof error.empty_lines === "number"
-          ? error.empty_lines
-          : prevEmpty) - prevEmpty);
+      const emptyLines = typeof error.empty_lines === "number"
+        ? error.empty_lines - prevEmpty
+        : 0;
+      const start = prevEnd + 1 + emptyLines;
+      // csv-parse's line count is only trusted within the failing record.
+      const at = typeof error.lines === "number"
+        ? start + Math.max(0, error.lines - (prevParserLines + 1 + emptyLines))
+        : start;
       const { message, line } = csvErrorMessage(
         name,
         error,
         start,
+        at,
         maxRecordChars,
       );
       yield problem(message, line);
@@ -427,10 +284,10 @@ export async function* readCsvFile(
     }
     return;
   } finally {
-    // Cancelling closes the file when the consumer stops early; after an
-    // error or the end of the stream it is already closed.
-    if (records !== null) await records.cancel().catch(() => {});
-    else await reader.cancel().catch(() => {});
+    // Closes the file when the consumer stops early; after the end of the
+    // stream or an error this does nothing.
+    await reader.cancel().catch(() => {});
+    await writer?.abort().catch(() => {});
   }
   if (index === firstIndex) {
     if (stats.bytes === 0) {

@@ -31,6 +31,8 @@ export interface DatasetPlan {
   questions: number;
   /** Skipped rows selected. */
   skipped: number;
+  /** Skipped rows selected, per file: how many, and the first one's line and reason. */
+  skippedByFile: Map<string, { rows: number; line: number; reason: string }>;
 }
 
 const DEV_FILE_REGEXP = /(^|\/)[^/]*_dev\.[^/.]+$|(^|\/)dev\//;
@@ -70,6 +72,7 @@ export async function planDataset(
   const keep = makeSelector(select);
   let questions = 0;
   let skipped = 0;
+  const skippedByFile: DatasetPlan["skippedByFile"] = new Map();
   for await (const item of readDataset(questionFiles)) {
     if (item.kind === "problem") {
       problems.push(item.problem);
@@ -79,7 +82,16 @@ export async function planDataset(
     rows.set(row.file, (rows.get(row.file) ?? 0) + 1);
     if (!keep(item)) continue;
     if (item.kind === "question") questions++;
-    else skipped++;
+    else {
+      skipped++;
+      const seen = skippedByFile.get(item.row.file);
+      if (seen) seen.rows++;
+      else {skippedByFile.set(item.row.file, {
+          rows: 1,
+          line: item.row.line,
+          reason: item.row.reason,
+        });}
+    }
   }
   const fileInfo: SummaryDatasetFile[] = [];
   for (const f of questionFiles) {
@@ -108,6 +120,7 @@ export async function planDataset(
     problems,
     questions,
     skipped,
+    skippedByFile,
   };
 }
 

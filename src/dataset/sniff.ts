@@ -75,7 +75,7 @@ function looksLikeUtf16(head: Uint8Array): "le" | "be" | null {
   let even = 0;
   let odd = 0;
   const pairs = head.length >> 1;
-  if (pairs < 2) return null;
+  if (pairs < 4) return null;
   for (let i = 0; i + 1 < head.length; i += 2) {
     if (head[i] === 0) even++;
     if (head[i + 1] === 0) odd++;
@@ -93,6 +93,7 @@ class Utf8Checker {
   /** Line feeds seen so far. */
   lines = 0;
   #need = 0;
+  #lead = 0;
   #lo = 0x80;
   #hi = 0xbf;
   readonly #name: string;
@@ -102,6 +103,7 @@ class Utf8Checker {
 
   check(bytes: Uint8Array): void {
     let need = this.#need;
+    let lead = this.#lead;
     let lo = this.#lo;
     let hi = this.#hi;
     let lines = this.lines;
@@ -115,12 +117,13 @@ class Utf8Checker {
             throw new FileProblemError(
               `Cannot read "${this.#name}": line ${
                 lines + 1
-              } holds a NUL byte; it looks like a binary file, not CSV text`,
+              } holds a NUL byte; it looks like a binary file, not text`,
               lines + 1,
             );
           }
           continue;
         }
+        lead = b;
         if (b >= 0xc2 && b <= 0xdf) need = 1;
         else if (b >= 0xe0 && b <= 0xef) {
           need = 2;
@@ -137,7 +140,9 @@ class Utf8Checker {
       } else {
         if (b < lo || b > hi) {
           this.lines = lines;
-          throw this.#invalid(b);
+          // Name the byte that started the broken sequence (0xE9 for "é"
+          // in Latin-1), which is the one a user can look for.
+          throw this.#invalid(lead);
         }
         lo = 0x80;
         hi = 0xbf;
@@ -145,6 +150,7 @@ class Utf8Checker {
       }
     }
     this.#need = need;
+    this.#lead = lead;
     this.#lo = lo;
     this.#hi = hi;
     this.lines = lines;

@@ -10,9 +10,9 @@ const SPLIT_SUFFIXES = ["_test", "_dev", "_val"] as const;
  * @example
  * ```ts
  * import { subjectFromFile } from "./subject.ts";
- * import { assertEquals } from "node:assert/strict";
- * assertEquals(subjectFromFile("mmlu/test/high_school_geography_test.csv"), "high_school_geography");
- * assertEquals(subjectFromFile("anatomy.csv"), "anatomy");
+ * import assert from "node:assert/strict";
+ * assert.equal(subjectFromFile("mmlu/test/high_school_geography_test.csv"), "high_school_geography");
+ * assert.equal(subjectFromFile("anatomy.csv"), "anatomy");
  * ```
  */
 export function subjectFromFile(relative: string): string {

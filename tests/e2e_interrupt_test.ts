@@ -1,0 +1,182 @@
+// End-to-end interrupts: SIGINT or SIGTERM during a run stops dispatching,
+// lets requests in flight finish, writes a partial summary consistent with
+// results.jsonl, says how to resume and exits 130; a second SIGINT exits at
+// once.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startFakeOllama } from "./fake_ollama.ts";
+import {
+  jsonReplies,
+  readResults,
+  readSummaryFile,
+  runCli,
+  spawnCli,
+  truth,
+  writeDataset,
+} from "./cli_helper.ts";
+import {
+  collect,
+  completeLines,
+  quietArgs,
+  STACK_TRACE_REGEXP,
+  tempDir,
+  waitUntil,
+} from "./e2e_util.ts";
+
+Deno.test("llm-bench stops cleanly on SIGINT or SIGTERM with a partial summary and a resume hint", async (t) => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    await t.step(signal, async () => {
+      await using tmp = await tempDir();
+      const data = join(tmp.path, "data");
+      const questions = await writeDataset(data, ["anatomy", "virology"], 12);
+      const out = join(tmp.path, "out");
+      const dir = join(out, "run");
+      {
+        await using slow = await startFakeOllama({
+          parallel: 2,
+          serviceMs: 80,
+          reply: jsonReplies(questions),
+        });
+        const child = spawnCli([
+          ...quietArgs(data, slow.url, out),
+          "--concurrency",
+          "2",
+        ]);
+        const output = collect(child);
+        await waitUntil(
+          async () => await completeLines(join(dir, "results.jsonl")) >= 4,
+          "4 results",
+        );
+        child.kill(signal);
+        const status = await child.status;
+        const { stderr } = await output.done;
+        assert.equal(status.code, 130, stderr);
+        assert.ok(stderr.includes(`partial results in ${dir}`), stderr);
+        assert.ok(stderr.includes(`--resume ${dir}`), stderr);
+        assert.doesNotMatch(stderr, STACK_TRACE_REGEXP);
+        const results = await readResults(dir);
+        const summary = await readSummaryFile(dir);
+        assert.equal(summary.complete, false);
+        assert.equal(summary.counts.total, results.length);
+        assert.equal(
+          summary.counts.correct + summary.counts.wrong +
+            summary.counts.unparsed +
+            summary.counts.errors + summary.counts.skipped,
+          results.length,
+        );
+        assert.equal(
+          summary.counts.errors,
+          0,
+          "requests in flight finished, none cut into an error",
+        );
+        assert.ok(
+          results.length < questions.length,
+          `${results.length} results`,
+        );
+      }
+      // Nothing was lost: the resume completes the run exactly.
+      await using fake = await startFakeOllama({
+        parallel: 2,
+        reply: jsonReplies(questions),
+      });
+      const r = await runCli(["--resume", dir, "--base-url", fake.url]);
+      assert.equal(r.code, 0, r.stderr);
+      const summary = await readSummaryFile(dir);
+      assert.equal(summary.complete, true);
+      assert.equal(summary.counts.total, questions.length);
+      assert.equal(summary.accuracy, truth(questions).accuracy);
+    });
+  }
+});
+
+Deno.test("llm-bench exits 130 at once on a second SIGINT while requests hang", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 10);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  // Questions 1-2 answer; every later request hangs for 30 s.
+  await using fake = await startFakeOllama({
+    parallel: 4,
+    stallMs: 30_000,
+    reply: jsonReplies(questions),
+    fault: (req) => /#[12]\]/.test(req.text) ? null : "stall",
+  });
+  const child = spawnCli([
+    ...quietArgs(data, fake.url, out),
+    "--concurrency",
+    "2",
+    "--request-timeout",
+    "60",
+  ]);
+  const output = collect(child);
+  await waitUntil(
+    async () => await completeLines(join(dir, "results.jsonl")) >= 2,
+    "2 results",
+  );
+  await waitUntil(() => fake.requests.length >= 4, "hanging requests");
+  child.kill("SIGINT");
+  await waitUntil(
+    () => output.stderrSoFar().includes("Stopping"),
+    "the first SIGINT to be seen",
+  );
+  const t0 = performance.now();
+  child.kill("SIGINT");
+  const status = await child.status;
+  const elapsed = performance.now() - t0;
+  const { stderr } = await output.done;
+  assert.equal(status.code, 130, stderr);
+  assert.ok(elapsed < 2_000, `exited after ${Math.round(elapsed)} ms`);
+  assert.match(stderr, /Exiting now/);
+  // What was finished is on disk, intact.
+  const results = await readResults(dir);
+  assert.equal(results.length, 2);
+});
+
+Deno.test("llm-bench aborts requests still hanging after the grace period without recording them", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 6);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  {
+    await using fake = await startFakeOllama({
+      parallel: 4,
+      stallMs: 30_000,
+      reply: jsonReplies(questions),
+      fault: (req) => /#[12]\]/.test(req.text) ? null : "stall",
+    });
+    const child = spawnCli([
+      ...quietArgs(data, fake.url, out),
+      "--concurrency",
+      "2",
+      "--request-timeout",
+      "60",
+    ]);
+    const output = collect(child);
+    await waitUntil(
+      async () => await completeLines(join(dir, "results.jsonl")) >= 2,
+      "2 results",
+    );
+    await waitUntil(() => fake.requests.length >= 4, "hanging requests");
+    child.kill("SIGINT");
+    const status = await child.status;
+    const { stderr } = await output.done;
+    assert.equal(status.code, 130, stderr);
+    assert.ok(stderr.includes(`--resume ${dir}`), stderr);
+    const results = await readResults(dir);
+    // The two hanging questions have no line: a resume must ask them.
+    assert.equal(results.length, 2);
+    const summary = await readSummaryFile(dir);
+    assert.equal(summary.complete, false);
+    assert.equal(summary.counts.total, 2);
+    assert.equal(summary.counts.errors, 0);
+  }
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const r = await runCli(["--resume", dir, "--base-url", fake.url]);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = await readSummaryFile(dir);
+  assert.equal(summary.counts.total, questions.length);
+  assert.equal(summary.accuracy, truth(questions).accuracy);
+});

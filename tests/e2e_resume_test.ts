@@ -1,0 +1,275 @@
+// End-to-end crash safety: results.jsonl grows one line per finished
+// question, a kill -9 loses nothing finished, `--resume RUN_DIR` asks only
+// the rest (torn last line repaired), refuses a changed dataset or prompt,
+// and `--retry-errors` re-asks the questions that ended in error.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startFakeOllama } from "./fake_ollama.ts";
+import {
+  type GeneratedQuestion,
+  jsonReplies,
+  questionFor,
+  readResults,
+  readSummaryFile,
+  runCli,
+  spawnCli,
+  truth,
+  writeDataset,
+} from "./cli_helper.ts";
+import {
+  askedCounts,
+  collect,
+  completeLines,
+  markerOf,
+  quietArgs,
+  STACK_TRACE_REGEXP,
+  tempDir,
+  waitUntil,
+} from "./e2e_util.ts";
+
+async function fullRunSummary(
+  data: string,
+  questions: GeneratedQuestion[],
+  out: string,
+) {
+  await using fake = await startFakeOllama({
+    parallel: 2,
+    reply: jsonReplies(questions),
+  });
+  const r = await runCli([
+    ...quietArgs(data, fake.url, out),
+    "--concurrency",
+    "2",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return await readSummaryFile(join(out, "run"));
+}
+
+Deno.test("llm-bench --resume after kill -9 asks only unfinished questions and matches an uninterrupted run", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, [
+    "anatomy",
+    "astronomy",
+    "virology",
+  ], 8);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  const resultsPath = join(dir, "results.jsonl");
+
+  let first: Awaited<ReturnType<typeof readResults>>;
+  {
+    await using slow = await startFakeOllama({
+      parallel: 2,
+      serviceMs: 60,
+      reply: jsonReplies(questions),
+    });
+    const child = spawnCli([
+      ...quietArgs(data, slow.url, out),
+      "--concurrency",
+      "2",
+    ]);
+    const output = collect(child);
+    const seen = new Set<number>();
+    await waitUntil(async () => {
+      const n = await completeLines(resultsPath);
+      if (n > 0) seen.add(n);
+      return n >= 12;
+    }, "half of results.jsonl");
+    child.kill("SIGKILL");
+    const status = await child.status;
+    await output.done;
+    assert.equal(status.signal, "SIGKILL");
+    // Lines appeared one by one while the run went on, not at the end.
+    assert.ok(seen.size >= 3, `line counts seen: ${[...seen].join(", ")}`);
+    first = await readResults(dir);
+    assert.ok(
+      first.length >= 12 && first.length < questions.length,
+      `${first.length} lines`,
+    );
+  }
+  const finished = new Set(first.map((x) => markerOf(x, questions)));
+
+  await using fake = await startFakeOllama({
+    parallel: 2,
+    reply: jsonReplies(questions),
+  });
+  const r = await runCli(["--resume", dir, "--base-url", fake.url]);
+  assert.equal(r.code, 0, r.stderr);
+  const results = await readResults(dir);
+  assert.equal(results.length, questions.length);
+  assert.equal(new Set(results.map((x) => x.id)).size, questions.length);
+  const asked = askedCounts(fake.requests, questions);
+  for (const m of asked.keys()) {
+    assert.ok(!finished.has(m), `${m} was asked again`);
+  }
+  assert.equal(asked.size, questions.length - finished.size);
+  assert.ok([...asked.values()].every((n) => n === 1));
+
+  const summary = await readSummaryFile(dir);
+  assert.equal(summary.complete, true);
+  assert.equal(summary.accuracy, truth(questions).accuracy);
+  const whole = await fullRunSummary(data, questions, join(tmp.path, "whole"));
+  assert.deepEqual(summary.counts, whole.counts);
+  assert.equal(summary.accuracy, whole.accuracy);
+  assert.deepEqual(summary.subjects, whole.subjects);
+});
+
+Deno.test("llm-bench --resume repairs a torn last line of results.jsonl and re-asks that question", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 8);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  {
+    // A model removed after 4 answers stops the run with partial results.
+    let answered = 0;
+    const holder: { remove?: () => void } = {};
+    const reply = jsonReplies(questions);
+    await using fake = await startFakeOllama({
+      reply: (req) => {
+        if (++answered === 4) holder.remove?.();
+        return reply(req);
+      },
+    });
+    holder.remove = () => fake.removeModel("llama3.2:latest");
+    const r = await runCli([
+      ...quietArgs(data, fake.url, out),
+      "--concurrency",
+      "1",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+  }
+  const path = join(dir, "results.jsonl");
+  const lines = (await Deno.readTextFile(path)).split("\n").filter((l) =>
+    l !== ""
+  );
+  assert.equal(lines.length, 4);
+  const last = lines[3]!;
+  const tornMarker = markerOf(JSON.parse(last), questions);
+  // The last write was cut half way: no newline, half a JSON object.
+  await Deno.writeTextFile(
+    path,
+    lines.slice(0, 3).join("\n") + "\n" + last.slice(0, last.length >> 1),
+  );
+
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const r = await runCli(["--resume", dir, "--base-url", fake.url]);
+  assert.equal(r.code, 0, r.stderr);
+  const text = await Deno.readTextFile(path);
+  assert.ok(text.endsWith("\n"));
+  const results = text.split("\n").filter((l) => l !== "").map((l) =>
+    JSON.parse(l)
+  );
+  assert.equal(results.length, 8);
+  assert.equal(new Set(results.map((x) => x.id)).size, 8);
+  const asked = askedCounts(fake.requests, questions);
+  assert.equal(asked.get(tornMarker), 1, "the torn question is asked again");
+  assert.equal(asked.size, 5);
+  const summary = await readSummaryFile(dir);
+  assert.equal(summary.complete, true);
+  assert.equal(summary.accuracy, truth(questions).accuracy);
+});
+
+Deno.test("llm-bench --resume refuses a changed dataset or prompt option unless --force", async (t) => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 4);
+  await using fake = await startFakeOllama({
+    models: [{ name: "llama3.2:latest" }, { name: "other:latest" }],
+    reply: jsonReplies(questions),
+  });
+  let runs = 0;
+  const finishedRun = async () => {
+    const out = join(tmp.path, `out${++runs}`);
+    const r = await runCli(quietArgs(data, fake.url, out));
+    assert.equal(r.code, 0, r.stderr);
+    return join(out, "run");
+  };
+  const refused = async (dir: string, extra: string[], why: RegExp) => {
+    const before = await Deno.readTextFile(join(dir, "results.jsonl"));
+    const sent = fake.requests.length;
+    const r = await runCli(["--resume", dir, "--base-url", fake.url, ...extra]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, why);
+    assert.match(r.stderr, /--force/);
+    assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
+    assert.equal(fake.requests.length, sent, "nothing is asked");
+    assert.equal(await Deno.readTextFile(join(dir, "results.jsonl")), before);
+  };
+
+  await t.step("an edited CSV", async () => {
+    const dir = await finishedRun();
+    const csv = join(data, "anatomy_test.csv");
+    const original = await Deno.readTextFile(csv);
+    try {
+      await Deno.writeTextFile(csv, original + "Extra question?,a,b,c,d,B\n");
+      await refused(dir, [], /dataset changed.*anatomy_test\.csv/);
+      const forced = await runCli([
+        "--resume",
+        dir,
+        "--base-url",
+        fake.url,
+        "--force",
+      ]);
+      assert.equal(forced.code, 0, forced.stderr);
+      const results = await readResults(dir);
+      assert.equal(results.length, 5);
+      assert.equal(new Set(results.map((x) => x.id)).size, 5);
+    } finally {
+      await Deno.writeTextFile(csv, original);
+    }
+  });
+  await t.step("--mode cot", async () => {
+    await refused(await finishedRun(), ["--mode", "cot"], /mode/);
+  });
+  await t.step("--model other", async () => {
+    await refused(await finishedRun(), ["--model", "other"], /models/);
+  });
+});
+
+Deno.test("llm-bench --resume --retry-errors re-asks only the questions that ended in error", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy", "virology"], 5);
+  const broken = new Set(["[anatomy#2]", "[virology#4]", "[virology#5]"]);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  {
+    await using flaky = await startFakeOllama({
+      reply: jsonReplies(questions),
+      fault: (req) =>
+        broken.has(questionFor(req, questions)?.marker ?? "") ? "500" : null,
+    });
+    const r = await runCli([
+      ...quietArgs(data, flaky.url, out),
+      "--max-retries",
+      "0",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const s = await readSummaryFile(dir);
+    assert.equal(s.counts.errors, 3);
+  }
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const r = await runCli([
+    "--resume",
+    dir,
+    "--base-url",
+    fake.url,
+    "--retry-errors",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const results = await readResults(dir);
+  assert.equal(results.length, questions.length);
+  assert.equal(new Set(results.map((x) => x.id)).size, questions.length);
+  assert.ok(results.every((x) => x.status !== "error"));
+  assert.deepEqual(
+    new Set(askedCounts(fake.requests, questions).keys()),
+    broken,
+  );
+  const summary = await readSummaryFile(dir);
+  assert.equal(summary.counts.errors, 0);
+  assert.equal(summary.complete, true);
+  assert.equal(summary.accuracy, truth(questions).accuracy);
+});

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import type { ReadItem } from "../src/dataset/csv.ts";
+import { readJsonlFile } from "../src/dataset/jsonl.ts";
+import type { Question, SkippedRow } from "../src/schema.ts";
+import type { FileProblem } from "../src/dataset/discover.ts";
+
+const PRO = fileURLToPath(
+  new URL(
+    "../../shared/datasets/mmlu-pro-sample/mmlu_pro_validation.jsonl",
+    import.meta.url,
+  ),
+);
+
+interface Read {
+  questions: Question[];
+  skipped: SkippedRow[];
+  problems: FileProblem[];
+}
+
+async function collect(items: AsyncIterable<ReadItem>): Promise<Read> {
+  const out: Read = { questions: [], skipped: [], problems: [] };
+  for await (const item of items) {
+    if (item.kind === "question") out.questions.push(item.question);
+    else if (item.kind === "skipped") out.skipped.push(item.row);
+    else out.problems.push(item.problem);
+  }
+  return out;
+}
+
+async function readText(name: string, data: string | Uint8Array) {
+  const dir = await Deno.makeTempDir({ prefix: "llm_bench_jsonl_" });
+  try {
+    const path = `${dir}/${name}`;
+    if (typeof data === "string") await Deno.writeTextFile(path, data);
+    else await Deno.writeFile(path, data);
+    return await collect(readJsonlFile({ path, relative: name }, 0));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("readJsonlFile() reads the MMLU-Pro sample: 70 rows, N/A padding dropped, answers kept", async () => {
+  const read = await collect(
+    readJsonlFile({ path: PRO, relative: "mmlu_pro_validation.jsonl" }, 10),
+  );
+  assert.deepEqual(read.problems, []);
+  assert.deepEqual(read.skipped, []);
+  assert.equal(read.questions.length, 70);
+  const raw = (await Deno.readTextFile(PRO)).split("\n").filter((l) =>
+    l.trim() !== ""
+  ).map((l) =>
+    JSON.parse(l) as {
+      question: string;
+      options: string[];
+      "answer_index": number;
+      category: string;
+    }
+  );
+  let dropped = 0;
+  for (const [i, q] of read.questions.entries()) {
+    const row = raw[i]!;
+    assert.equal(q.id, `mmlu_pro_validation.jsonl:${i + 1}`);
+    assert.equal(q.index, 10 + i);
+    assert.equal(q.subject, row.category);
+    assert.equal(q.question, row.question);
+    assert.ok(!q.choices.includes("N/A"), q.id);
+    dropped += row.options.length - q.choices.length;
+    const position = q.answer.charCodeAt(0) - 65;
+    assert.equal(q.choices[position], row.options[row.answer_index], q.id);
+  }
+  assert.equal(dropped, 51);
+});
+
+Deno.test("readJsonlFile() skips bad lines with a reason and ignores blank ones", async () => {
+  const lines = [
+    '{"question":"Good?","options":["a","N/A","b","c"],"answer":"D","answer_index":3}',
+    "",
+    "{not json",
+    "[1,2]",
+    '{"question":"","options":["a","b"],"answer":"A"}',
+    '{"question":"Mismatch?","options":["a","b"],"answer":"A","answer_index":1}',
+    '{"question":"Padding?","options":["a","N/A","b"],"answer_index":1}',
+    '{"question":"One real?","options":["a","N/A"],"answer":"a"}',
+    '{"question":"No options?","answer":"A"}',
+    '{"question":"Out of range?","options":["a","b"],"answer":"C"}',
+    '{"question":"Lower, no index?","options":["a","b"],"answer":" b ","category":""}',
+  ];
+  const read = await readText("physics_test.jsonl", lines.join("\r\n"));
+  assert.deepEqual(read.problems, []);
+  assert.deepEqual(
+    read.questions.map((q) => [q.id, q.index, q.choices, q.answer, q.subject]),
+    [
+      ["physics_test.jsonl:1", 0, ["a", "b", "c"], "C", "physics"],
+      ["physics_test.jsonl:11", 9, ["a", "b"], "B", "physics"],
+    ],
+  );
+  assert.match(read.skipped[0]!.reason, /^invalid JSON: /);
+  assert.deepEqual(
+    read.skipped.slice(1).map((r) => [r.line, r.index, r.reason]),
+    [
+      [4, 2, "line is not a JSON object"],
+      [5, 3, "question is missing or empty"],
+      [6, 4, 'answer "A" does not match answer_index 1'],
+      [7, 5, 'answer B points to an "N/A" padding option'],
+      [8, 6, "row has 1 real option; a question needs 2 to 10"],
+      [9, 7, "options is missing or not a list of strings"],
+      [10, 8, 'answer "C" is not one of A-B'],
+    ],
+  );
+  assert.deepEqual([read.skipped[0]!.line, read.skipped[0]!.index], [3, 1]);
+});
+
+Deno.test("readJsonlFile() reads a UTF-8 BOM and a 1 MB question", async () => {
+  const big = "y".repeat(1024 * 1024);
+  const text = "\uFEFF" +
+    JSON.stringify({ question: big, options: ["a", "b"], answer: "A" }) +
+    "\n";
+  const read = await readText("big.jsonl", text);
+  assert.deepEqual(read.problems, []);
+  assert.equal(read.questions[0]!.question, big);
+});
+
+Deno.test("readJsonlFile() reports whole-file problems", async (t) => {
+  const cases: [string, string | Uint8Array, string][] = [
+    ["empty.jsonl", "", 'Cannot read "empty.jsonl": the file is empty'],
+    [
+      "blank.jsonl",
+      "\n\r\n",
+      'Cannot read "blank.jsonl": the file has no rows',
+    ],
+    [
+      "nul.jsonl",
+      new Uint8Array([0x7b, 0x7d, 0x0a, 0x00, 0x01]),
+      'Cannot read "nul.jsonl": line 2 holds a NUL byte; it looks like a binary file, not text',
+    ],
+  ];
+  for (const [name, data, message] of cases) {
+    await t.step(name, async () => {
+      const read = await readText(name, data);
+      assert.deepEqual(read.problems.map((p) => p.message), [message]);
+    });
+  }
+});

@@ -1,0 +1,219 @@
+import assert from "node:assert/strict";
+import type { LiveGroup, LiveSnapshot } from "../src/metrics/registry.ts";
+import { Progress, progressLine } from "../src/progress.ts";
+
+function group(name: string, over: Partial<LiveGroup> = {}): LiveGroup {
+  return {
+    name,
+    correct: 9,
+    wrong: 3,
+    unparsed: 0,
+    errors: 0,
+    skipped: 0,
+    accuracy: 0.75,
+    ci95: [0.468, 0.911],
+    ...over,
+  };
+}
+
+function snapshot(over: Partial<LiveSnapshot> = {}): LiveSnapshot {
+  return {
+    model: "llama3.2:latest",
+    complete: false,
+    done: 12,
+    planned: 40,
+    progress: 0.3,
+    qps: 2,
+    "eta_seconds": 14,
+    "elapsed_seconds": 6,
+    overall: group("llama3.2:latest"),
+    subjects: [],
+    models: [group("llama3.2:latest")],
+    latency: { count: 12, p50: 400, p90: 800 },
+    "errors_by_kind": {},
+    "retries_by_kind": { busy: 1 },
+    "total_retries": 1,
+    "in_flight": 4,
+    "tokens_per_second": null,
+    ...over,
+  };
+}
+
+Deno.test("progressLine() shows counts, rate, ETA, accuracy and failures", () => {
+  assert.equal(
+    progressLine(snapshot()),
+    "12/40 30.0% | 2.0 q/s | ETA 14s | acc 75.0% [46.8-91.1] | errors 0 | retries 1",
+  );
+});
+
+Deno.test("progressLine() formats the ETA", async (t) => {
+  const cases: Array<[number | null, string]> = [
+    [null, "?"],
+    [Infinity, "?"],
+    [0, "0s"],
+    [59.4, "59s"],
+    [75, "1m15s"],
+    [3600, "1h00m"],
+    [3725, "1h02m"],
+  ];
+  for (const [eta, text] of cases) {
+    await t.step(`${eta}`, () => {
+      assert.ok(
+        progressLine(snapshot({ "eta_seconds": eta })).includes(`ETA ${text} `),
+      );
+    });
+  }
+});
+
+Deno.test("progressLine() handles no accuracy yet and nothing planned", () => {
+  const line = progressLine(snapshot({
+    done: 0,
+    planned: 0,
+    progress: null,
+    overall: group("m", { accuracy: null, ci95: null }),
+  }));
+  assert.ok(line.startsWith("0/0 | "), line);
+  assert.ok(line.includes("acc -"), line);
+});
+
+Deno.test("progressLine() names the model when several are run", () => {
+  const line = progressLine(snapshot({
+    model: "qwen3:8b",
+    models: [group("llama3.2:latest"), group("qwen3:8b")],
+    overall: group("qwen3:8b", { errors: 2 }),
+  }));
+  assert.ok(line.startsWith("qwen3:8b 12/40"), line);
+  assert.ok(line.includes("errors 2"), line);
+});
+
+Deno.test("Progress in a terminal redraws one line and clears it on stop", () => {
+  const out: string[] = [];
+  let snap = snapshot();
+  const p = new Progress({ tty: true, write: (t) => out.push(t) }, () => snap);
+  p.tick();
+  snap = snapshot({ done: 13 });
+  p.tick();
+  assert.equal(out.length, 2);
+  for (const w of out) {
+    assert.ok(w.startsWith("\r\x1b[2K"), JSON.stringify(w));
+    assert.ok(!w.includes("\n"), JSON.stringify(w));
+  }
+  assert.ok(out[1]!.includes("13/40"));
+  p.stop();
+  assert.equal(out.at(-1), "\r\x1b[2K");
+  assert.equal(out.length, 3);
+  // A second stop does not clear again.
+  p.stop();
+  assert.equal(out.length, 3);
+});
+
+Deno.test("Progress in a terminal cuts the line to the width", () => {
+  const out: string[] = [];
+  const p = new Progress(
+    { tty: true, columns: 30, write: (t) => out.push(t) },
+    () => snapshot(),
+  );
+  p.tick();
+  assert.equal(out[0]!.length, "\r\x1b[2K".length + 29);
+  p.stop();
+});
+
+Deno.test("Progress draws nothing before the first question starts", () => {
+  const out: string[] = [];
+  for (const tty of [true, false]) {
+    const p = new Progress(
+      { tty, write: (t) => out.push(t), now: () => 0 },
+      () => snapshot({ done: 0, "in_flight": 0, progress: 0 }),
+    );
+    p.tick();
+    p.stop();
+  }
+  assert.deepEqual(out, []);
+});
+
+Deno.test("Progress off a terminal writes plain lines at most every interval", () => {
+  const out: string[] = [];
+  let clock = 0;
+  let done = 0;
+  const p = new Progress(
+    {
+      tty: false,
+      plainIntervalMs: 30_000,
+      write: (t) => out.push(t),
+      now: () => clock,
+    },
+    // 1000 questions planned, one done per second: 10% takes 100 s.
+    () => snapshot({ done, planned: 1000, progress: done / 1000 }),
+  );
+  const at: number[] = [];
+  for (clock = 0; clock <= 300_000; clock += 1_000) {
+    done = clock / 1_000;
+    const before = out.length;
+    p.tick();
+    if (out.length > before) at.push(clock);
+  }
+  p.stop();
+  for (const line of out) {
+    assert.ok(line.startsWith("progress: "), line);
+    assert.ok(line.endsWith("\n"));
+    assert.ok(!line.includes("\r"), JSON.stringify(line));
+    assert.ok(!line.includes("\x1b"), JSON.stringify(line));
+  }
+  // Every 30 s, plus the 10% steps at 100 s, 200 s and 300 s.
+  assert.deepEqual(at, [
+    0,
+    30_000,
+    60_000,
+    90_000,
+    100_000,
+    130_000,
+    160_000,
+    190_000,
+    200_000,
+    230_000,
+    260_000,
+    290_000,
+    300_000,
+  ]);
+});
+
+Deno.test("Progress off a terminal writes a line at each 10% step", () => {
+  const out: string[] = [];
+  let clock = 0;
+  let done = 0;
+  const p = new Progress(
+    {
+      tty: false,
+      plainIntervalMs: 3_600_000,
+      write: (t) => out.push(t),
+      now: () => clock,
+    },
+    () => snapshot({ done, planned: 100, progress: done / 100 }),
+  );
+  for (done = 1; done <= 100; done++) {
+    clock += 100;
+    p.tick();
+  }
+  p.stop();
+  // 1% is in step 0; then 10%, 20%, ..., 100%.
+  assert.equal(out.length, 11);
+  assert.ok(out.at(-1)!.includes("100/100 100.0%"));
+  assert.ok(out.every((l) => !l.includes("\r")));
+});
+
+Deno.test("Progress.start() draws on a timer until stopped", async () => {
+  const out: string[] = [];
+  const p = new Progress(
+    { tty: true, ttyIntervalMs: 5, write: (t) => out.push(t) },
+    () => snapshot(),
+  );
+  p.start();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  p.stop();
+  const n = out.length;
+  assert.ok(n >= 2, `${n} writes`);
+  assert.ok(out[0]!.startsWith("\r\x1b[2K12/40"), JSON.stringify(out[0]));
+  assert.equal(out.at(-1), "\r\x1b[2K");
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(out.length, n, "nothing drawn after stop");
+});

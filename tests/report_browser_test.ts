@@ -1,0 +1,86 @@
+// Opens a rendered report.html in headless Chromium and fails on JavaScript
+// errors or missing charts. Skipped (with a message) when no Chromium exists.
+
+import assert from "node:assert/strict";
+import { renderReport } from "../src/report/html.ts";
+import {
+  CHROMIUM_FLAGS,
+  findChromium,
+  sampleComparison,
+} from "./report_sample.ts";
+
+const chromium = findChromium();
+if (chromium === null) {
+  // deno-lint-ignore no-console -- the skip must be visible in the test output.
+  console.warn(
+    "SKIPPED report_browser_test: no chromium at /usr/bin/chromium or on PATH (apt-get install chromium)",
+  );
+}
+
+async function dumpDom(html: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "llm-bench-browser-" });
+  try {
+    const file = `${dir}/report.html`;
+    await Deno.writeTextFile(file, html);
+    const out = await new Deno.Command(chromium!, {
+      args: [
+        ...CHROMIUM_FLAGS,
+        `--user-data-dir=${dir}/profile`,
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=2000",
+        "--dump-dom",
+        `file://${file}`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const dom = new TextDecoder().decode(out.stdout);
+    assert.ok(
+      out.success,
+      `chromium exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`,
+    );
+    return dom;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name: "renderReport() output runs in Chromium without script errors",
+  ignore: chromium === null,
+  async fn() {
+    const { summaries, details } = sampleComparison(true);
+    const dom = await dumpDom(renderReport(summaries, details));
+    // The inline script ran to its end.
+    assert.match(dom, /<html[^>]*data-ready="1"/);
+    // window.onerror wrote nothing.
+    const errors = dom.match(/<pre id="js-errors"[^>]*>([\s\S]*?)<\/pre>/);
+    assert.ok(errors !== null, "error box missing");
+    assert.equal(errors[1], "", `script errors: ${errors[1]}`);
+    // Charts survived parsing: comparison + 3 per run.
+    assert.equal(dom.match(/<svg /g)?.length, 7);
+    assert.ok((dom.match(/<rect /g)?.length ?? 0) > 20);
+    // Hostile raw output stayed text: no element came from data.
+    assert.equal(dom.match(/<script/g)?.length, 3);
+    assert.doesNotMatch(dom, /<img/);
+  },
+});
+
+Deno.test({
+  name: "renderReport() reports a script error through the error box",
+  ignore: chromium === null,
+  async fn() {
+    // Guards the guard: a page that throws must show up as an error.
+    const { summaries, details } = sampleComparison();
+    const html = renderReport(summaries, details).replace(
+      "</body>",
+      "<script>null.boom();</script></body>",
+    );
+    const dom = await dumpDom(html);
+    const errors = dom.match(/<pre id="js-errors"[^>]*>([\s\S]*?)<\/pre>/);
+    assert.ok(errors !== null);
+    assert.match(errors[1]!, /TypeError/);
+  },
+});
