@@ -5,7 +5,11 @@
 
 import type { AskRequest, AskResponse } from "./backend/backend.ts";
 import type { Mode } from "./prompt.ts";
-import { buildPrompt, type FewShotExample, type PromptOptions } from "./prompt.ts";
+import {
+  buildPrompt,
+  type FewShotExample,
+  type PromptOptions,
+} from "./prompt.ts";
 import { estimateTokens } from "./num_ctx.ts";
 import { extractAnswer } from "./answer.ts";
 import { letterFromLogprobs } from "./logprob_letter.ts";

@@ -17,14 +17,33 @@ import {
   writeDataset,
 } from "./cli_helper.ts";
 
-const SHARED = decodeURIComponent(new URL("../../shared/datasets/", import.meta.url).pathname);
+const SHARED = decodeURIComponent(
+  new URL("../../shared/datasets/", import.meta.url).pathname,
+);
 
 Deno.test("llm-bench run reports exactly what the server answered, one line per question", async () => {
   const tmp = await Deno.makeTempDir();
-  const questions = await writeDataset(join(tmp, "data"), ["anatomy", "astronomy", "virology"], 20);
-  await using fake = await startFakeOllama({ parallel: 2, reply: jsonReplies(questions) });
+  const questions = await writeDataset(join(tmp, "data"), [
+    "anatomy",
+    "astronomy",
+    "virology",
+  ], 20);
+  await using fake = await startFakeOllama({
+    parallel: 2,
+    reply: jsonReplies(questions),
+  });
   const out = join(tmp, "out");
-  const r = await runCli([join(tmp, "data"), "--model", "llama3.2", "--base-url", fake.url, "--output-dir", out, "--metrics-port", "0"]);
+  const r = await runCli([
+    join(tmp, "data"),
+    "--model",
+    "llama3.2",
+    "--base-url",
+    fake.url,
+    "--output-dir",
+    out,
+    "--metrics-port",
+    "0",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const dir = await onlyRunDir(out);
   const results = await readResults(dir);
@@ -54,22 +73,41 @@ Deno.test("llm-bench run reports exactly what the server answered, one line per 
   assert.equal(typeof options.seed, "number");
   assert.ok(typeof options.num_predict === "number" && options.num_predict > 0);
   assert.ok("top_k" in options && "top_p" in options);
-  assert.deepEqual((body.format as { properties: { answer: { enum: string[] } } }).properties.answer.enum, [
-    "A",
-    "B",
-    "C",
-    "D",
-  ]);
-  assert.equal("think" in body, false, "think is never sent to a model without the thinking capability");
+  assert.deepEqual(
+    (body.format as { properties: { answer: { enum: string[] } } }).properties
+      .answer.enum,
+    [
+      "A",
+      "B",
+      "C",
+      "D",
+    ],
+  );
+  assert.equal(
+    "think" in body,
+    false,
+    "think is never sent to a model without the thinking capability",
+  );
   // Outputs a user opens.
   assert.match(r.stdout, /Overall/);
   assert.match(r.stdout, /anatomy/);
-  for (const f of ["summary.md", "report.html", "run.json"]) await Deno.stat(join(dir, f));
+  for (const f of ["summary.md", "report.html", "run.json"]) {
+    await Deno.stat(join(dir, f));
+  }
   const logs = [];
-  for await (const e of Deno.readDir(dir)) if (e.name.startsWith("log-")) logs.push(e.name);
+  for await (const e of Deno.readDir(dir)) {
+    if (e.name.startsWith("log-")) logs.push(e.name);
+  }
   assert.equal(logs.length, 1);
-  const lines = (await Deno.readTextFile(join(dir, logs[0]!))).trim().split("\n").map((l) => JSON.parse(l));
-  assert.ok(lines.every((l) => typeof l.timestamp === "string" && typeof l.level === "string" && typeof l.event === "string"));
+  const lines = (await Deno.readTextFile(join(dir, logs[0]!))).trim().split(
+    "\n",
+  ).map((l) => JSON.parse(l));
+  assert.ok(
+    lines.every((l) =>
+      typeof l.timestamp === "string" && typeof l.level === "string" &&
+      typeof l.event === "string"
+    ),
+  );
   assert.ok(lines.some((l) => l.event === "run_finished"));
   assert.equal(summary["model_info"]?.["server_version"], "0.33.0-rc2");
 });
@@ -93,11 +131,16 @@ Deno.test("llm-bench run reads every shared MMLU test file and accounts for ever
   const summary = await readSummaryFile(await onlyRunDir(tmp));
   assert.equal(summary.counts.total, 398);
   assert.equal(summary.counts.skipped, 0);
-  assert.deepEqual(Object.fromEntries(Object.entries(summary.subjects).map(([k, v]) => [k, v.total])), {
-    "abstract_algebra": 100,
-    "college_computer_science": 100,
-    "high_school_geography": 198,
-  });
+  assert.deepEqual(
+    Object.fromEntries(
+      Object.entries(summary.subjects).map(([k, v]) => [k, v.total]),
+    ),
+    {
+      "abstract_algebra": 100,
+      "college_computer_science": 100,
+      "high_school_geography": 198,
+    },
+  );
   // The fake answers "A" to everything: accuracy is the share of A answers.
   const results = await readResults(await onlyRunDir(tmp));
   const expectedA = results.filter((x) => x.expected === "A").length;
@@ -111,14 +154,33 @@ Deno.test("llm-bench exits 2 with a clear message when Ollama is not running or 
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (listener.addr as Deno.NetAddr).port;
     listener.close();
-    const r = await runCli([join(tmp, "data"), "--base-url", `http://127.0.0.1:${port}`, "--output-dir", join(tmp, "o1")]);
+    const r = await runCli([
+      join(tmp, "data"),
+      "--base-url",
+      `http://127.0.0.1:${port}`,
+      "--output-dir",
+      join(tmp, "o1"),
+    ]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+.*Is `ollama serve` running\?/);
+    assert.match(
+      r.stderr,
+      /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+.*Is `ollama serve` running\?/,
+    );
     assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
   });
   await t.step("unknown model", async () => {
-    await using fake = await startFakeOllama({ models: [{ name: "qwen3:8b" }, { name: "llama3.2:latest" }] });
-    const r = await runCli([join(tmp, "data"), "--model", "mistral", "--base-url", fake.url, "--output-dir", join(tmp, "o2")]);
+    await using fake = await startFakeOllama({
+      models: [{ name: "qwen3:8b" }, { name: "llama3.2:latest" }],
+    });
+    const r = await runCli([
+      join(tmp, "data"),
+      "--model",
+      "mistral",
+      "--base-url",
+      fake.url,
+      "--output-dir",
+      join(tmp, "o2"),
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /"mistral" is not available/);
     assert.match(r.stderr, /qwen3:8b/);
@@ -127,8 +189,13 @@ Deno.test("llm-bench exits 2 with a clear message when Ollama is not running or 
   await t.step("usage errors name the flag or variable", async () => {
     const bad = await runCli(["--max-retries", "lots"]);
     assert.equal(bad.code, 2);
-    assert.equal(bad.stderr.trim(), 'Invalid --max-retries: "lots" is not a whole number');
-    const env = await runCli([], { env: { OLLAMA_BASE_URL: "localhost:11434" } });
+    assert.equal(
+      bad.stderr.trim(),
+      'Invalid --max-retries: "lots" is not a whole number',
+    );
+    const env = await runCli([], {
+      env: { OLLAMA_BASE_URL: "localhost:11434" },
+    });
     assert.equal(env.code, 2);
     assert.match(env.stderr.trim(), /^Invalid OLLAMA_BASE_URL: /);
     const unknown = await runCli(["--modle", "x"]);
@@ -138,11 +205,27 @@ Deno.test("llm-bench exits 2 with a clear message when Ollama is not running or 
   await t.step("--help lists every flag with its env var", async () => {
     const r = await runCli(["--help"]);
     assert.equal(r.code, 0);
-    for (const s of ["--model", "MODEL_NAME", "--base-url", "OLLAMA_BASE_URL", "--concurrency", "BATCH_SIZE", "--metrics-port"]) {
+    for (
+      const s of [
+        "--model",
+        "MODEL_NAME",
+        "--base-url",
+        "OLLAMA_BASE_URL",
+        "--concurrency",
+        "BATCH_SIZE",
+        "--metrics-port",
+      ]
+    ) {
       assert.ok(r.stdout.includes(s), s);
     }
     const v = await runCli(["--version"]);
-    const version = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json"))).version;
-    assert.match(v.stdout, new RegExp(`llm-bench ${version.replace(/\./g, "\\.")} \\(deno \\d+\\.\\d+\\.\\d+`));
+    const version =
+      JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json"))).version;
+    assert.match(
+      v.stdout,
+      new RegExp(
+        `llm-bench ${version.replace(/\./g, "\\.")} \\(deno \\d+\\.\\d+\\.\\d+`,
+      ),
+    );
   });
 });
