@@ -3,8 +3,6 @@
 // one place that prints errors and chooses exit codes (0 complete, 1 errors
 // or aborted, 2 usage or input error, 130 interrupted).
 
-import { runBench } from "./src/bench.ts";
-import { compareRuns } from "./src/comparison.ts";
 import { helpText, parseCommand } from "./src/config.ts";
 import {
   BackendError,
@@ -12,8 +10,6 @@ import {
   RunAbortedError,
   UsageError,
 } from "./src/errors.ts";
-import { mergeRuns } from "./src/merge.ts";
-import { rebuildReports } from "./src/rebuild.ts";
 import { VERSION } from "./src/version.ts";
 
 /** Seconds requests in flight get to finish after the first Ctrl-C. */
@@ -64,10 +60,13 @@ async function main(argv: string[]): Promise<number> {
         `llm-bench ${VERSION} (deno ${Deno.version.deno}, v8 ${Deno.version.v8})`,
       );
       return 0;
-    case "report":
+    case "report": {
+      const { rebuildReports } = await import("./src/rebuild.ts");
       console.log(await rebuildReports(command.runDirs));
       return 0;
-    case "compare":
+    }
+    case "compare": {
+      const { compareRuns } = await import("./src/comparison.ts");
       console.log(
         await compareRuns(
           command.runDirs[0]!,
@@ -76,11 +75,16 @@ async function main(argv: string[]): Promise<number> {
         ),
       );
       return 0;
-    case "merge":
+    }
+    case "merge": {
+      const { mergeRuns } = await import("./src/merge.ts");
       console.log(await mergeRuns(command.runDirs, command.outputDir));
       return 0;
+    }
   }
 
+  // Loaded only for a run, so that --help and --version start fast.
+  const { runBench } = await import("./src/bench.ts");
   const stopCtl = new AbortController();
   const abortCtl = new AbortController();
   let serveDone: () => void = () => {};

@@ -16,7 +16,6 @@ import { type DatasetPlan, planDataset, plannedItems } from "./dataset/plan.ts";
 import { DatasetError, RunAbortedError, UsageError } from "./errors.ts";
 import { fileSink, type Logger, setupLogging, teardownLogging } from "./log.ts";
 import { MetricsRegistry } from "./metrics/registry.ts";
-import { startMetricsServer } from "./metrics/server.ts";
 import { Progress } from "./progress.ts";
 import {
   buildPrompt,
@@ -158,6 +157,10 @@ export async function runBench(
     }
   }
 
+  if (config.preflightOnly) {
+    return await preflightOnly(config, plan, io, control);
+  }
+
   await Deno.mkdir(runDir, { recursive: true });
   if (!manifest) {
     try {
@@ -221,8 +224,10 @@ export async function runBench(
     addr: { hostname: string; port: number };
     shutdown(): Promise<void>;
   } | null = null;
-  if (config.metricsPort !== null && !config.preflightOnly) {
+  if (config.metricsPort !== null) {
     try {
+      // Loaded only when serving: Hono and the live page cost start-up time.
+      const { startMetricsServer } = await import("./metrics/server.ts");
       server = await startMetricsServer({
         hostname: config.metricsHost,
         port: config.metricsPort,
@@ -277,7 +282,6 @@ export async function runBench(
         control,
         retryErrors: initial.retryErrors,
       });
-      if (outcome === null) continue; // preflight only
       summaries.push({ model, dir: modelDir, summary: outcome.summary });
       if (outcome.stopped) {
         stoppedBy = outcome.stopped;
@@ -288,10 +292,6 @@ export async function runBench(
     registry.finish();
   }
 
-  if (config.preflightOnly) {
-    await finish(server, log, logFile);
-    return 0;
-  }
   if (summaries.length > 1) {
     const table = await writeComparison(runDir, summaries);
     io.stdout(table);
@@ -438,6 +438,27 @@ function createBackends(
   );
 }
 
+/** `--preflight-only`: check every model on every endpoint and the dataset; write nothing. */
+async function preflightOnly(
+  config: Config,
+  plan: DatasetPlan,
+  io: BenchIo,
+  control: BenchControl,
+): Promise<number> {
+  for (const model of config.models) {
+    const backends = createBackends(config, model, new WeakMap());
+    const info = await preflightAll(backends, control.abort);
+    io.stdout(
+      `preflight ok: ${model} (${info.parameterSize ?? "?"} ${
+        info.quantization ?? ""
+      }) on ${
+        backends.map((b) => b.endpoint).join(", ")
+      }; ${plan.questions} question(s), ${plan.skipped} skipped row(s) in ${plan.files.length} file(s)\n`,
+    );
+  }
+  return 0;
+}
+
 async function preflightAll(
   backends: Backend[],
   signal: AbortSignal,
@@ -448,7 +469,7 @@ async function preflightAll(
 
 async function runModel(
   input: ModelRunInput,
-): Promise<{ summary: Summary; stopped: RunStop | null } | null> {
+): Promise<{ summary: Summary; stopped: RunStop | null }> {
   const { config, model, mode, plan, select, dir, registry, log, io, control } =
     input;
   const oracle = new WeakMap<object, string>();
@@ -541,17 +562,6 @@ async function runModel(
       score: baseProtocol.score,
     }
     : baseProtocol;
-
-  if (config.preflightOnly) {
-    io.stdout(
-      `preflight ok: ${model} (${info.parameterSize ?? "?"} ${
-        info.quantization ?? ""
-      }) on ${
-        backends.map((b) => b.endpoint).join(", ")
-      }; ${plan.questions} question(s), ${plan.skipped} skipped row(s) in ${plan.files.length} file(s)\n`,
-    );
-    return null;
-  }
 
   // Results so far (resume): repair a torn line, keep finished questions.
   const resultsPath = join(dir, RUN_FILES.results);

@@ -119,7 +119,7 @@ Deno.test("GradientLimiter.onOverload() discards the partial window", () => {
   // next window.
   for (let i = 0; i < 3; i++) limiter.onSuccess(10_000);
   assert.equal(limiter.onOverload(), 3);
-  for (let i = 0; i < 3; i++) assert.equal(limiter.onSuccess(100), 3);
-  // Window of four fast samples: floor = median, so the limit grows.
+  for (let i = 0; i < 2; i++) assert.equal(limiter.onSuccess(100), 3);
+  // Window of three fast samples (the limit): floor = median, so the limit grows.
   assert.equal(limiter.onSuccess(100), 5);
 });

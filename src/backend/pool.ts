@@ -141,6 +141,7 @@ export class EndpointPool {
     }
     const state = best!;
     state.inFlight++;
+    const warmAtStart = state.warm;
     let done = false;
     return {
       backend: state.backend,
@@ -149,7 +150,7 @@ export class EndpointPool {
         if (done) return;
         done = true;
         state.inFlight--;
-        this.#record(state, outcome);
+        this.#record(state, outcome, warmAtStart);
         give();
         this.#refresh();
       },
@@ -159,13 +160,18 @@ export class EndpointPool {
   #record(
     state: EndpointState,
     outcome: { ok: boolean; latencyMs: number; errorKind: ErrorKind | null },
+    warmAtStart: boolean,
   ): void {
     state.stats.requests++;
     if (outcome.ok) {
       state.warm = true;
       state.consecutiveFailures = 0;
       state.stats.latencyMsTotal += outcome.latencyMs;
-      if (state.limiter) state.cap = state.limiter.onSuccess(outcome.latencyMs);
+      // An attempt sent before the endpoint first answered includes the
+      // model's load time: not a service-time sample for the limiter.
+      if (state.limiter && warmAtStart) {
+        state.cap = state.limiter.onSuccess(outcome.latencyMs);
+      }
     } else if (outcome.errorKind !== "interrupted") {
       state.stats.failures++;
       state.consecutiveFailures++;

@@ -2,7 +2,6 @@
 // OpenMetrics text at /metrics, the live page at /, its JSON at /api/live,
 // /healthz) and its lifecycle on Deno.serve.
 
-import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import type { MetricsRegistry } from "./registry.ts";
 import {
@@ -31,15 +30,19 @@ const FORMAT_QUERY_VALUES: Record<string, MetricsFormat> = {
   text: "text",
 };
 
-function sha256Source(text: string): string {
-  return `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
+async function sha256Source(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(text),
+  );
+  return `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`;
 }
 
 /** Content-Security-Policy of every response: only the page's own inline script and style run. */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
-  `script-src ${sha256Source(LIVE_PAGE_SCRIPT)}`,
-  `style-src ${sha256Source(LIVE_PAGE_STYLE)}`,
+  `script-src ${await sha256Source(LIVE_PAGE_SCRIPT)}`,
+  `style-src ${await sha256Source(LIVE_PAGE_STYLE)}`,
   "connect-src 'self'",
   "img-src data:",
   "base-uri 'none'",
