@@ -700,6 +700,10 @@ async function runModel(
     log.info("endpoints", { endpoints: JSON.stringify(endpointStats) });
   }
   await writeRunOutputs(dir, summary, details);
+  for (const w of budgetWarnings(summary, maxTokens)) {
+    io.stderr(`warning: ${w}\n`);
+    log.warn("budget_warning", { model, message: w });
+  }
   if (config.concurrency === "auto") {
     io.stderr(
       `concurrency auto settled at ${
@@ -721,6 +725,25 @@ async function runModel(
     for (const b of backends) await b.unload(control.abort).catch(() => {});
   }
   return { summary, stopped: outcome.stopped };
+}
+
+/** Warnings for answers cut by the generation budget. */
+export function budgetWarnings(summary: Summary, maxTokens: number): string[] {
+  const by = summary["unparsed_by_reason"];
+  const out: string[] = [];
+  const thinking = by["truncated_in_thinking"] ?? 0;
+  if (thinking > 0) {
+    out.push(
+      `${thinking} answer(s) ran out of the ${maxTokens}-token budget while thinking (unparsed); raise --max-tokens or use --think off`,
+    );
+  }
+  const cut = by["truncated"] ?? 0;
+  if (cut > 0) {
+    out.push(
+      `${cut} answer(s) were cut by the ${maxTokens}-token budget before an answer (unparsed); raise --max-tokens`,
+    );
+  }
+  return out;
 }
 
 async function dropErrors(path: string): Promise<void> {

@@ -13,10 +13,12 @@ import {
 import { writeFileAtomic, writeJsonAtomic } from "./store/atomic.ts";
 import { streamResults } from "./store/results_file.ts";
 import { join } from "node:path";
+import { csvHeader, csvLine } from "./report/csv_export.ts";
 
 /** File names inside a run folder. */
 export const RUN_FILES = Object.freeze({
   results: "results.jsonl",
+  csv: "results.csv",
   summary: "summary.json",
   markdown: "summary.md",
   report: "report.html",
@@ -43,7 +45,37 @@ export async function summariseResults(
   return { summary: builder.build(meta), details: details.build() };
 }
 
-/** Writes summary.json, summary.md and report.html of one run folder. */
+/** Writes results.csv from results.jsonl (streamed; replaced atomically). */
+export async function writeResultsCsv(dir: string): Promise<void> {
+  const target = join(dir, RUN_FILES.csv);
+  const tmp = `${target}.tmp-${Deno.pid}`;
+  const file = await Deno.open(tmp, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  const enc = new TextEncoder();
+  try {
+    const write = (text: string) => {
+      const bytes = enc.encode(text);
+      let off = 0;
+      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+    };
+    write(csvHeader());
+    try {
+      for await (const r of streamResults(join(dir, RUN_FILES.results))) {
+        write(csvLine(r));
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  } finally {
+    file.close();
+  }
+  await Deno.rename(tmp, target);
+}
+
+/** Writes summary.json, summary.md, report.html and results.csv of one run folder. */
 export async function writeRunOutputs(
   dir: string,
   summary: Summary,
@@ -58,4 +90,5 @@ export async function writeRunOutputs(
     join(dir, RUN_FILES.report),
     renderReport([summary], [details]),
   );
+  await writeResultsCsv(dir);
 }
