@@ -22,7 +22,7 @@ import type { Status } from "./schema.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./store/atomic.ts";
 import { streamResults } from "./store/results_file.ts";
 import { RUN_FILES } from "./outputs.ts";
-import { UsageError } from "./errors.ts";
+import { readSummary } from "./rebuild.ts";
 
 /** One run taking part in a comparison. */
 export interface ComparedRun {
@@ -128,19 +128,7 @@ export async function compareRuns(
   dirB: string,
   outputDir: string | null,
 ): Promise<string> {
-  const load = async (dir: string) => {
-    try {
-      return JSON.parse(
-        await Deno.readTextFile(join(dir, RUN_FILES.summary)),
-      ) as Summary;
-    } catch (e) {
-      throw new UsageError(
-        `Cannot read "${join(dir, RUN_FILES.summary)}": ${
-          e instanceof Error ? e.message : String(e)
-        }`,
-      );
-    }
-  };
+  const load = readSummary;
   const [sa, sb] = [await load(dirA), await load(dirB)];
   const runs: ComparedRun[] = [
     { model: `${sa.model} (${sa["run_id"]})`, dir: dirA, summary: sa },

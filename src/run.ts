@@ -293,6 +293,9 @@ export async function runQuestions(
           "prompt_tokens": reply.promptTokens,
           "eval_tokens": reply.evalTokens,
           "eval_duration_ns": reply.evalDurationNs,
+          "service_ms": reply.serviceNs == null
+            ? null
+            : Math.round(reply.serviceNs / 1000) / 1000,
           "done_reason": reply.doneReason,
           attempts,
           messages: prepared.messages,

@@ -116,6 +116,12 @@ export interface ResultRecord {
   "eval_tokens": number | null;
   /** Generation time from the server, ns. */
   "eval_duration_ns": number | null;
+  /**
+   * Time the model spent on the request (Ollama: prompt_eval_duration +
+   * eval_duration; queueing and loading excluded), ms; absent or null when
+   * the server does not report it.
+   */
+  "service_ms"?: number | null;
   /** Server `done_reason` ("stop", "length", ...), or null. */
   "done_reason": string | null;
   /** HTTP attempts made (0 for skipped). */

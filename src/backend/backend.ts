@@ -61,6 +61,11 @@ export interface AskResponse {
   evalTokens: number | null;
   /** Generation time reported by the server, ns. */
   evalDurationNs: number | null;
+  /**
+   * Time the model spent on the request (prompt evaluation + generation,
+   * without queueing or model loading), ns; null when unknown.
+   */
+  serviceNs?: number | null;
   /** Top candidates for the first generated token, when asked for. */
   firstTokenTopLogprobs: TokenLogprob[] | null;
 }

@@ -11,6 +11,7 @@ import type {
   TokenLogprob,
 } from "./backend.ts";
 import { errorFromFetchFailure } from "./http_errors.ts";
+import { mulberry32 } from "../shuffle.ts";
 
 /** Ways the mock phrases an unconstrained answer. */
 export type MockStyle = "json" | "answer_is" | "bold" | "lone_letter" | "cot";
@@ -303,15 +304,4 @@ function hashString(text: string): number {
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^
     Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return (h1 ^ h2) >>> 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

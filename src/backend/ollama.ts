@@ -29,6 +29,7 @@ interface OllamaTag {
 }
 
 interface OllamaShow {
+  error?: string;
   capabilities?: string[];
   details?: {
     family?: string;
@@ -53,6 +54,7 @@ interface OllamaReply {
   "prompt_eval_count"?: number;
   "eval_count"?: number;
   "eval_duration"?: number;
+  "prompt_eval_duration"?: number;
   logprobs?: OllamaLogprob[];
   error?: string;
 }
@@ -160,13 +162,15 @@ export class OllamaBackend implements Backend {
     const show = await this.#getJson<OllamaShow>("/api/show", signal, {
       model: this.#model,
     });
-    if (show.status === 404) {
+    // A 404 that names the model means it is gone; any other failure of
+    // /api/show only costs the details (the tag list already has the model).
+    if (show.status === 404 && /not found/i.test(show.json?.error ?? "")) {
       throw new RunAbortedError(
         `Model "${this.#model}" is not available at ${this.endpoint}. Run \`ollama pull ${this.#model}\``,
         { exitCode: 2 },
       );
     }
-    const info = show.json ?? {};
+    const info: OllamaShow = show.status === 200 && show.json ? show.json : {};
     let contextLength: number | null = null;
     for (const [k, v] of Object.entries(info.model_info ?? {})) {
       if (k.endsWith(".context_length") && typeof v === "number") {
@@ -330,8 +334,19 @@ export function parseReply(text: string): AskResponse {
     promptTokens: numOrNull(last.prompt_eval_count),
     evalTokens: numOrNull(last.eval_count),
     evalDurationNs: numOrNull(last.eval_duration),
+    serviceNs: serviceTime(last),
     firstTokenTopLogprobs: top,
   };
+}
+
+/**
+ * prompt_eval_duration + eval_duration: the time the model spent on the
+ * request. Queueing for a slot and loading count in total_duration only.
+ */
+function serviceTime(r: OllamaReply): number | null {
+  const prompt = numOrNull(r.prompt_eval_duration) ?? 0;
+  const evalNs = numOrNull(r.eval_duration);
+  return evalNs === null ? null : prompt + evalNs;
 }
 
 function numOrNull(v: unknown): number | null {

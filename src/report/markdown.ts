@@ -81,6 +81,16 @@ export function renderSummaryMarkdown(s: Summary): string {
       }`,
     );
   }
+  const svc = s["service_ms"] ?? null;
+  if (svc !== null) {
+    out.push(
+      `- Model time (ms, prompt eval + generation, no queueing): mean ${
+        formatNumber(svc.mean)
+      }, p50 ${formatNumber(svc.p50)}, p90 ${formatNumber(svc.p90)}, max ${
+        formatNumber(svc.max)
+      }`,
+    );
+  }
   out.push(
     `- Tokens: prompt ${s["prompt_tokens"]}, generated ${s["eval_tokens"]}, ${
       formatNumber(s["tokens_per_second"], 1)

@@ -120,6 +120,11 @@ export interface Summary {
   categories: Record<string, CategoryStats> | null;
   /** Latency of answered questions (correct, wrong, unparsed); null when none. */
   "latency_ms": LatencyStats | null;
+  /**
+   * Model time of answered questions (prompt evaluation + generation, no
+   * queueing, no loading), ms; null when the server does not report it.
+   */
+  "service_ms": LatencyStats | null;
   /** Σ eval_tokens / Σ eval_duration over results with both; null when none. */
   "tokens_per_second": number | null;
   "prompt_tokens": number;
@@ -242,6 +247,7 @@ export class SummaryBuilder {
   #counts = emptyCounts();
   #subjects = new Map<string, Counts>();
   #latency = new LatencyStore();
+  #service = new LatencyStore();
   #promptTokens = 0;
   #evalTokens = 0;
   #tpsTokens = 0;
@@ -279,6 +285,7 @@ export class SummaryBuilder {
 
     const scored = SCORED.has(r.status);
     if (scored && isCount(r.latency_ms)) this.#latency.push(r.latency_ms);
+    if (scored && isCount(r.service_ms)) this.#service.push(r.service_ms);
     if (isCount(r.prompt_tokens)) this.#promptTokens += r.prompt_tokens;
     if (isCount(r.eval_tokens)) {
       this.#evalTokens += r.eval_tokens;
@@ -415,6 +422,7 @@ export class SummaryBuilder {
       subjects: sortedSubjects,
       categories: this.#categories(),
       "latency_ms": describeSorted(this.#latency.sorted()),
+      "service_ms": describeSorted(this.#service.sorted()),
       "tokens_per_second": this.#tpsN === 0
         ? null
         : this.#tpsTokens / this.#tpsNs.value() * 1e9,

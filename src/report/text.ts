@@ -134,6 +134,16 @@ export function renderSummaryText(s: Summary): string {
         formatNumber(lat.max)
       } (n=${lat.count})`,
   );
+  const svc = s["service_ms"] ?? null;
+  if (svc !== null) {
+    lines.push(
+      `Model time ms (prompt eval + generation, no queueing): mean ${
+        formatNumber(svc.mean)
+      }, p50 ${formatNumber(svc.p50)}, p90 ${formatNumber(svc.p90)}, max ${
+        formatNumber(svc.max)
+      }`,
+    );
+  }
   lines.push(
     `Tokens: prompt ${s["prompt_tokens"]}, generated ${s["eval_tokens"]}, ` +
       `${formatNumber(s["tokens_per_second"], 1)} tokens/s`,
