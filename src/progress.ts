@@ -68,6 +68,7 @@ export class Progress {
   #timer: ReturnType<typeof setInterval> | null = null;
   #lastPlainAt = -Infinity;
   #lastPlainStep = -1;
+  #lastPlainDone = 0;
   #drawn = false;
 
   /** Creates a progress line fed by `source`. */
@@ -111,15 +112,28 @@ export class Progress {
     ) {
       this.#lastPlainAt = now;
       this.#lastPlainStep = step;
+      this.#lastPlainDone = s.done;
       this.#opts.write(`progress: ${line}\n`);
     }
   }
 
-  /** Stops drawing and clears the terminal line. */
+  /**
+   * Stops drawing: clears the terminal line, or (not a terminal) writes the
+   * final state if it moved since the last line, so even a run shorter than
+   * the interval leaves one progress line in the log.
+   */
   stop(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    if (this.#opts.tty && this.#drawn) this.#opts.write("\r\x1b[2K");
+    if (this.#opts.tty) {
+      if (this.#drawn) this.#opts.write("\r\x1b[2K");
+    } else {
+      const s = this.#source();
+      if (s.done > this.#lastPlainDone) {
+        this.#lastPlainDone = s.done;
+        this.#opts.write(`progress: ${progressLine(s)}\n`);
+      }
+    }
     this.#drawn = false;
   }
 }

@@ -190,15 +190,37 @@ Deno.test("Progress off a terminal writes a line at each 10% step", () => {
     },
     () => snapshot({ done, planned: 100, progress: done / 100 }),
   );
-  for (done = 1; done <= 100; done++) {
+  for (let n = 1; n <= 100; n++) {
+    done = n;
     clock += 100;
     p.tick();
   }
   p.stop();
-  // 1% is in step 0; then 10%, 20%, ..., 100%.
+  // 1% is in step 0; then 10%, 20%, ..., 100%; stop() adds nothing when the
+  // last line already shows the final state.
   assert.equal(out.length, 11);
   assert.ok(out.at(-1)!.includes("100/100 100.0%"));
   assert.ok(out.every((l) => !l.includes("\r")));
+});
+
+Deno.test("Progress off a terminal writes the final state on stop() for a short run", () => {
+  const out: string[] = [];
+  let done = 0;
+  const p = new Progress(
+    {
+      tty: false,
+      plainIntervalMs: 10_000,
+      write: (t) => out.push(t),
+      now: () => 0,
+    },
+    () => snapshot({ done, planned: 100, progress: done / 100 }),
+  );
+  done = 3;
+  p.tick();
+  done = 7;
+  p.stop();
+  assert.equal(out.length, 2);
+  assert.ok(out[1]!.startsWith("progress: 7/100 7.0%"), out[1]);
 });
 
 Deno.test("Progress.start() draws on a timer until stopped", async () => {

@@ -45,9 +45,9 @@ export class GradientLimiter {
   /** Records one successful request's latency; returns the (possibly new) limit. */
   onSuccess(latencyMs: number): number {
     this.#window.push(latencyMs);
-    // A window is `limit` samples, at least 2: at limit 1 a window of 4
-    // sequential requests kept all but one slot idle for 4 service times.
-    if (this.#window.length < Math.max(2, this.#limit)) return this.#limit;
+    // A window is `limit` samples: one round of requests. Longer windows at
+    // a low limit keep the server's other slots idle while ramping up.
+    if (this.#window.length < this.#limit) return this.#limit;
     const sorted = this.#window.sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
     this.#window = [];
