@@ -140,7 +140,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "concurrency",
     flag: "concurrency",
-    env: "CONCURRENCY",
+    env: "LLM_BENCH_CONCURRENCY",
     kind: "string",
     aliases: ["batch-size"],
     defaultText: "4",
@@ -178,7 +178,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "firstRequestTimeout",
     flag: "first-request-timeout",
-    env: "FIRST_REQUEST_TIMEOUT",
+    env: "LLM_BENCH_FIRST_REQUEST_TIMEOUT",
     kind: "number",
     defaultText: "600",
     valueName: "SECONDS",
@@ -187,7 +187,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "maxConsecutiveFailures",
     flag: "max-consecutive-failures",
-    env: "MAX_CONSECUTIVE_FAILURES",
+    env: "LLM_BENCH_MAX_CONSECUTIVE_FAILURES",
     kind: "int",
     defaultText: "10",
     valueName: "N",
@@ -196,7 +196,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "mode",
     flag: "mode",
-    env: "MODE",
+    env: "LLM_BENCH_MODE",
     kind: "enum",
     values: ["answer", "cot", "logprobs"],
     defaultText: "answer",
@@ -207,7 +207,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "think",
     flag: "think",
-    env: "THINK",
+    env: "LLM_BENCH_THINK",
     kind: "enum",
     values: ["auto", "on", "off"],
     defaultText: "auto",
@@ -218,7 +218,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "preset",
     flag: "preset",
-    env: "PRESET",
+    env: "LLM_BENCH_PRESET",
     kind: "string",
     defaultText: "(none)",
     valueName: "NAME",
@@ -227,7 +227,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "shots",
     flag: "shots",
-    env: "SHOTS",
+    env: "LLM_BENCH_SHOTS",
     kind: "int",
     defaultText: "0",
     valueName: "K",
@@ -236,7 +236,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "fewshotDir",
     flag: "fewshot-dir",
-    env: "FEWSHOT_DIR",
+    env: "LLM_BENCH_FEWSHOT_DIR",
     kind: "string",
     defaultText: "(dev/ beside the files)",
     valueName: "DIR",
@@ -245,7 +245,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "fewshotAsChat",
     flag: "fewshot-as-chat",
-    env: "FEWSHOT_AS_CHAT",
+    env: "LLM_BENCH_FEWSHOT_AS_CHAT",
     kind: "bool",
     defaultText: "false",
     help: "send few-shot examples as chat turns",
@@ -253,7 +253,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "system",
     flag: "system",
-    env: "SYSTEM_PROMPT",
+    env: "LLM_BENCH_SYSTEM_PROMPT",
     kind: "string",
     defaultText: "(none)",
     valueName: "TEXT",
@@ -262,7 +262,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "templateFile",
     flag: "template",
-    env: "PROMPT_TEMPLATE",
+    env: "LLM_BENCH_PROMPT_TEMPLATE",
     kind: "string",
     defaultText: "(built-in)",
     valueName: "FILE",
@@ -271,7 +271,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "temperature",
     flag: "temperature",
-    env: "TEMPERATURE",
+    env: "LLM_BENCH_TEMPERATURE",
     kind: "number",
     defaultText: "0",
     valueName: "T",
@@ -280,7 +280,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "seed",
     flag: "seed",
-    env: "SEED",
+    env: "LLM_BENCH_SEED",
     kind: "int",
     defaultText: "1234",
     valueName: "N",
@@ -289,7 +289,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "maxTokens",
     flag: "max-tokens",
-    env: "MAX_TOKENS",
+    env: "LLM_BENCH_MAX_TOKENS",
     kind: "int",
     defaultText: "answer 64, cot 2048 (4096 thinking), logprobs 1",
     valueName: "N",
@@ -298,7 +298,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "numCtx",
     flag: "num-ctx",
-    env: "NUM_CTX",
+    env: "LLM_BENCH_NUM_CTX",
     kind: "int",
     defaultText: "(sized to the longest prompt)",
     valueName: "N",
@@ -307,7 +307,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "shuffleChoices",
     flag: "shuffle-choices",
-    env: "SHUFFLE_CHOICES",
+    env: "LLM_BENCH_SHUFFLE_CHOICES",
     kind: "int",
     defaultText: "(off)",
     valueName: "SEED",
@@ -316,7 +316,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "subjects",
     flag: "subjects",
-    env: "SUBJECTS",
+    env: "LLM_BENCH_SUBJECTS",
     kind: "list",
     defaultText: "(all)",
     valueName: "A,B",
@@ -325,7 +325,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "limit",
     flag: "limit",
-    env: "LIMIT",
+    env: "LLM_BENCH_LIMIT",
     kind: "int",
     defaultText: "(all)",
     valueName: "N",
@@ -334,7 +334,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "sample",
     flag: "sample",
-    env: "SAMPLE",
+    env: "LLM_BENCH_SAMPLE",
     kind: "number",
     defaultText: "(all)",
     valueName: "FRACTION",
@@ -343,7 +343,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "repeats",
     flag: "repeats",
-    env: "REPEATS",
+    env: "LLM_BENCH_REPEATS",
     kind: "int",
     defaultText: "1",
     valueName: "N",
@@ -352,7 +352,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "failUnder",
     flag: "fail-under",
-    env: "FAIL_UNDER",
+    env: "LLM_BENCH_FAIL_UNDER",
     kind: "number",
     defaultText: "(off)",
     valueName: "FRACTION",
@@ -361,7 +361,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "shard",
     flag: "shard",
-    env: "SHARD",
+    env: "LLM_BENCH_SHARD",
     kind: "string",
     defaultText: "(all)",
     valueName: "I/N",
@@ -396,7 +396,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "runId",
     flag: "run-id",
-    env: "RUN_ID",
+    env: "LLM_BENCH_RUN_ID",
     kind: "string",
     defaultText: "(timestamp)",
     valueName: "ID",
@@ -423,7 +423,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "serve",
     flag: "serve",
-    env: "SERVE",
+    env: "LLM_BENCH_SERVE",
     kind: "bool",
     defaultText: "false",
     help: "keep serving metrics and the page after the run until interrupted",
@@ -431,7 +431,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "mockAccuracy",
     flag: "mock-accuracy",
-    env: "MOCK_ACCURACY",
+    env: "LLM_BENCH_MOCK_ACCURACY",
     kind: "number",
     defaultText: "0.7",
     valueName: "P",
@@ -440,7 +440,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "mockLatencyMs",
     flag: "mock-latency-ms",
-    env: "MOCK_LATENCY_MS",
+    env: "LLM_BENCH_MOCK_LATENCY_MS",
     kind: "number",
     defaultText: "20",
     valueName: "MS",
@@ -465,7 +465,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: "quiet",
     flag: "quiet",
-    env: "QUIET",
+    env: "LLM_BENCH_QUIET",
     kind: "bool",
     defaultText: "false",
     help: "no progress line (the final table still prints)",
@@ -479,7 +479,7 @@ export const EXTRA_ENV = [
   "JOB_COMPLETION_INDEX",
   "LLM_BENCH_API_KEY",
   "OPENAI_API_KEY",
-  "CSV_DIR",
+  "LLM_BENCH_CSV_DIR",
 ] as const;
 
 /** What main.ts should do. */
@@ -576,7 +576,7 @@ export function helpText(version: string): string {
     `llm-bench ${version}: benchmark LLMs on multiple-choice question files`,
     "",
     "Usage:",
-    "  llm-bench [csv_dir] [options]          run a benchmark (csv_dir: folder or file, default benchmark_data; env CSV_DIR)",
+    "  llm-bench [csv_dir] [options]          run a benchmark (csv_dir: folder or file, default benchmark_data; env LLM_BENCH_CSV_DIR)",
     "  llm-bench report RUN_DIR...            rebuild report.html and summary.md from results.jsonl",
     "  llm-bench compare RUN_A RUN_B          compare two finished runs (paired McNemar test)",
     "  llm-bench merge RUN_DIR... --output-dir DIR   combine shard runs into one run",
@@ -797,7 +797,8 @@ export function parseCommand(argv: string[], env: Env): Command {
   const apiKey = env("LLM_BENCH_API_KEY") || env("OPENAI_API_KEY") || null;
 
   const config: Config = {
-    csvDir: parsed.positionals[0] ?? (env("CSV_DIR") || "benchmark_data"),
+    csvDir: parsed.positionals[0] ??
+      (env("LLM_BENCH_CSV_DIR") || "benchmark_data"),
     models,
     baseUrls,
     backend,
@@ -859,7 +860,7 @@ export function parseCommand(argv: string[], env: Env): Command {
       "Invalid --retry-errors: it goes with --resume RUN_DIR",
     );
   }
-  if (parsed.positionals[0] !== undefined || env("CSV_DIR")) {
+  if (parsed.positionals[0] !== undefined || env("LLM_BENCH_CSV_DIR")) {
     explicit.add("csvDir");
   }
   return { kind: "run", config: Object.freeze(config), explicit };

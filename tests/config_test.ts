@@ -150,7 +150,7 @@ Deno.test("parseCommand() takes flags over env over defaults", async (t) => {
       name: "enum",
       key: "mode",
       flag: ["--mode", "logprobs"],
-      env: { MODE: "COT" },
+      env: { LLM_BENCH_MODE: "COT" },
       fromFlag: "logprobs",
       fromEnv: "cot",
       fallback: "answer",
@@ -159,7 +159,7 @@ Deno.test("parseCommand() takes flags over env over defaults", async (t) => {
       name: "concurrency",
       key: "concurrency",
       flag: ["--concurrency", "auto"],
-      env: { CONCURRENCY: "12" },
+      env: { LLM_BENCH_CONCURRENCY: "12" },
       fromFlag: "auto",
       fromEnv: 12,
       fallback: 4,
@@ -177,7 +177,7 @@ Deno.test("parseCommand() takes flags over env over defaults", async (t) => {
       name: "shard",
       key: "shard",
       flag: ["--shard", "2/3"],
-      env: { SHARD: "1/3" },
+      env: { LLM_BENCH_SHARD: "1/3" },
       fromFlag: { index: 2, count: 3 },
       fromEnv: { index: 1, count: 3 },
       fallback: null,
@@ -227,11 +227,11 @@ Deno.test("parseCommand() accepts --batch-size and BATCH_SIZE for concurrency", 
   assert.equal(config(["--batch-size", "3"]).concurrency, 3);
   assert.equal(config([], { BATCH_SIZE: "7" }).concurrency, 7);
   assert.equal(
-    config([], { BATCH_SIZE: "7", CONCURRENCY: "5" }).concurrency,
+    config([], { BATCH_SIZE: "7", LLM_BENCH_CONCURRENCY: "5" }).concurrency,
     5,
   );
   assert.equal(
-    config(["--batch-size", "2"], { CONCURRENCY: "5" }).concurrency,
+    config(["--batch-size", "2"], { LLM_BENCH_CONCURRENCY: "5" }).concurrency,
     2,
   );
   assertUsage(["--batch-size", "x"], {}, "--batch-size");
@@ -283,7 +283,7 @@ Deno.test("parseCommand() reports each bad input as a one-line UsageError", asyn
     ["value for a bool flag", ["--verbose=yes"], {}, "--verbose"],
     ["malformed int", ["--limit", "ten"], {}, "--limit"],
     ["fractional int", ["--max-retries", "1.5"], {}, "--max-retries"],
-    ["malformed int env", [], { LIMIT: "1.5" }, "LIMIT"],
+    ["malformed int env", [], { LLM_BENCH_LIMIT: "1.5" }, "LLM_BENCH_LIMIT"],
     ["malformed number", ["--temperature", "hot"], {}, "--temperature"],
     [
       "malformed number env",
@@ -293,7 +293,12 @@ Deno.test("parseCommand() reports each bad input as a one-line UsageError", asyn
     ],
     ["int out of range", ["--shots", "6"], {}, "--shots"],
     ["number out of range", ["--temperature", "2.5"], {}, "--temperature"],
-    ["number out of range env", [], { TEMPERATURE: "-1" }, "TEMPERATURE"],
+    [
+      "number out of range env",
+      [],
+      { LLM_BENCH_TEMPERATURE: "-1" },
+      "LLM_BENCH_TEMPERATURE",
+    ],
     ["concurrency 0", ["--concurrency", "0"], {}, "--concurrency"],
     ["concurrency word", ["--concurrency", "max"], {}, "--concurrency"],
     ["sample 0", ["--sample", "0"], {}, "--sample"],
@@ -309,11 +314,11 @@ Deno.test("parseCommand() reports each bad input as a one-line UsageError", asyn
     ["bad enum env", [], { BACKEND: "vllm" }, "BACKEND"],
     ["bad think", ["--think", "maybe"], {}, "--think"],
     ["bad bool env", [], { VERBOSE: "maybe" }, "VERBOSE"],
-    ["bad bool env serve", [], { SERVE: "2" }, "SERVE"],
+    ["bad bool env serve", [], { LLM_BENCH_SERVE: "2" }, "LLM_BENCH_SERVE"],
     ["bad shard form", ["--shard", "a"], {}, "--shard"],
     ["shard index above count", ["--shard", "3/2"], {}, "--shard"],
     ["shard index 0", ["--shard", "0/2"], {}, "--shard"],
-    ["bad shard env", [], { SHARD: "1-2" }, "SHARD"],
+    ["bad shard env", [], { LLM_BENCH_SHARD: "1-2" }, "LLM_BENCH_SHARD"],
     ["run id with a slash", ["--run-id", "../x"], {}, "--run-id"],
     ["empty output dir", ["--output-dir", " "], {}, "--output-dir"],
     ["retry-errors without resume", ["--retry-errors"], {}, "--retry-errors"],
@@ -330,10 +335,13 @@ Deno.test("parseCommand() accepts --retry-errors with --resume", () => {
   assert.equal(c.retryErrors, true);
 });
 
-Deno.test("parseCommand() takes the csv_dir positional over CSV_DIR", () => {
+Deno.test("parseCommand() takes the csv_dir positional over LLM_BENCH_CSV_DIR", () => {
   assert.equal(config(["data"]).csvDir, "data");
-  assert.equal(config([], { CSV_DIR: "envdata" }).csvDir, "envdata");
-  assert.equal(config(["data"], { CSV_DIR: "envdata" }).csvDir, "data");
+  assert.equal(config([], { LLM_BENCH_CSV_DIR: "envdata" }).csvDir, "envdata");
+  assert.equal(
+    config(["data"], { LLM_BENCH_CSV_DIR: "envdata" }).csvDir,
+    "data",
+  );
 });
 
 Deno.test("parseCommand() reads the API key from the environment only", () => {
@@ -408,7 +416,11 @@ Deno.test("parseCommand() marks exactly the options given as explicit", async (t
     assert.deepEqual([...e].sort(), ["csvDir", "limit", "models", "verbose"]);
   });
   await t.step("env", () => {
-    const e = run([], { CONCURRENCY: "3", MODE: "cot", CSV_DIR: "x" })
+    const e = run([], {
+      LLM_BENCH_CONCURRENCY: "3",
+      LLM_BENCH_MODE: "cot",
+      LLM_BENCH_CSV_DIR: "x",
+    })
       .explicit;
     assert.deepEqual([...e].sort(), ["concurrency", "csvDir", "mode"]);
   });
@@ -417,7 +429,7 @@ Deno.test("parseCommand() marks exactly the options given as explicit", async (t
     assert.deepEqual([...e].sort(), ["concurrency", "quiet"]);
   });
   await t.step("an empty env var is not given", () => {
-    assert.deepEqual([...run([], { MODE: "" }).explicit], []);
+    assert.deepEqual([...run([], { LLM_BENCH_MODE: "" }).explicit], []);
   });
 });
 

@@ -241,9 +241,9 @@ Deno.test("llm-bench keeps every output inside --output-dir", async (t) => {
         "--metrics-port",
         "off",
       ], {
-        env: { RUN_ID: id },
+        env: { LLM_BENCH_RUN_ID: id },
       });
-      assert.equal(env.code, 2, `RUN_ID=${id}: ${env.stderr}`);
+      assert.equal(env.code, 2, `LLM_BENCH_RUN_ID=${id}: ${env.stderr}`);
     }
     assert.equal(fake.requests.length, 0);
     assert.deepEqual(await outside(), []);

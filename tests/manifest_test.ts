@@ -144,7 +144,9 @@ Deno.test("resumeConfig() reports the prompt-affecting options that changed", ()
 
 Deno.test("resumeConfig() reports a change given through the environment", () => {
   const m = recordedRun(ORIGINAL);
-  const now = parse(["--resume", "out/run-1"], { TEMPERATURE: "0.7" });
+  const now = parse(["--resume", "out/run-1"], {
+    LLM_BENCH_TEMPERATURE: "0.7",
+  });
   const { changed, config } = resumeConfig(m, now.config, now.explicit);
   assert.deepEqual(changed, ["temperature"]);
   assert.equal(config.temperature, 0.7);

@@ -654,10 +654,17 @@ Deno.test("k8s Indexed Job shards by JOB_COMPLETION_INDEX and the merge Job read
     completions,
     "SHARD_COUNT must equal completions",
   );
-  for (const name of ["SHARD_COUNT", "OUTPUT_DIR", "RUN_ID", "MODEL_NAME"]) {
+  for (
+    const name of [
+      "SHARD_COUNT",
+      "OUTPUT_DIR",
+      "LLM_BENCH_RUN_ID",
+      "MODEL_NAME",
+    ]
+  ) {
     ok(ENV_VARS.includes(name), `${name} is not read by llm-bench`);
   }
-  strictEqual(value("RUN_ID"), "shard-$(JOB_COMPLETION_INDEX)");
+  strictEqual(value("LLM_BENCH_RUN_ID"), "shard-$(JOB_COMPLETION_INDEX)");
 
   const merge = asRecord(
     YAML.parse(await readText("docs/k8s/merge-job.yaml")),
