@@ -8,6 +8,7 @@ export type ExtractionMethod =
   | "answer_is"
   | "bold"
   | "lone_letter"
+  | "phrase"
   | "option_text";
 
 /**
@@ -119,6 +120,20 @@ const LETTER_SET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /** Any letter, to tell "a letter outside the question" from "no letter". */
 const ALL_LETTERS = new Set(LETTER_SET);
 
+/**
+ * Plain-language statements of a choice, each capturing an upper-case letter:
+ * "B is correct", "the correct option is B", "I'd go with C", "Option B"
+ * alone, "B - because …", "… it's D." at the end.
+ */
+const PHRASE_REGEXPS: readonly RegExp[] = [
+  /(?<![A-Za-z])\(?([A-Z])\)?\s{1,3}is\s{1,3}(?:the\s{1,3})?(?:correct|right|best)(?![a-z])/g,
+  /(?:correct|right|best|final)\s{1,3}(?:option|choice|letter)\s{1,3}(?:is|would be|:)\s{0,3}(?:option\s{1,3}|choice\s{1,3})?\(?([A-Z])\)?(?![A-Za-z0-9])/gi,
+  /(?:go(?:ing)?\s{1,3}with|\bi\s{1,3}(?:would\s{1,3})?(?:choose|pick|select)|\bi'd\s{1,3}(?:choose|pick|select))\s{1,3}(?:option\s{1,3}|choice\s{1,3})?\(?([A-Z])\)?(?![A-Za-z0-9])/gi,
+  /^(?:option|choice)\s{1,3}\(?([A-Z])\)?[.:)]?\s*(?:$|\n)/gim,
+  /^\(?([A-Z])\)?\s{1,3}[-–—]\s/g,
+  /\bit(?:'s|\s{1,3}is)\s{1,3}\(?([A-Z])\)?[.!]?\s*$/gi,
+];
+
 /** option_text compares at most this many characters of output. */
 const OPTION_TEXT_MAX = 2000;
 
@@ -138,7 +153,10 @@ const OPTION_TEXT_MAX = 2000;
  * 3. `bold`: the last lone allowed letter in bold, `**B**`;
  * 4. `lone_letter`: the output is one letter ("B", "(B)", "B."), or starts
  *    with "B." / "B)" / "B:" and text, or its first line is a letter alone;
- * 5. `option_text`: the output is exactly one option's text (needs `choices`;
+ * 5. `phrase`: the last plain statement of a choice: "B is correct", "the
+ *    correct option is B", "I'd go with C", "Option B" on a line of its own,
+ *    "B - because …", "… it's D." at the end (upper-case letters only);
+ * 6. `option_text`: the output is exactly one option's text (needs `choices`;
  *    case, spacing and a final "." ignored).
  *
  * Output cut by the token budget (`doneReason` "length") only gets rules 1
@@ -191,6 +209,9 @@ export function extractAnswer(
 
   const lone = leadingLetter(text, allowed);
   if (lone !== null) return found(lone, "lone_letter");
+
+  const phrase = fromPhrase(text, allowed);
+  if (phrase !== null) return found(phrase, "phrase");
 
   if (opts.choices !== undefined) {
     const byText = fromOptionText(text, opts.choices, letters);
@@ -314,6 +335,55 @@ function lastAllowed(
     if (letter !== undefined && allowed.has(letter)) last = letter;
   }
   return last;
+}
+
+/** Capitalised words that may stand before a letter that is a choice. */
+const LEAD_WORDS = new Set([
+  "So",
+  "Thus",
+  "Hence",
+  "Therefore",
+  "Then",
+  "Clearly",
+  "Yes",
+  "No",
+  "Option",
+  "Choice",
+  "Answer",
+  "Letter",
+  "I",
+]);
+
+/** Whether the match at `at` starts after a capitalised word such as "Vitamin". */
+function namesAThing(text: string, at: number): boolean {
+  const before = /([A-Za-z]+)[ \t]{1,3}$/.exec(
+    text.slice(Math.max(0, at - 40), at),
+  );
+  const word = before?.[1];
+  return word !== undefined && /^[A-Z]/.test(word) && !LEAD_WORDS.has(word);
+}
+
+/** The letter of the last plain-language statement (see PHRASE_REGEXPS). */
+function fromPhrase(text: string, allowed: Set<string>): string | null {
+  let best: { at: number; letter: string } | null = null;
+  for (const re of PHRASE_REGEXPS) {
+    for (const m of text.matchAll(re)) {
+      const letter = m[1];
+      // Case-insensitive patterns still need an upper-case letter: "a" and
+      // "i" are words.
+      if (
+        letter === undefined || letter !== letter.toUpperCase() ||
+        !allowed.has(letter)
+      ) continue;
+      // "Vitamin C is the correct answer" names a thing, not option C.
+      if (re === PHRASE_REGEXPS[0] && namesAThing(text, m.index ?? 0)) {
+        continue;
+      }
+      const at = (m.index ?? 0) + m[0].length;
+      if (best === null || at > best.at) best = { at, letter };
+    }
+  }
+  return best?.letter ?? null;
 }
 
 function leadingLetter(text: string, allowed: Set<string>): string | null {

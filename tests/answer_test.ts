@@ -597,3 +597,61 @@ Deno.test("stripThinking() keeps only the text outside reasoning", async (t) => 
     await t.step(name, () => assert.deepEqual(stripThinking(input), want));
   }
 });
+
+Deno.test("extractAnswer() reads plain statements of a choice as a last resort", async (t) => {
+  await runCases(t, [
+    {
+      name: "B is correct",
+      content: "I believe B is correct.",
+      want: ok("B", "phrase"),
+    },
+    {
+      name: "the correct option is",
+      content: "The correct option is C.",
+      want: ok("C", "phrase"),
+    },
+    {
+      name: "best choice",
+      content: "The best choice is D",
+      want: ok("D", "phrase"),
+    },
+    { name: "go with", content: "I'd go with A", want: ok("A", "phrase") },
+    { name: "option alone", content: "Option B", want: ok("B", "phrase") },
+    {
+      name: "letter and dash",
+      content: "C - because the others are wrong",
+      want: ok("C", "phrase"),
+    },
+    {
+      name: "it's at the end",
+      content: "Looking at the options, it's D.",
+      want: ok("D", "phrase"),
+    },
+    {
+      name: "last statement wins",
+      content: "Option A is wrong, B is correct.",
+      want: ok("B", "phrase"),
+    },
+    {
+      name: "negated answer, then it is",
+      content: "The answer is not A; it is C.",
+      want: ok("C", "phrase"),
+    },
+    {
+      name: "a named thing is no option",
+      content: "Vitamin C is the correct answer.",
+      want: no("no answer found"),
+    },
+    {
+      name: "lower-case a is a word",
+      content: "a is the best guess",
+      want: no("no answer found"),
+    },
+    {
+      name: "not used on truncated output",
+      content: "I believe B is correct, but",
+      doneReason: "length",
+      want: no("truncated"),
+    },
+  ]);
+});
