@@ -3,7 +3,7 @@
 // results, summary and reports. Returns the exit code; main.ts owns the
 // process (signals, argv, printing of thrown errors).
 
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Backend, ModelInfo } from "./backend/backend.ts";
 import { MockBackend } from "./backend/mock.ts";
 import { OllamaBackend } from "./backend/ollama.ts";
@@ -100,10 +100,12 @@ export async function runBench(
     }
     config = merged.config;
   } else {
-    const runId = config.runId ?? timestampId(startedAt);
+    const shardTag = config.shard
+      ? `-shard${config.shard.index}of${config.shard.count}`
+      : "";
+    const runId = config.runId ?? `${timestampId(startedAt)}${shardTag}`;
     runDir = resolve(config.outputDir, safePathSegment(runId));
   }
-  const runId = runDir.split(/[\\/]/).pop()!;
 
   const select: SelectOptions = {
     subjects: config.subjects,
@@ -161,7 +163,13 @@ export async function runBench(
     return await preflightOnly(config, plan, io, control);
   }
 
+  if (!manifest && config.runId === null) {
+    // A generated id must not collide with a run started in the same second
+    // (shards launched together): claim the folder atomically.
+    runDir = await claimFolder(runDir);
+  }
   await Deno.mkdir(runDir, { recursive: true });
+  const runId = runDir.split(/[\\/]/).pop()!;
   if (!manifest) {
     try {
       await Deno.stat(join(runDir, MANIFEST_FILE));
@@ -359,6 +367,20 @@ export function modelFolderNames(models: readonly string[]): string[] {
     used.add(name.toLowerCase());
     return name;
   });
+}
+
+/** Creates `base`, or `base-2`, `base-3`… if it exists; returns the folder made. */
+async function claimFolder(base: string): Promise<string> {
+  await Deno.mkdir(dirname(base), { recursive: true });
+  for (let n = 1;; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    try {
+      await Deno.mkdir(candidate);
+      return candidate;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+  }
 }
 
 function hostForUrl(host: string): string {
