@@ -125,6 +125,11 @@ export async function runBench(
     ? asUsage(() => presetByName(config.preset!))
     : null;
   const mode = preset ? preset.mode : config.mode;
+  if (mode === "logprobs" && config.think === "on") {
+    throw new UsageError(
+      "Invalid --think: on does not go with --mode logprobs (one token is scored, and a thinking model would spend it thinking)",
+    );
+  }
   const shots = preset && config.shots === 0 ? preset.shots : config.shots;
   const template = config.templateFile
     ? await readTemplate(config.templateFile)
@@ -266,7 +271,10 @@ export async function runBench(
   try {
     const modelDirs = modelFolderNames(config.models);
     for (const [i, model] of config.models.entries()) {
-      if (control.stop.aborted) break;
+      if (control.stop.aborted) {
+        stoppedBy = { kind: "interrupted", message: "interrupted" };
+        break;
+      }
       registry.setModel(model);
       const modelDir = config.models.length > 1
         ? join(runDir, modelDirs[i]!)
@@ -299,6 +307,9 @@ export async function runBench(
   } finally {
     registry.finish();
   }
+  if (stoppedBy === null && control.stop.aborted) {
+    stoppedBy = { kind: "interrupted", message: "interrupted" };
+  }
 
   if (summaries.length > 1) {
     const table = await writeComparison(runDir, summaries);
@@ -314,8 +325,11 @@ export async function runBench(
       io.stderr(`Interrupted: partial results in ${runDir} (${resumeHint})\n`);
       exitCode = 130;
     } else {
+      const retryHint = stoppedBy.kind === "circuit_open"
+        ? ` --retry-errors to ask the failed questions again`
+        : "";
       io.stderr(
-        `Run stopped: ${stoppedBy.message}\nPartial results in ${runDir} (${resumeHint})\n`,
+        `Run stopped: ${stoppedBy.message}\nPartial results in ${runDir} (${resumeHint}${retryHint})\n`,
       );
       exitCode = 1;
     }
@@ -518,6 +532,7 @@ async function runModel(
     "max_tokens": maxTokens,
   });
 
+  const fewshotWarned = new Set<string>();
   const examplesFor = async (
     q: { file: string; subject: string },
     k: number,
@@ -525,6 +540,19 @@ async function runModel(
     const file = plan.files.find((f) => f.relative === q.file) ??
       { path: join(plan.root, q.file), relative: q.file };
     const got = await input.fewshot.examples(file, q.subject, k);
+    if (got.reason !== null && !fewshotWarned.has(q.subject)) {
+      // A run asked for K shots must not quietly run with fewer.
+      fewshotWarned.add(q.subject);
+      io.stderr(
+        `warning: ${q.subject}: ${got.examples.length} of ${k} few-shot example(s): ${got.reason}\n`,
+      );
+      log.warn("fewshot_short", {
+        subject: q.subject,
+        wanted: k,
+        got: got.examples.length,
+        reason: got.reason,
+      });
+    }
     return got.examples;
   };
   const promptOpts = {
@@ -636,9 +664,12 @@ async function runModel(
   progress?.start();
   let partialTimer: ReturnType<typeof setInterval> | null = null;
   let writingPartial = false;
+  let partialDone: Promise<void> = Promise.resolve();
   partialTimer = setInterval(async () => {
     if (writingPartial) return;
     writingPartial = true;
+    let settle = () => {};
+    partialDone = new Promise((resolve) => (settle = resolve));
     try {
       const { summary } = await summariseResults(dir, meta(false, null));
       await writeJsonAtomic(join(dir, RUN_FILES.summary), summary);
@@ -648,6 +679,7 @@ async function runModel(
       });
     } finally {
       writingPartial = false;
+      settle();
     }
   }, 30_000);
 
@@ -658,16 +690,11 @@ async function runModel(
         if (!done.has(`${id}#0`)) yield item;
         continue;
       }
-      if (config.repeats === 1) {
-        if (!done.has(`${id}#0`)) yield item;
-      } else {
-        yield item; // repeats are filtered per repeat in the sink below
-      }
+      yield item; // finished repeats are skipped by runQuestions (isDone)
     }
   })();
 
   const sink = (r: ResultRecord) => {
-    if (config.repeats > 1 && done.has(`${r.id}#${r.repeat}`)) return;
     writer.write(r);
     registry.result(r);
     if (r["eval_tokens"] !== null && r["eval_duration_ns"] !== null) {
@@ -700,6 +727,7 @@ async function runModel(
       protocol,
       sink,
       log,
+      isDone: (id, repeat) => done.has(`${id}#${repeat}`),
       events: {
         requestStarted: () => registry.requestStarted(),
         requestFinished: (ms, ok) => registry.requestFinished(ms, ok),
@@ -709,6 +737,8 @@ async function runModel(
   } finally {
     progress?.stop();
     if (partialTimer !== null) clearInterval(partialTimer);
+    // A partial summary still being written must land before the final one.
+    await partialDone;
     writer.close();
   }
   const finishedAt = new Date();

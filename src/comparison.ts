@@ -2,7 +2,8 @@
 // comparison report.html for a multi-model run, and the `compare` command.
 // Per-question outcomes are streamed from each run's results.jsonl.
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { UsageError } from "./errors.ts";
 import {
   comparePaired,
   type PairedComparison,
@@ -134,6 +135,14 @@ export async function compareRuns(
     { model: `${sa.model} (${sa["run_id"]})`, dir: dirA, summary: sa },
     { model: `${sb.model} (${sb["run_id"]})`, dir: dirB, summary: sb },
   ];
+  if (
+    outputDir !== null &&
+    [dirA, dirB].some((d) => resolve(d) === resolve(outputDir))
+  ) {
+    throw new UsageError(
+      `Cannot compare into "${outputDir}": it is one of the compared runs (pick another --output-dir)`,
+    );
+  }
   if (outputDir !== null) {
     await Deno.mkdir(outputDir, { recursive: true });
     return await writeComparison(outputDir, runs);

@@ -329,7 +329,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "int",
     defaultText: "(all)",
     valueName: "N",
-    help: "at most N questions per subject",
+    help: "at most N rows per subject, in file order (skipped rows count)",
   },
   {
     key: "sample",

@@ -22,16 +22,34 @@ interface Shard {
   shard: { index: number; count: number } | null;
 }
 
+/**
+ * The manifest of a run folder, or of its parent for one model's folder of a
+ * multi-model run (then narrowed to that model).
+ */
 async function readManifest(dir: string): Promise<Manifest> {
+  const read = async (d: string) =>
+    JSON.parse(await Deno.readTextFile(join(d, MANIFEST_FILE))) as Manifest;
   try {
-    return JSON.parse(
-      await Deno.readTextFile(join(dir, MANIFEST_FILE)),
-    ) as Manifest;
+    return await read(dir);
   } catch {
-    throw new UsageError(
-      `Cannot merge "${dir}": no ${MANIFEST_FILE} (is it a run folder?)`,
-    );
+    // a model folder: its run.json is one level up
   }
+  try {
+    const parent = await read(join(dir, ".."));
+    let model: string | null = null;
+    for await (const r of streamResults(join(dir, RUN_FILES.results))) {
+      model = r.model;
+      break;
+    }
+    if (model !== null) {
+      return { ...parent, config: { ...parent.config, models: [model] } };
+    }
+  } catch {
+    // fall through to the message below
+  }
+  throw new UsageError(
+    `Cannot merge "${dir}": no ${MANIFEST_FILE} (is it a run folder?)`,
+  );
 }
 
 function sameSetup(a: Manifest, b: Manifest): string | null {
@@ -70,7 +88,7 @@ export async function mergeRuns(
   const models = first.manifest.config.models as string[];
   if (models.length !== 1) {
     throw new UsageError(
-      "Cannot merge multi-model runs: merge each model's folder",
+      "Cannot merge multi-model runs: merge each model's folder (e.g. shard1/MODEL shard2/MODEL)",
     );
   }
   const count = first.shard?.count ?? 1;

@@ -75,6 +75,8 @@ export interface RunDeps {
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** Whether repeat `repeat` of question `id` already has a result (resume). */
+  isDone?: (id: string, repeat: number) => boolean;
 }
 
 /** Signals that end a run: `stop` ends dispatching, `abort` ends requests in flight. */
@@ -236,7 +238,8 @@ export async function runQuestions(
         return null;
       }
       attempts++;
-      const timeoutMs = lease.warm
+      // The long first-request timeout covers one model load, not retries.
+      const timeoutMs = lease.warm || attempts > 1
         ? opts.requestTimeoutMs
         : opts.firstRequestTimeoutMs;
       const attemptCtl = new AbortController();
@@ -381,12 +384,12 @@ export async function runQuestions(
       } else {
         consecutiveErrors = 0;
       }
-      emit(record);
+      safeEmit(record);
     } catch (e) {
       // A bug or a prompt that cannot be built is this question's error,
       // never the run's.
       const message = e instanceof Error ? e.message : String(e);
-      emit({
+      safeEmit({
         ...skippedRecord({
           ...q,
           reason: `cannot prepare the question: ${message}`,
@@ -396,6 +399,19 @@ export async function runQuestions(
         "error_kind": "malformed",
         repeat,
       });
+    }
+  };
+
+  // A result that cannot be recorded (disk full) ends the run: nothing after
+  // it could be trusted to be on disk. It is rethrown once all have settled.
+  let sinkError: unknown = null;
+  const safeEmit = (r: ResultRecord) => {
+    if (sinkError !== null) return;
+    try {
+      emit(r);
+    } catch (e) {
+      sinkError = e;
+      stopRun({ kind: "interrupted", message: "cannot record results" }, true);
     }
   };
 
@@ -411,10 +427,11 @@ export async function runQuestions(
     for await (const item of items) {
       if (stopCtl.signal.aborted) break;
       if (item.kind === "skipped") {
-        emit(skippedRecord(item.row, opts.model));
+        safeEmit(skippedRecord(item.row, opts.model));
         continue;
       }
       for (let r = 0; r < opts.repeats; r++) {
+        if (deps.isDone?.(item.question.id, r)) continue;
         while (active >= slack() && !stopCtl.signal.aborted) {
           await new Promise<void>((resolve) => (wake = resolve));
         }
@@ -437,6 +454,7 @@ export async function runQuestions(
     control.stop.removeEventListener("abort", onStop);
     control.abort.removeEventListener("abort", onAbort);
   }
+  if (sinkError !== null) throw sinkError;
   if (stopped === null && control.stop.aborted) {
     stopped = { kind: "interrupted", message: "interrupted" };
   }

@@ -33,3 +33,84 @@ Deno.test("budgetWarnings() tells the user when answers were cut by the budget",
   );
   assert.match(w[1]!, /^2 answer\(s\) were cut by the 4096-token budget/);
 });
+
+async function benchWith(argv: string[], stop: AbortSignal) {
+  const { runBench } = await import("../src/bench.ts");
+  const { parseCommand } = await import("../src/config.ts");
+  const c = parseCommand(argv, () => undefined);
+  if (c.kind !== "run") throw new Error("not a run");
+  const err: string[] = [];
+  const out: string[] = [];
+  const code = await runBench(c.config, c.explicit, {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    stderrIsTty: false,
+    columns: 100,
+  }, { stop, abort: new AbortController().signal });
+  return { code, stderr: err.join(""), stdout: out.join("") };
+}
+
+Deno.test("runBench() reports an interrupt that came before a model's questions, exit 130", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const stop = new AbortController();
+    stop.abort("interrupted");
+    const r = await benchWith(
+      [
+        "benchmark_data",
+        "--backend",
+        "mock",
+        "--model",
+        "m1,m2",
+        "--metrics-port",
+        "off",
+        "--quiet",
+        "--output-dir",
+        tmp,
+      ],
+      stop.signal,
+    );
+    assert.equal(r.code, 130);
+    assert.match(
+      r.stderr,
+      /Interrupted: partial results in .* \(resume with: llm-bench --resume /,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("runBench() warns when a subject has fewer few-shot examples than --shots asks for", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${tmp}/data`);
+    await Deno.copyFile(
+      "benchmark_data/abstract_algebra_test.csv",
+      `${tmp}/data/abstract_algebra_test.csv`,
+    );
+    const r = await benchWith(
+      [
+        `${tmp}/data`,
+        "--backend",
+        "mock",
+        "--shots",
+        "5",
+        "--metrics-port",
+        "off",
+        "--quiet",
+        "--output-dir",
+        `${tmp}/out`,
+      ],
+      new AbortController().signal,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /warning: abstract_algebra: 0 of 5 few-shot example\(s\)/,
+    );
+    // Once per subject, not once per question.
+    assert.equal(r.stderr.match(/few-shot example/g)?.length, 1);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

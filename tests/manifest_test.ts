@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type Command, type Config, parseCommand } from "../src/config.ts";
+import { UsageError } from "../src/errors.ts";
 import {
   createManifest,
   type Manifest,
@@ -208,4 +209,39 @@ Deno.test("PROMPT_AFFECTING covers what decides the questions and prompts", () =
   ) {
     assert.ok(!PROMPT_AFFECTING.includes(key), key);
   }
+});
+
+Deno.test("resumeConfig() asks for --base-url again when the recorded one held credentials", () => {
+  const withCreds = parseCommand(
+    ["--base-url", "http://user:pw@127.0.0.1:9"],
+    () => undefined,
+  );
+  assert.ok(withCreds.kind === "run");
+  const m = createManifest(
+    "r",
+    withCreds.config,
+    "/data",
+    [],
+    "2026-01-01T00:00:00Z",
+  );
+  assert.equal(m["base_urls_redacted"], true);
+  assert.ok(!JSON.stringify(m).includes("pw@"));
+  const again = parseCommand(["--resume", "r"], () => undefined);
+  assert.ok(again.kind === "run");
+  assert.throws(
+    () => resumeConfig(m, again.config, again.explicit),
+    (e: unknown) =>
+      e instanceof UsageError && /pass --base-url/.test(e.message),
+  );
+  const given = parseCommand([
+    "--resume",
+    "r",
+    "--base-url",
+    "http://user:pw@127.0.0.1:9",
+  ], () => undefined);
+  assert.ok(given.kind === "run");
+  assert.deepEqual(
+    resumeConfig(m, given.config, given.explicit).config.baseUrls,
+    ["http://user:pw@127.0.0.1:9"],
+  );
 });

@@ -166,3 +166,29 @@ Deno.test("normaliseModelName() adds :latest only when there is no tag", () => {
     "host:5000/ns/model:latest",
   );
 });
+
+Deno.test("OllamaBackend keeps a base URL's query string after the API path, and never prints it", async () => {
+  await using fake = await startFakeOllama({
+    reply: () => ({ content: '{"answer":"A"}' }),
+  });
+  const backend = new OllamaBackend({
+    baseUrl: `${fake.url}/?token=s3cret`,
+    model: "llama3.2",
+  });
+  await backend.preflight(signal());
+  await backend.ask(REQUEST, signal());
+  assert.equal(fake.requests[0]!.path, "/api/chat");
+  assert.ok(!backend.endpoint.includes("s3cret"));
+
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const err = await new OllamaBackend({
+    baseUrl: `http://127.0.0.1:${port}/?token=s3cret`,
+    model: "m",
+  })
+    .preflight(signal()).then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof RunAbortedError);
+  assert.doesNotMatch(err.message, /s3cret/);
+  assert.match(err.message, /Is `ollama serve` running\?/);
+});

@@ -928,3 +928,73 @@ Deno.test("runQuestions() reports events for live metrics", async () => {
     questions: 3,
   });
 });
+
+Deno.test("runQuestions() skips the repeats isDone() reports, asking only the rest", async () => {
+  const backend = new ScriptedBackend((id) => ({ reply: answerOf(id) }));
+  const done = new Set(["q.csv:1#0", "q.csv:1#1", "q.csv:2#1"]);
+  const h = harness(questions(2), backend, { run: { repeats: 2 } }, {
+    isDone: (id, repeat) => done.has(`${id}#${repeat}`),
+  });
+  await h.run();
+  assert.deepEqual(
+    h.results.map((r) => `${r.id}#${r.repeat}`).sort(),
+    ["q.csv:2#0"],
+  );
+  assert.equal(backend.calls.length, 1);
+});
+
+Deno.test("runQuestions() ends the run when a result cannot be recorded, and counts nothing twice", async () => {
+  const backend = new ScriptedBackend((id) => ({ reply: answerOf(id) }));
+  const written: ResultRecord[] = [];
+  let failed = false;
+  const pool = new EndpointPool([backend], { concurrency: 2 });
+  const stop = new AbortController();
+  const abort = new AbortController();
+  const run = runQuestions(itemsOf(questions(20)), options(), {
+    pool,
+    protocol: PROTOCOL,
+    log: NULL_LOGGER,
+    sleep: noSleep,
+    sink: (r) => {
+      if (written.length === 3 && !failed) {
+        failed = true;
+        throw new Error("No space left on device (os error 28)");
+      }
+      written.push(r);
+    },
+  }, { stop: stop.signal, abort: abort.signal });
+  await assert.rejects(run, /No space left on device/);
+  assert.equal(new Set(written.map((r) => r.id)).size, written.length);
+  assert.ok(written.every((r) => r.status === "correct"));
+  assert.ok(written.length < 20);
+});
+
+Deno.test("runQuestions() waits the long first-request timeout only on a question's first attempt", async () => {
+  // The endpoint never answers: every attempt hangs until its timeout.
+  const backend = new ScriptedBackend(() => ({ hang: true }));
+  const t0 = performance.now();
+  const h = harness(questions(1), backend, { concurrency: 1 }, {});
+  const out = await runQuestions(
+    itemsOf(questions(1)),
+    options({
+      retry: { ...POLICY, maxRetries: 2 },
+      requestTimeoutMs: 20,
+      firstRequestTimeoutMs: 200,
+    }),
+    {
+      pool: h.pool,
+      protocol: PROTOCOL,
+      log: NULL_LOGGER,
+      sleep: noSleep,
+      sink: (r) => h.results.push(r),
+    },
+    { stop: h.stop.signal, abort: h.abort.signal },
+  );
+  const elapsed = performance.now() - t0;
+  assert.equal(out.finished, 1);
+  assert.equal(h.results[0]!.status, "error");
+  assert.equal(h.results[0]!.error_kind, "timeout");
+  assert.equal(h.results[0]!.attempts, 3);
+  // 200 ms for the first attempt, then 2 × 20 ms: not 3 × 200 ms.
+  assert.ok(elapsed < 450, `took ${Math.round(elapsed)} ms`);
+});

@@ -14,6 +14,7 @@ import {
   describeFailure,
   errorFromFetchFailure,
   errorFromResponse,
+  redactText,
   redactUrl,
 } from "./http_errors.ts";
 
@@ -71,9 +72,14 @@ export interface OllamaOptions {
 
 /** Normalises a model name the way Ollama does for tags: a missing tag is `latest`. */
 export function normaliseModelName(name: string): string {
-  const slash = name.lastIndexOf("/");
-  const colon = name.lastIndexOf(":");
-  return colon > slash ? name : `${name}:latest`;
+  // Names are case-insensitive, and the default registry may be spelled out.
+  const bare = name.trim().toLowerCase().replace(
+    /^registry\.ollama\.ai\/library\//,
+    "",
+  );
+  const slash = bare.lastIndexOf("/");
+  const colon = bare.lastIndexOf(":");
+  return colon > slash ? bare : `${bare}:latest`;
 }
 
 /** Talks to one Ollama server about one model. */
@@ -93,12 +99,19 @@ export class OllamaBackend implements Backend {
     this.#fetch = deps.fetch ?? fetch;
   }
 
+  /** The base URL with `path` appended to its path (a query string stays a query string). */
+  #url(path: string): string {
+    const u = new URL(this.#base);
+    u.pathname = u.pathname.replace(/\/+$/, "") + path;
+    return u.href;
+  }
+
   async #getJson<T>(
     path: string,
     signal: AbortSignal,
     body?: unknown,
   ): Promise<{ status: number; json: T | null; text: string }> {
-    const res = await this.#fetch(`${this.#base}${path}`, {
+    const res = await this.#fetch(this.#url(path), {
       method: body === undefined ? "GET" : "POST",
       body: body === undefined ? undefined : JSON.stringify(body),
       headers: body === undefined
@@ -129,9 +142,10 @@ export class OllamaBackend implements Backend {
       if (signal.aborted) throw e;
       throw new RunAbortedError(
         `Cannot reach Ollama at ${this.endpoint}: ${
-          describeFailure(e)
+          redactText(describeFailure(e))
         }. Is \`ollama serve\` running?`,
-        { exitCode: 2, cause: e },
+        // No cause: the runtime's message holds the full URL.
+        { exitCode: 2 },
       );
     }
     const tags = await this.#getJson<{ models?: OllamaTag[] }>(
@@ -230,7 +244,7 @@ export class OllamaBackend implements Backend {
 
     let res: Response;
     try {
-      res = await this.#fetch(`${this.#base}${path}`, {
+      res = await this.#fetch(this.#url(path), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),

@@ -177,7 +177,8 @@ export class EndpointPool {
       state.consecutiveFailures++;
       if (
         state.limiter &&
-        (outcome.errorKind === "busy" || outcome.errorKind === "rate_limited")
+        (outcome.errorKind === "busy" || outcome.errorKind === "rate_limited" ||
+          outcome.errorKind === "timeout")
       ) {
         state.cap = state.limiter.onOverload();
       }

@@ -4,6 +4,8 @@
 
 import type { Config } from "../config.ts";
 import { redactConfig } from "../config.ts";
+import { UsageError } from "../errors.ts";
+import { redactUrl } from "../backend/http_errors.ts";
 import { TOOL } from "../version.ts";
 import type { SummaryDatasetFile } from "../report/summary.ts";
 
@@ -24,6 +26,8 @@ export interface Manifest {
   };
   /** Redacted config (no API key). */
   config: Record<string, unknown>;
+  /** The base URLs held credentials, which were not stored: a resume needs them again. */
+  "base_urls_redacted"?: boolean;
 }
 
 /** Options that change which questions are asked or how: a resume must keep them. */
@@ -67,6 +71,7 @@ export function createManifest(
     "created_at": createdAt,
     dataset: { root, pattern: config.csvPattern, files },
     config: redactConfig(config),
+    "base_urls_redacted": config.baseUrls.some((u) => redactUrl(u) !== u),
   };
 }
 
@@ -99,8 +104,15 @@ export function resumeConfig(
     }
     merged[key] = recorded[key];
   }
-  // Base URLs were stored redacted: keep the user's own unless they match.
+  // Base URLs are stored with credentials removed: a run that had some
+  // cannot be resumed from the record alone.
   if (!explicit.has("baseUrls")) {
+    if (manifest["base_urls_redacted"]) {
+      throw new UsageError(
+        "Cannot resume: the run's --base-url held credentials, which are never stored; " +
+          "pass --base-url (or OLLAMA_BASE_URL) again",
+      );
+    }
     merged.baseUrls = recorded.baseUrls ?? current.baseUrls;
   }
   merged.csvDir = explicit.has("csvDir")
