@@ -3,7 +3,8 @@
 // one place that prints errors and chooses exit codes (0 complete, 1 errors
 // or aborted, 2 usage or input error, 130 interrupted).
 
-import { helpText, parseCommand } from "./src/config.ts";
+import { parseCommand } from "./src/config.ts";
+import { helpText } from "./src/options.ts";
 import {
   BackendError,
   DatasetError,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { budgetWarnings, modelFolderNames } from "../src/bench.ts";
+import { modelFolderNames } from "../src/bench.ts";
+import { budgetWarnings } from "../src/model_run.ts";
 import type { Summary } from "../src/report/summary.ts";
 
 Deno.test("modelFolderNames() gives every model its own folder", () => {

@@ -2,13 +2,11 @@ import assert from "node:assert/strict";
 import {
   type Command,
   type Config,
-  EXTRA_ENV,
-  helpText,
-  OPTIONS,
   parseCommand,
   redactConfig,
   safePathSegment,
 } from "../src/config.ts";
+import { EXTRA_ENV, helpText, OPTIONS } from "../src/options.ts";
 import { UsageError } from "../src/errors.ts";
 
 function envOf(

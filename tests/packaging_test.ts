@@ -11,7 +11,7 @@ import {
   strictEqual,
 } from "node:assert/strict";
 import YAML from "yaml";
-import { EXTRA_ENV, OPTIONS } from "../src/config.ts";
+import { EXTRA_ENV, OPTIONS } from "../src/options.ts";
 import {
   ENV_VARS,
   permissionFlags,
