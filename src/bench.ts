@@ -4,6 +4,7 @@
 // process (signals, argv, printing of thrown errors).
 
 import { dirname, join, resolve } from "node:path";
+import type { ModelInfo } from "./backend/backend.ts";
 import { createBackends, preflightAll } from "./backend/factory.ts";
 import { type Config, safePathSegment } from "./config.ts";
 import { FewshotSource } from "./dataset/fewshot.ts";
@@ -23,8 +24,6 @@ import {
   resumeConfig,
 } from "./store/manifest.ts";
 import { writeJsonAtomic } from "./store/atomic.ts";
-import { writeComparison } from "./comparison.ts";
-import { runModel } from "./model_run.ts";
 import { TOOL } from "./version.ts";
 
 /** The process around a benchmark run. */
@@ -126,13 +125,29 @@ export async function runBench(
     })
   );
 
-  const plan = await planDataset(config.csvDir, config.csvPattern, select);
-  for (const p of plan.problems) io.stderr(`warning: ${p.message}\n`);
-  for (const [file, s] of plan.skippedByFile) {
-    io.stderr(
-      `warning: "${file}": ${s.rows} row(s) skipped (first: line ${s.line}: ${s.reason}); reasons in results.jsonl\n`,
-    );
+  if (config.preflightOnly) {
+    // Read the dataset while the servers answer; nothing is written.
+    const [plan, infos] = await Promise.all([
+      planDataset(config.csvDir, config.csvPattern, select, { hash: false }),
+      Promise.all(
+        config.models.map((model) => preflightModel(config, model, control)),
+      ),
+    ]);
+    reportPlan(plan, io);
+    for (const { model, info, endpoints } of infos) {
+      io.stdout(
+        `preflight ok: ${model} (${info.parameterSize ?? "?"} ${
+          info.quantization ?? ""
+        }) on ${
+          endpoints.join(", ")
+        }; ${plan.questions} question(s), ${plan.skipped} skipped row(s) in ${plan.files.length} file(s)\n`,
+      );
+    }
+    return 0;
   }
+
+  const plan = await planDataset(config.csvDir, config.csvPattern, select);
+  reportPlan(plan, io);
   if (manifest) {
     const changed = datasetChanges(manifest, plan);
     if (changed.length > 0 && !config.force) {
@@ -143,10 +158,6 @@ export async function runBench(
           `pass --force to resume anyway`,
       );
     }
-  }
-
-  if (config.preflightOnly) {
-    return await preflightOnly(config, plan, io, control);
   }
 
   if (!manifest && config.runId === null) {
@@ -250,6 +261,8 @@ export async function runBench(
   let exitCode = 0;
   let stoppedBy: RunStop | null = null;
   try {
+    // Loaded here, not at start-up: --preflight-only never needs them.
+    const { runModel } = await import("./model_run.ts");
     const modelDirs = modelFolderNames(config.models);
     for (const [i, model] of config.models.entries()) {
       if (control.stop.aborted) {
@@ -293,6 +306,7 @@ export async function runBench(
   }
 
   if (summaries.length > 1) {
+    const { writeComparison } = await import("./comparison.ts");
     const table = await writeComparison(runDir, summaries);
     io.stdout(table);
   }
@@ -411,23 +425,23 @@ function datasetChanges(manifest: Manifest, plan: DatasetPlan): string[] {
   return changes;
 }
 
-/** `--preflight-only`: check every model on every endpoint and the dataset; write nothing. */
-async function preflightOnly(
+/** Preflights one model on every endpoint (for `--preflight-only`). */
+async function preflightModel(
   config: Config,
-  plan: DatasetPlan,
-  io: BenchIo,
+  model: string,
   control: BenchControl,
-): Promise<number> {
-  for (const model of config.models) {
-    const backends = createBackends(config, model, new WeakMap());
-    const info = await preflightAll(backends, control.abort);
-    io.stdout(
-      `preflight ok: ${model} (${info.parameterSize ?? "?"} ${
-        info.quantization ?? ""
-      }) on ${
-        backends.map((b) => b.endpoint).join(", ")
-      }; ${plan.questions} question(s), ${plan.skipped} skipped row(s) in ${plan.files.length} file(s)\n`,
+): Promise<{ model: string; info: ModelInfo; endpoints: string[] }> {
+  const backends = createBackends(config, model, new WeakMap());
+  const info = await preflightAll(backends, control.abort);
+  return { model, info, endpoints: backends.map((b) => b.endpoint) };
+}
+
+/** Names every file problem and every file with skipped rows on stderr. */
+function reportPlan(plan: DatasetPlan, io: BenchIo): void {
+  for (const p of plan.problems) io.stderr(`warning: ${p.message}\n`);
+  for (const [file, s] of plan.skippedByFile) {
+    io.stderr(
+      `warning: "${file}": ${s.rows} row(s) skipped (first: line ${s.line}: ${s.reason}); reasons in results.jsonl\n`,
     );
   }
-  return 0;
 }

@@ -229,3 +229,31 @@ Deno.test("llm-bench exits 2 with a clear message when Ollama is not running or 
     );
   });
 });
+
+Deno.test("llm-bench --preflight-only checks server, model and dataset, asks nothing and writes nothing", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    await writeDataset(join(tmp, "data"), ["anatomy"], 5);
+    await using fake = await startFakeOllama({
+      models: [{ name: "llama3.2:latest", quantization: "Q4_K_M" }],
+    });
+    const out = join(tmp, "out");
+    const r = await runCli([
+      join(tmp, "data"),
+      "--base-url",
+      fake.url,
+      "--output-dir",
+      out,
+      "--preflight-only",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^preflight ok: llama3\.2:latest \(3\.2B Q4_K_M\) on http:\/\/127\.0\.0\.1:\d+; 5 question\(s\)/,
+    );
+    assert.equal(fake.requests.length, 0, "no question was asked");
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

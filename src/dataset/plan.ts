@@ -84,7 +84,7 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * Discovers, hashes and counts the dataset. Dev-split files (`*_dev.csv` or
+ * Discovers, hashes (unless `hash: false`) and counts the dataset. Dev-split files (`*_dev.csv` or
  * under a `dev/` folder) are few-shot sources, not questions, unless every
  * matching file is one (the user pointed at a dev folder).
  */
@@ -92,6 +92,7 @@ export async function planDataset(
   csvDir: string,
   pattern: string,
   select: SelectOptions,
+  opts: { hash?: boolean } = {},
 ): Promise<DatasetPlan> {
   const root = resolve(csvDir);
   const found = await discoverFiles(root, pattern);
@@ -130,7 +131,7 @@ export async function planDataset(
   for (const f of questionFiles) {
     fileInfo.push({
       file: f.relative,
-      sha256: await sha256File(f.path),
+      sha256: opts.hash === false ? "" : await sha256File(f.path),
       rows: rows.get(f.relative) ?? 0,
     });
   }
