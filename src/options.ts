@@ -114,7 +114,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "number",
     defaultText: "120",
     valueName: "SECONDS",
-    help: "timeout of one request attempt",
+    help:
+      "ceiling of one request attempt; after 20 answers, 10× the recent p95 latency (at least 10 s) counts as a stall",
   },
   {
     key: "firstRequestTimeout",

@@ -6,6 +6,10 @@
 import type { AskRequest, AskResponse } from "./backend/backend.ts";
 import type { EndpointPool } from "./backend/pool.ts";
 import { backoffDelay, type RetryPolicy } from "./backend/retry.ts";
+import {
+  type AttemptTimeoutOptions,
+  AttemptTimeouts,
+} from "./backend/timeouts.ts";
 import { BackendError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type {
@@ -62,6 +66,11 @@ export interface RunOptions {
   maxConsecutiveFailures: number;
   /** Times each question is asked. @default 1 */
   repeats: number;
+  /** Tuning of the adaptive stall limit (see src/backend/timeouts.ts). */
+  timeouts?: Pick<
+    AttemptTimeoutOptions,
+    "adaptive" | "minAdaptiveMs" | "factor" | "minSamples"
+  >;
 }
 
 /** Collaborators of runQuestions. */
@@ -192,6 +201,11 @@ export async function runQuestions(
     if (hard) abortCtl.abort(s.message);
   };
 
+  const timeouts = new AttemptTimeouts({
+    requestTimeoutMs: opts.requestTimeoutMs,
+    firstRequestTimeoutMs: opts.firstRequestTimeoutMs,
+    ...opts.timeouts,
+  });
   let finished = 0;
   let unfinished = 0;
   let consecutiveErrors = 0;
@@ -238,19 +252,15 @@ export async function runQuestions(
         return null;
       }
       attempts++;
-      // The long first-request timeout covers one model load, not retries.
-      const timeoutMs = lease.warm || attempts > 1
-        ? opts.requestTimeoutMs
-        : opts.firstRequestTimeoutMs;
       const attemptCtl = new AbortController();
-      const timer = setTimeout(
-        () =>
+      // The long first-request timeout covers one model load, not retries.
+      const timer = timeouts.start(
+        lease.backend.endpoint,
+        !lease.warm && attempts === 1,
+        (limitMs) =>
           attemptCtl.abort(
-            new TimeoutReason(
-              `no answer within ${timeoutMs / 1000} s`,
-            ),
+            new TimeoutReason(`no answer within ${limitMs / 1000} s`),
           ),
-        timeoutMs,
       );
       const onHardAbort = () => attemptCtl.abort(abortCtl.signal.reason);
       abortCtl.signal.addEventListener("abort", onHardAbort, { once: true });
@@ -264,10 +274,11 @@ export async function runQuestions(
       } catch (e) {
         failure = toBackendError(e, attemptCtl.signal, abortCtl.signal);
       } finally {
-        clearTimeout(timer);
+        timer.clear();
         abortCtl.signal.removeEventListener("abort", onHardAbort);
       }
       const latencyMs = now() - t0;
+      if (reply !== null) timeouts.success(lease.backend.endpoint, latencyMs);
       lease.release({
         ok: reply !== null,
         latencyMs,
