@@ -152,25 +152,25 @@ export class OllamaBackend implements Backend {
       "/api/tags",
       signal,
     );
-    if (tags.status !== 200 || !tags.json) {
-      throw new RunAbortedError(
-        `Cannot list models at ${this.endpoint}/api/tags: HTTP ${tags.status}. Is this an Ollama server?`,
-        { exitCode: 2 },
-      );
-    }
-    const installed = tags.json.models ?? [];
+    // The tag list names the installed models; a server without it (some
+    // proxies) is asked about the model directly below.
+    const listed = tags.status === 200 && Array.isArray(tags.json?.models);
+    const installed = listed ? tags.json!.models! : [];
     const wanted = normaliseModelName(this.#model);
     const tag = installed.find((m) =>
       m.name === this.#model || normaliseModelName(m.name) === wanted
     );
-    if (!tag) {
-      const names = installed.map((m) => m.name);
-      const list = names.length
-        ? `installed: ${names.slice(0, 30).join(", ")}`
-        : "no models are installed";
-      throw new RunAbortedError(
+    const missing = (list: string) =>
+      new RunAbortedError(
         `Model "${this.#model}" is not available at ${this.endpoint} (${list}). Run \`ollama pull ${this.#model}\``,
         { exitCode: 2 },
+      );
+    if (listed && !tag) {
+      const names = installed.map((m) => m.name);
+      throw missing(
+        names.length
+          ? `installed: ${names.slice(0, 30).join(", ")}`
+          : "no models are installed",
       );
     }
     const show = await this.#getJson<OllamaShow>("/api/show", signal, {
@@ -179,8 +179,11 @@ export class OllamaBackend implements Backend {
     // A 404 that names the model means it is gone; any other failure of
     // /api/show only costs the details (the tag list already has the model).
     if (show.status === 404 && /not found/i.test(show.json?.error ?? "")) {
+      throw missing("the server does not know it");
+    }
+    if (!listed && show.status !== 200) {
       throw new RunAbortedError(
-        `Model "${this.#model}" is not available at ${this.endpoint}. Run \`ollama pull ${this.#model}\``,
+        `Cannot check model "${this.#model}" at ${this.endpoint}: /api/tags answered HTTP ${tags.status} and /api/show HTTP ${show.status}. Is this an Ollama server?`,
         { exitCode: 2 },
       );
     }
@@ -191,11 +194,11 @@ export class OllamaBackend implements Backend {
         contextLength = v;
       }
     }
-    const details = info.details ?? tag.details ?? {};
+    const details = info.details ?? tag?.details ?? {};
     return {
       name: this.#model,
       serverVersion: version,
-      digest: tag.digest ?? null,
+      digest: tag?.digest ?? null,
       family: details.family ?? null,
       parameterSize: details.parameter_size ?? null,
       quantization: details.quantization_level ?? null,
