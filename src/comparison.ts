@@ -129,8 +129,13 @@ export async function compareRuns(
   dirB: string,
   outputDir: string | null,
 ): Promise<string> {
-  const load = readSummary;
-  const [sa, sb] = [await load(dirA), await load(dirB)];
+  const [sa, sb] = [await readSummary(dirA), await readSummary(dirB)];
+  // Questions are paired by file:line: that only means something on the same files.
+  const hashes = (s: Summary) =>
+    JSON.stringify(s.dataset.files.map((f) => [f.file, f.sha256]));
+  const warning = hashes(sa) === hashes(sb)
+    ? ""
+    : "warning: the two runs read different dataset files (names or contents); questions are paired by file:line\n";
   const runs: ComparedRun[] = [
     { model: `${sa.model} (${sa["run_id"]})`, dir: dirA, summary: sa },
     { model: `${sb.model} (${sb["run_id"]})`, dir: dirB, summary: sb },
@@ -145,11 +150,12 @@ export async function compareRuns(
   }
   if (outputDir !== null) {
     await Deno.mkdir(outputDir, { recursive: true });
-    return await writeComparison(outputDir, runs);
+    return warning + await writeComparison(outputDir, runs);
   }
   const result = comparePaired(
     toItems(await readOutcomes(dirA)),
     toItems(await readOutcomes(dirB)),
   );
-  return renderCompareText(result, { a: runs[0]!.model, b: runs[1]!.model });
+  return warning +
+    renderCompareText(result, { a: runs[0]!.model, b: runs[1]!.model });
 }

@@ -149,6 +149,19 @@ export async function mergeRuns(
       (records.length ? "\n" : ""),
   );
   const summaries = await Promise.all(shards.map((s) => readSummary(s.dir)));
+  // The same name on two servers can be two different builds of a model.
+  const digests = new Set(
+    summaries.map((s) => s["model_info"]?.digest ?? null).filter((
+      d,
+    ): d is string => d !== null),
+  );
+  if (digests.size > 1) {
+    throw new UsageError(
+      `Cannot merge: the shards ran different builds of the model (digests ${
+        [...digests].map((d) => d.slice(0, 12)).join(", ")
+      })`,
+    );
+  }
   const meta = metaFromSummary(summaries[0]!);
   meta.complete = missing.length === 0 && summaries.every((s) => s.complete);
   meta.startedAt = summaries.map((s) => s["started_at"]).sort()[0]!;
