@@ -15,6 +15,11 @@ import {
 } from "./cli_helper.ts";
 import type { ChatMessage, ResultRecord } from "../src/schema.ts";
 import type { Summary } from "../src/report/summary.ts";
+import {
+  listFiles as listRelative,
+  type TempDir,
+  tempDir as makeTempDir,
+} from "./e2e_util.ts";
 
 /** The shared datasets folder, located relative to the repository. */
 export const SHARED_DATASETS: string = decodeURIComponent(
@@ -72,15 +77,9 @@ export function countBy<T>(
   return out;
 }
 
-/** Every file under `dir`, recursively. */
+/** Every file under `dir`, recursively, as full paths. */
 export async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    const p = join(dir, e.name);
-    if (e.isDirectory) out.push(...await listFiles(p));
-    else if (e.isFile) out.push(p);
-  }
-  return out;
+  return (await listRelative(dir)).map((rel) => join(dir, rel));
 }
 
 /** The `messages` of a request or result, as comparable text. */
@@ -227,12 +226,4 @@ export function quietFlags(baseUrl: string): string[] {
 }
 
 /** A temporary folder removed (with its contents) when disposed. */
-export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
-  const path = await Deno.makeTempDir({ prefix: "llm-bench-e2e-" });
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true }).catch(() => {});
-    },
-  };
-}
+export const tempDir: () => Promise<TempDir> = () => makeTempDir();
