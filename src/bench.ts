@@ -10,7 +10,7 @@ import { type Config, safePathSegment } from "./config.ts";
 import { FewshotSource } from "./dataset/fewshot.ts";
 import { type DatasetPlan, planDataset } from "./dataset/plan.ts";
 import { DatasetError, UsageError } from "./errors.ts";
-import { fileSink, type Logger, setupLogging, teardownLogging } from "./log.ts";
+import { fileSink, setupLogging, teardownLogging } from "./log.ts";
 import { MetricsRegistry } from "./metrics/registry.ts";
 import { validatePromptOptions } from "./prompt.ts";
 import { presetByName } from "./presets.ts";
@@ -348,13 +348,12 @@ export async function runBench(
     io.stderr(`serving final metrics until interrupted (Ctrl-C)\n`);
     await control.served;
   }
-  await finish(server, log, logFile);
+  await finish(server, logFile);
   return exitCode;
 }
 
 async function finish(
   server: { shutdown(): Promise<void> } | null,
-  _log: Logger,
   logFile: Deno.FsFile,
 ): Promise<void> {
   await server?.shutdown();

@@ -58,13 +58,6 @@ export class ResultsWriter {
   }
 }
 
-/** What reading results.jsonl found. */
-export interface ReadResults {
-  records: ResultRecord[];
-  /** Bytes of a torn final line that were cut off (0 when none). */
-  repairedBytes: number;
-}
-
 function isRecord(v: unknown): v is ResultRecord {
   if (typeof v !== "object" || v === null) return false;
   const r = v as Record<string, unknown>;
