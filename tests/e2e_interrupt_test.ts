@@ -16,6 +16,7 @@ import {
   writeDataset,
 } from "./cli_helper.ts";
 import {
+  askedCounts,
   collect,
   completeLines,
   quietArgs,
@@ -50,6 +51,7 @@ Deno.test("llm-bench stops cleanly on SIGINT or SIGTERM with a partial summary a
         );
         child.kill(signal);
         const status = await child.status;
+        const asked = askedCounts(slow.requests, questions).size;
         const { stderr } = await output.done;
         assert.equal(status.code, 130, stderr);
         assert.ok(stderr.includes(`partial results in ${dir}`), stderr);
@@ -73,6 +75,11 @@ Deno.test("llm-bench stops cleanly on SIGINT or SIGTERM with a partial summary a
         assert.ok(
           results.length < questions.length,
           `${results.length} results`,
+        );
+        assert.equal(
+          results.length,
+          asked,
+          "every request in flight at the stop finished and was recorded",
         );
       }
       // Nothing was lost: the resume completes the run exactly.
@@ -160,10 +167,16 @@ Deno.test("llm-bench aborts requests still hanging after the grace period withou
       "2 results",
     );
     await waitUntil(() => fake.requests.length >= 4, "hanging requests");
+    const t0 = performance.now();
     child.kill("SIGINT");
     const status = await child.status;
+    const waited = performance.now() - t0;
     const { stderr } = await output.done;
     assert.equal(status.code, 130, stderr);
+    assert.ok(
+      waited >= 4_500,
+      `the 5 s grace was given (exited after ${Math.round(waited)} ms)`,
+    );
     assert.ok(stderr.includes(`--resume ${dir}`), stderr);
     const results = await readResults(dir);
     // The two hanging questions have no line: a resume must ask them.

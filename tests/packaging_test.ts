@@ -368,13 +368,27 @@ Deno.test(".deno-version pins the Deno of the Dockerfile, CI workflow and .ci/ru
     for (const file of uses) strictEqual(file, ".deno-version");
     ok(!/deno-version:\s/.test(text), "a job pins deno-version by hand");
   });
-  await t.step(".ci/run agrees when it names a version", async () => {
-    if (!await exists(".ci/run")) return;
-    const text = await readText(".ci/run");
-    for (const m of text.matchAll(/DENO_VERSION=["']?(\d+\.\d+\.\d+)/g)) {
-      strictEqual(m[1], pin, ".ci/run DENO_VERSION differs from .deno-version");
-    }
-  });
+  await t.step(
+    ".ci/run reads .deno-version and its fallback agrees",
+    async () => {
+      ok(await exists(".ci/run"), ".ci/run is missing");
+      const text = await readText(".ci/run");
+      const line = /^DENO_VERSION=.*$/m.exec(text)?.[0] ?? "";
+      ok(
+        line.includes(".deno-version"),
+        `.ci/run does not read .deno-version: ${line}`,
+      );
+      const versions = [...line.matchAll(/(\d+\.\d+\.\d+)/g)].map((m) => m[1]);
+      ok(versions.length > 0, "no fallback version in .ci/run");
+      for (const v of versions) {
+        strictEqual(
+          v,
+          pin,
+          ".ci/run DENO_VERSION differs from .deno-version",
+        );
+      }
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------
