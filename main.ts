@@ -12,19 +12,10 @@ import {
   UsageError,
 } from "./src/errors.ts";
 import { VERSION } from "./src/version.ts";
+import { writeAllSync } from "./src/store/atomic.ts";
 
 /** Seconds requests in flight get to finish after the first Ctrl-C. */
 const GRACE_SECONDS = 5;
-
-const encoder = new TextEncoder();
-function writeAll(
-  stream: { writeSync(p: Uint8Array): number },
-  text: string,
-): void {
-  const bytes = encoder.encode(text);
-  let off = 0;
-  while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
-}
 
 function describe(e: unknown, verbose: boolean): string {
   if (!(e instanceof Error)) return String(e);
@@ -123,8 +114,8 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     return await runBench(command.config, command.explicit, {
-      stdout: (t) => writeAll(Deno.stdout, t),
-      stderr: (t) => writeAll(Deno.stderr, t),
+      stdout: (t) => writeAllSync(Deno.stdout, t),
+      stderr: (t) => writeAllSync(Deno.stderr, t),
       stderrIsTty: Deno.stderr.isTerminal(),
       columns: terminalColumns(),
     }, { stop: stopCtl.signal, abort: abortCtl.signal, served });

@@ -257,6 +257,7 @@ export async function runBench(
   }
 
   const fewshot = new FewshotSource({ fewshotDir: config.fewshotDir });
+  const fewshotWarned = new Set<string>();
   const summaries: Array<{ model: string; dir: string; summary: Summary }> = [];
   let exitCode = 0;
   let stoppedBy: RunStop | null = null;
@@ -287,6 +288,7 @@ export async function runBench(
         startedAt,
         registry,
         fewshot,
+        fewshotWarned,
         log,
         io,
         control,

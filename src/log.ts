@@ -10,6 +10,7 @@ import {
   reset,
   type Sink,
 } from "@logtape/logtape";
+import { writeAllSync } from "./store/atomic.ts";
 
 /** Flat fields of a log event. */
 export type LogFields = Record<string, unknown>;
@@ -57,11 +58,8 @@ export function formatJsonLine(record: LogRecord): string {
 
 /** A sink that writes each formatted line with a synchronous write (survives kill -9). */
 export function fileSink(file: { writeSync(p: Uint8Array): number }): Sink {
-  const enc = new TextEncoder();
   return (record: LogRecord) => {
-    const bytes = enc.encode(formatJsonLine(record));
-    let off = 0;
-    while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+    writeAllSync(file, formatJsonLine(record));
   };
 }
 

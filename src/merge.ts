@@ -134,20 +134,7 @@ export async function mergeRuns(
   }
   records.sort((a, b) => a.index - b.index || a.repeat - b.repeat);
 
-  await Deno.mkdir(outputDir, { recursive: true });
-  try {
-    await Deno.stat(join(outputDir, RUN_FILES.results));
-    throw new UsageError(
-      `Cannot merge into "${outputDir}": it already holds ${RUN_FILES.results}`,
-    );
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  await writeFileAtomic(
-    join(outputDir, RUN_FILES.results),
-    records.map((r) => JSON.stringify(r)).join("\n") +
-      (records.length ? "\n" : ""),
-  );
+  // Every check before anything is written.
   const summaries = await Promise.all(shards.map((s) => readSummary(s.dir)));
   // The same name on two servers can be two different builds of a model.
   const digests = new Set(
@@ -162,6 +149,20 @@ export async function mergeRuns(
       })`,
     );
   }
+  await Deno.mkdir(outputDir, { recursive: true });
+  try {
+    await Deno.stat(join(outputDir, RUN_FILES.results));
+    throw new UsageError(
+      `Cannot merge into "${outputDir}": it already holds ${RUN_FILES.results}`,
+    );
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  await writeFileAtomic(
+    join(outputDir, RUN_FILES.results),
+    records.map((r) => JSON.stringify(r)).join("\n") +
+      (records.length ? "\n" : ""),
+  );
   const meta = metaFromSummary(summaries[0]!);
   meta.complete = missing.length === 0 && summaries.every((s) => s.complete);
   meta.startedAt = summaries.map((s) => s["started_at"]).sort()[0]!;

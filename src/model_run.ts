@@ -48,6 +48,8 @@ export interface ModelRunInput {
   io: BenchIo;
   control: BenchControl;
   retryErrors: boolean;
+  /** Subjects already warned about short few-shot examples (once per run, not per model). */
+  fewshotWarned: Set<string>;
 }
 
 /**
@@ -83,7 +85,6 @@ export async function runModel(
     "max_tokens": maxTokens,
   });
 
-  const fewshotWarned = new Set<string>();
   const examplesFor = async (
     q: { file: string; subject: string },
     k: number,
@@ -91,6 +92,7 @@ export async function runModel(
     const file = plan.files.find((f) => f.relative === q.file) ??
       { path: join(plan.root, q.file), relative: q.file };
     const got = await input.fewshot.examples(file, q.subject, k);
+    const fewshotWarned = input.fewshotWarned;
     if (got.reason !== null && !fewshotWarned.has(q.subject)) {
       // A run asked for K shots must not quietly run with fewer.
       fewshotWarned.add(q.subject);

@@ -233,7 +233,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "max-tokens",
     env: "LLM_BENCH_MAX_TOKENS",
     kind: "int",
-    defaultText: "answer 64, cot 2048 (4096 thinking), logprobs 1",
+    defaultText:
+      "answer 64 (2048 thinking), cot 2048 (4096 thinking), logprobs 1",
     valueName: "N",
     help: "generation budget per question (num_predict)",
   },

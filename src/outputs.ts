@@ -1,6 +1,6 @@
 // Everything a finished (or interrupted) run folder shows: summary.json,
-// summary.md and report.html, rebuilt by streaming results.jsonl so a fresh,
-// resumed or merged run summarises the same way.
+// summary.md, report.html and results.csv, rebuilt by streaming results.jsonl
+// so a fresh, resumed or merged run summarises the same way.
 
 import { renderReport } from "./report/html.ts";
 import { renderSummaryMarkdown } from "./report/markdown.ts";
@@ -10,7 +10,11 @@ import {
   type Summary,
   SummaryBuilder,
 } from "./report/summary.ts";
-import { writeFileAtomic, writeJsonAtomic } from "./store/atomic.ts";
+import {
+  writeAllSync,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "./store/atomic.ts";
 import { streamResults } from "./store/results_file.ts";
 import { join } from "node:path";
 import { csvHeader, csvLine } from "./report/csv_export.ts";
@@ -54,13 +58,8 @@ export async function writeResultsCsv(dir: string): Promise<void> {
     create: true,
     truncate: true,
   });
-  const enc = new TextEncoder();
   try {
-    const write = (text: string) => {
-      const bytes = enc.encode(text);
-      let off = 0;
-      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
-    };
+    const write = (text: string) => writeAllSync(file, text);
     write(csvHeader());
     try {
       for await (const r of streamResults(join(dir, RUN_FILES.results))) {

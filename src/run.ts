@@ -5,7 +5,11 @@
 
 import type { AskRequest, AskResponse } from "./backend/backend.ts";
 import type { EndpointPool } from "./backend/pool.ts";
-import { backoffDelay, type RetryPolicy } from "./backend/retry.ts";
+import {
+  backoffDelay,
+  type RetryPolicy,
+  sleep as defaultSleep,
+} from "./backend/retry.ts";
 import {
   type AttemptTimeoutOptions,
   AttemptTimeouts,
@@ -107,19 +111,6 @@ export interface RunOutcome {
   /** Questions (× repeats) dispatched but not finished. */
   unfinished: number;
   stopped: RunStop | null;
-}
-
-function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** A record for a row that never became a question. */

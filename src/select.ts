@@ -1,11 +1,11 @@
 // Which questions a run asks: subject filter, per-subject limit, a seeded
-// sample, a shard, and (on resume) the questions already done. Every
-// decision depends only on the question id and the options, so it is stable
-// under file order and concurrency.
+// sample and a shard. Every decision depends only on the question id and the
+// options, so it is stable under file order and concurrency.
 
 import type { DatasetItem } from "./schema.ts";
+import { hashString } from "./shuffle.ts";
 
-/** Options of selectItems. */
+/** Options of makeSelector and selectItems. */
 export interface SelectOptions {
   /** Only these subjects, or null for all. */
   subjects: string[] | null;
@@ -18,29 +18,8 @@ export interface SelectOptions {
   shard: { index: number; count: number } | null;
 }
 
-/**
- * 32-bit FNV-1a hash of a string.
- *
- * @example
- * ```ts
- * import { fnv1a } from "./select.ts";
- * fnv1a("a.csv:1") === fnv1a("a.csv:1"); // true
- * ```
- */
-export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // A final avalanche so that ids differing in the last digit spread well.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+/** 32-bit FNV-1a hash with a final avalanche (the one shuffling uses). */
+export const fnv1a: (text: string) => number = hashString;
 
 /** The 1-based shard a question id belongs to. */
 export function shardOf(id: string, count: number): number {

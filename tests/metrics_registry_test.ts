@@ -4,7 +4,8 @@ import {
   OPENMETRICS_CONTENT_TYPE,
   PROMETHEUS_TEXT_CONTENT_TYPE,
 } from "../src/metrics/exposition.ts";
-import { MetricsRegistry, wilson95 } from "../src/metrics/registry.ts";
+import { MetricsRegistry } from "../src/metrics/registry.ts";
+import { wilson } from "../src/report/stats.ts";
 import type { ErrorKind, ResultRecord, Status } from "../src/schema.ts";
 
 function result(
@@ -296,7 +297,7 @@ Deno.test("MetricsRegistry.snapshot() reports progress, rate, ETA and subjects",
   const anatomy = s.subjects[0];
   assert.equal(anatomy?.accuracy, 0.5);
   assert.equal(anatomy?.errors, 1);
-  assert.deepEqual(anatomy?.ci95, wilson95(1, 2));
+  assert.deepEqual(anatomy?.ci95, wilson(1, 2));
   assert.equal(s.overall.accuracy, 2 / 3);
   assert.deepEqual(s["errors_by_kind"], { "http_5xx": 1 });
   assert.deepEqual(s["retries_by_kind"], { "http_5xx": 1 });
@@ -307,11 +308,11 @@ Deno.test("MetricsRegistry.snapshot() reports progress, rate, ETA and subjects",
   assert.equal(s["eta_seconds"], 0);
 });
 
-Deno.test("wilson95() matches the textbook interval", () => {
-  const ci = wilson95(8, 10);
+Deno.test("the live accuracy interval is the textbook Wilson interval", () => {
+  const ci = wilson(8, 10);
   assert.ok(ci);
   assert.ok(Math.abs(ci[0] - 0.4902) < 1e-4, String(ci[0]));
   assert.ok(Math.abs(ci[1] - 0.9433) < 1e-4, String(ci[1]));
-  assert.equal(wilson95(0, 0), null);
-  assert.deepEqual(wilson95(0, 5)?.[0], 0);
+  assert.equal(wilson(0, 0), null);
+  assert.deepEqual(wilson(0, 5)?.[0], 0);
 });

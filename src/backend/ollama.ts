@@ -3,6 +3,7 @@
 // Ollama's snake_case names; they are converted once, here.
 
 import { BackendError, RunAbortedError } from "../errors.ts";
+import { answerSchema } from "../prompt.ts";
 import type {
   AskRequest,
   AskResponse,
@@ -234,11 +235,7 @@ export class OllamaBackend implements Backend {
     }
     if (req.think !== null) body.think = req.think;
     if (req.structured) {
-      body.format = {
-        type: "object",
-        properties: { answer: { type: "string", enum: req.letters } },
-        required: ["answer"],
-      };
+      body.format = answerSchema(req.letters);
     }
     if (req.topLogprobs > 0) {
       body.logprobs = true;

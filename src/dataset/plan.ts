@@ -1,7 +1,7 @@
 // The plan of a run's dataset: which files are questions and which are
 // few-shot sources, their hashes and row counts, file-level problems, and
-// how many questions the selection keeps. One streaming pass; nothing is
-// held per question.
+// how many questions the selection keeps. Rows are streamed (nothing is held
+// per question); each file is read once more for its hash.
 
 import { resolve } from "node:path";
 import { DatasetError } from "../errors.ts";

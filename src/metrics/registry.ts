@@ -8,6 +8,7 @@ import {
   ExpositionWriter,
   formatLe,
 } from "./exposition.ts";
+import { wilson } from "../report/stats.ts";
 
 /** Histogram bucket upper bounds of `llm_bench_request_duration_seconds`, in seconds. */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [
@@ -172,30 +173,6 @@ function round(x: number, decimals: number): number {
   return Math.round(x * f) / f;
 }
 
-/**
- * Wilson score interval (95%) of `successes` out of `n`; null when n is 0.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { wilson95 } from "./registry.ts";
- * const [lo, hi] = wilson95(8, 10)!;
- * assert.ok(lo > 0.49 && lo < 0.5 && hi > 0.94 && hi < 0.95);
- * ```
- */
-export function wilson95(
-  successes: number,
-  n: number,
-): [number, number] | null {
-  if (n <= 0) return null;
-  const z = 1.959963984540054;
-  const p = successes / n;
-  const z2n = (z * z) / n;
-  const center = (p + z2n / 2) / (1 + z2n);
-  const half = (z * Math.sqrt((p * (1 - p)) / n + z2n / (4 * n))) / (1 + z2n);
-  return [Math.max(0, center - half), Math.min(1, center + half)];
-}
-
 function group(name: string, c: StatusCounts): LiveGroup {
   const answered = c.correct + c.wrong + c.unparsed;
   return {
@@ -206,7 +183,7 @@ function group(name: string, c: StatusCounts): LiveGroup {
     errors: c.error,
     skipped: c.skipped,
     accuracy: answered > 0 ? c.correct / answered : null,
-    ci95: wilson95(c.correct, answered),
+    ci95: wilson(c.correct, answered),
   };
 }
 

@@ -27,3 +27,18 @@ export async function writeFileAtomic(
 export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
+
+const ENCODER = new TextEncoder();
+
+/**
+ * Writes all of `text` with synchronous writes (a write may be short), so it
+ * is in the kernel before the caller goes on.
+ */
+export function writeAllSync(
+  file: { writeSync(p: Uint8Array): number },
+  text: string,
+): void {
+  const bytes = ENCODER.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+}

@@ -3,11 +3,11 @@
 // read back with a torn last line repaired.
 
 import type { ResultRecord } from "../schema.ts";
+import { writeAllSync } from "./atomic.ts";
 
 /** Appends result lines to a results.jsonl file. */
 export class ResultsWriter {
   readonly #file: Deno.FsFile;
-  readonly #enc = new TextEncoder();
   #count = 0;
   #lastSync = 0;
   readonly #syncEveryMs: number;
@@ -37,9 +37,7 @@ export class ResultsWriter {
    * at most every `syncEveryMs`.
    */
   write(record: ResultRecord): void {
-    const bytes = this.#enc.encode(JSON.stringify(record) + "\n");
-    let off = 0;
-    while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
+    writeAllSync(this.#file, JSON.stringify(record) + "\n");
     this.#count++;
     const now = performance.now();
     if (now - this.#lastSync >= this.#syncEveryMs) {
