@@ -4,6 +4,7 @@
 // or aborted, 2 usage or input error, 130 interrupted).
 
 import { parseCommand } from "./src/config.ts";
+import { withUserPaths } from "./src/user_paths.ts";
 import { helpText } from "./src/options.ts";
 import {
   BackendError,
@@ -42,7 +43,11 @@ function exitCodeFor(e: unknown): number {
 
 async function main(argv: string[]): Promise<number> {
   const env = (name: string) => Deno.env.get(name);
-  const command = parseCommand(argv, env);
+  // Under `deno task`, relative paths mean the folder the user is in.
+  const command = withUserPaths(
+    parseCommand(argv, env),
+    env("INIT_CWD") ?? null,
+  );
   switch (command.kind) {
     case "help":
       console.log(helpText(VERSION));

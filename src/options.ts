@@ -423,6 +423,7 @@ export const EXTRA_ENV = [
   "LLM_BENCH_API_KEY",
   "OPENAI_API_KEY",
   "LLM_BENCH_CSV_DIR",
+  "INIT_CWD",
 ] as const;
 
 /** The help text: every flag with its env var and default. */
@@ -451,6 +452,9 @@ export function helpText(version: string): string {
   lines.push("");
   lines.push(
     "API key for --backend openai: env LLM_BENCH_API_KEY (or OPENAI_API_KEY); never a flag.",
+  );
+  lines.push(
+    "Relative paths mean the folder you run in (under deno task, INIT_CWD, when the path exists there).",
   );
   lines.push(
     "Exit codes: 0 complete, 1 questions ended in error / run aborted / --fail-under not met, 2 usage or input error, 130 interrupted.",
