@@ -1,28 +1,12 @@
+import { collect, type Read } from "./dataset_helper.ts";
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { readCsvFile } from "../src/dataset/csv.ts";
-import type { ReadItem } from "../src/dataset/csv.ts";
-import type { DatasetFile, FileProblem } from "../src/dataset/discover.ts";
-import type { Question, SkippedRow } from "../src/schema.ts";
+import type { DatasetFile } from "../src/dataset/discover.ts";
+import type { Question } from "../src/schema.ts";
 
 const FIXTURES = new URL("./fixtures/bad/", import.meta.url);
 const SHARED = new URL("../../shared/datasets/mmlu-sample/", import.meta.url);
-
-interface Read {
-  questions: Question[];
-  skipped: SkippedRow[];
-  problems: FileProblem[];
-}
-
-async function collect(items: AsyncIterable<ReadItem>): Promise<Read> {
-  const out: Read = { questions: [], skipped: [], problems: [] };
-  for await (const item of items) {
-    if (item.kind === "question") out.questions.push(item.question);
-    else if (item.kind === "skipped") out.skipped.push(item.row);
-    else out.problems.push(item.problem);
-  }
-  return out;
-}
 
 function fixture(name: string): DatasetFile {
   return { path: fromFileUrl(new URL(name, FIXTURES)), relative: name };

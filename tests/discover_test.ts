@@ -1,3 +1,4 @@
+import { tempTree } from "./dataset_helper.ts";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
@@ -11,21 +12,6 @@ import { DatasetError } from "../src/errors.ts";
 const SHARED = fileURLToPath(
   new URL("../../shared/datasets/", import.meta.url),
 );
-
-async function tempTree(files: Record<string, string>) {
-  const dir = await Deno.makeTempDir({ prefix: "llm_bench_discover_" });
-  for (const [path, text] of Object.entries(files)) {
-    const full = `${dir}/${path}`;
-    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-    await Deno.writeTextFile(full, text);
-  }
-  return {
-    dir,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
 
 const ROW = "Q?,a,b,c,d,A\n";
 

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
+  type GeneratedQuestion,
   jsonReplies,
   readResults,
   readSummaryFile,
@@ -18,6 +19,7 @@ import {
 import {
   askedCounts,
   collect,
+  type Collected,
   completeLines,
   quietArgs,
   STACK_TRACE_REGEXP,
@@ -97,14 +99,16 @@ Deno.test("llm-bench stops cleanly on SIGINT or SIGTERM with a partial summary a
   }
 });
 
-Deno.test("llm-bench exits 130 at once on a second SIGINT while requests hang", async () => {
-  await using tmp = await tempDir();
-  const data = join(tmp.path, "data");
-  const questions = await writeDataset(data, ["anatomy"], 10);
-  const out = join(tmp.path, "out");
-  const dir = join(out, "run");
-  // Questions 1-2 answer; every later request hangs for 30 s.
-  await using fake = await startFakeOllama({
+/**
+ * A run whose questions 1-2 answer and every later request hangs for 30 s,
+ * returned once both answers are on disk and two requests hang.
+ */
+async function hangingRun(
+  data: string,
+  questions: GeneratedQuestion[],
+  out: string,
+): Promise<AsyncDisposable & { child: Deno.ChildProcess; output: Collected }> {
+  const fake = await startFakeOllama({
     parallel: 4,
     stallMs: 30_000,
     reply: jsonReplies(questions),
@@ -119,10 +123,21 @@ Deno.test("llm-bench exits 130 at once on a second SIGINT while requests hang", 
   ]);
   const output = collect(child);
   await waitUntil(
-    async () => await completeLines(join(dir, "results.jsonl")) >= 2,
+    async () => await completeLines(join(out, "run", "results.jsonl")) >= 2,
     "2 results",
   );
   await waitUntil(() => fake.requests.length >= 4, "hanging requests");
+  return { child, output, [Symbol.asyncDispose]: () => fake.close() };
+}
+
+Deno.test("llm-bench exits 130 at once on a second SIGINT while requests hang", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 10);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  await using run = await hangingRun(data, questions, out);
+  const { child, output } = run;
   child.kill("SIGINT");
   await waitUntil(
     () => output.stderrSoFar().includes("Stopping"),
@@ -148,25 +163,8 @@ Deno.test("llm-bench aborts requests still hanging after the grace period withou
   const out = join(tmp.path, "out");
   const dir = join(out, "run");
   {
-    await using fake = await startFakeOllama({
-      parallel: 4,
-      stallMs: 30_000,
-      reply: jsonReplies(questions),
-      fault: (req) => /#[12]\]/.test(req.text) ? null : "stall",
-    });
-    const child = spawnCli([
-      ...quietArgs(data, fake.url, out),
-      "--concurrency",
-      "2",
-      "--request-timeout",
-      "60",
-    ]);
-    const output = collect(child);
-    await waitUntil(
-      async () => await completeLines(join(dir, "results.jsonl")) >= 2,
-      "2 results",
-    );
-    await waitUntil(() => fake.requests.length >= 4, "hanging requests");
+    await using run = await hangingRun(data, questions, out);
+    const { child, output } = run;
     const t0 = performance.now();
     child.kill("SIGINT");
     const status = await child.status;

@@ -1,3 +1,4 @@
+import { tempTree } from "./dataset_helper.ts";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { FewshotSource } from "../src/dataset/fewshot.ts";
@@ -5,21 +6,6 @@ import { FewshotSource } from "../src/dataset/fewshot.ts";
 const MMLU = fileURLToPath(
   new URL("../../shared/datasets/mmlu-sample/", import.meta.url),
 );
-
-async function tempTree(files: Record<string, string>) {
-  const dir = await Deno.makeTempDir({ prefix: "llm_bench_fewshot_" });
-  for (const [path, text] of Object.entries(files)) {
-    const full = `${dir}/${path}`;
-    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-    await Deno.writeTextFile(full, text);
-  }
-  return {
-    dir,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
 
 const DEV = "D1?,a,b,c,d,A\nD2?,a,b,c,d,B\nD3?,a,b,c,d,C\n";
 

@@ -1,9 +1,7 @@
+import { collect } from "./dataset_helper.ts";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import type { ReadItem } from "../src/dataset/csv.ts";
 import { readJsonlFile } from "../src/dataset/jsonl.ts";
-import type { Question, SkippedRow } from "../src/schema.ts";
-import type { FileProblem } from "../src/dataset/discover.ts";
 
 const PRO = fileURLToPath(
   new URL(
@@ -11,22 +9,6 @@ const PRO = fileURLToPath(
     import.meta.url,
   ),
 );
-
-interface Read {
-  questions: Question[];
-  skipped: SkippedRow[];
-  problems: FileProblem[];
-}
-
-async function collect(items: AsyncIterable<ReadItem>): Promise<Read> {
-  const out: Read = { questions: [], skipped: [], problems: [] };
-  for await (const item of items) {
-    if (item.kind === "question") out.questions.push(item.question);
-    else if (item.kind === "skipped") out.skipped.push(item.row);
-    else out.problems.push(item.problem);
-  }
-  return out;
-}
 
 async function readText(name: string, data: string | Uint8Array) {
   const dir = await Deno.makeTempDir({ prefix: "llm_bench_jsonl_" });
