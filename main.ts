@@ -3,9 +3,9 @@
 // one place that prints errors and chooses exit codes (0 complete, 1 errors
 // or aborted, 2 usage or input error, 130 interrupted).
 
-import { parseCommand } from "./src/config.ts";
-import { withUserPaths } from "./src/user_paths.ts";
-import { helpText } from "./src/options.ts";
+import { parseCommand } from "./src/cli/parse.ts";
+import { withUserPaths } from "./src/cli/user_paths.ts";
+import { helpText } from "./src/cli/options.ts";
 import {
   BackendError,
   DatasetError,
@@ -58,12 +58,12 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     case "report": {
-      const { rebuildReports } = await import("./src/rebuild.ts");
+      const { rebuildReports } = await import("./src/commands/report.ts");
       console.log(await rebuildReports(command.runDirs));
       return 0;
     }
     case "compare": {
-      const { compareRuns } = await import("./src/comparison.ts");
+      const { compareRuns } = await import("./src/commands/compare.ts");
       console.log(
         await compareRuns(
           command.runDirs[0]!,
@@ -74,14 +74,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "merge": {
-      const { mergeRuns } = await import("./src/merge.ts");
+      const { mergeRuns } = await import("./src/commands/merge.ts");
       console.log(await mergeRuns(command.runDirs, command.outputDir));
       return 0;
     }
   }
 
   // Loaded only for a run, so that --help and --version start fast.
-  const { runBench } = await import("./src/bench.ts");
+  const { runBench } = await import("./src/commands/benchmark.ts");
   const stopCtl = new AbortController();
   const abortCtl = new AbortController();
   let serveDone: () => void = () => {};

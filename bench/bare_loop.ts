@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { discoverFiles } from "../src/dataset/discover.ts";
 import { readDataset } from "../src/dataset/read.ts";
-import { buildPrompt } from "../src/prompt.ts";
+import { buildPrompt } from "../src/protocol/prompt.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -5,11 +5,11 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { extractAnswer } from "../src/answer.ts";
+import { extractAnswer } from "../src/protocol/answer.ts";
 import { readCsvFile } from "../src/dataset/csv.ts";
 import { discoverFiles } from "../src/dataset/discover.ts";
 import { readDataset } from "../src/dataset/read.ts";
-import { buildPrompt, type PromptOptions } from "../src/prompt.ts";
+import { buildPrompt, type PromptOptions } from "../src/protocol/prompt.ts";
 import type { Question } from "../src/schema.ts";
 import {
   MMLU_TEST_DIR,

@@ -4,7 +4,7 @@
 // Usage: deno task release [TARGET...]   (default: every target)
 
 import { parseArgs } from "node:util";
-import { RUNTIME_PERMISSIONS } from "../src/permissions.ts";
+import { RUNTIME_PERMISSIONS } from "./permissions.ts";
 
 /** The platforms a release ships, as `deno compile --target` names them. */
 export const RELEASE_TARGETS = [

@@ -165,3 +165,20 @@ export interface LatencyStats {
   p99: number;
   max: number;
 }
+
+/**
+ * How the model is asked and scored (`--mode`):
+ * - `answer`: chat, output constrained to `{"answer": "<letter>"}` by a JSON schema.
+ * - `cot`: chat, the model reasons and ends with "Answer: X" (or "the answer is (X)").
+ * - `logprobs`: raw prompt ending in "Answer:", scored by next-token probabilities.
+ */
+export type Mode = "answer" | "cot" | "logprobs";
+
+/** One dataset file as recorded in summary.json. */
+export interface SummaryDatasetFile {
+  /** Path relative to the dataset root, `/` separators. */
+  file: string;
+  sha256: string;
+  /** CSV records (or JSONL lines) read, skipped rows included. */
+  rows: number;
+}

@@ -3,7 +3,7 @@ import {
   extractAnswer,
   type Extraction,
   stripThinking,
-} from "../src/answer.ts";
+} from "../src/protocol/answer.ts";
 
 const ABCD = ["A", "B", "C", "D"];
 const A_TO_J = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"];

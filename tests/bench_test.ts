@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { modelFolderNames } from "../src/bench.ts";
-import { budgetWarnings } from "../src/model_run.ts";
+import { modelFolderNames } from "../src/commands/benchmark.ts";
+import { budgetWarnings } from "../src/commands/model_run.ts";
 import type { Summary } from "../src/report/summary.ts";
 
 Deno.test("modelFolderNames() gives every model its own folder", () => {
@@ -36,8 +36,8 @@ Deno.test("budgetWarnings() tells the user when answers were cut by the budget",
 });
 
 async function benchWith(argv: string[], stop: AbortSignal) {
-  const { runBench } = await import("../src/bench.ts");
-  const { parseCommand } = await import("../src/config.ts");
+  const { runBench } = await import("../src/commands/benchmark.ts");
+  const { parseCommand } = await import("../src/cli/parse.ts");
   const c = parseCommand(argv, () => undefined);
   if (c.kind !== "run") throw new Error("not a run");
   const err: string[] = [];

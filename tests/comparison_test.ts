@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compareRuns } from "../src/comparison.ts";
-import { runBench } from "../src/bench.ts";
-import { parseCommand } from "../src/config.ts";
+import { compareRuns } from "../src/commands/compare.ts";
+import { runBench } from "../src/commands/benchmark.ts";
+import { parseCommand } from "../src/cli/parse.ts";
 
 async function mockRun(
   dataDir: string,

@@ -5,7 +5,7 @@
 
 import { ok, strictEqual } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { RUNTIME_PERMISSIONS } from "../src/permissions.ts";
+import { RUNTIME_PERMISSIONS } from "../scripts/permissions.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const DATASET = new URL(

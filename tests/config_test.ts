@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  type Command,
-  type Config,
-  parseCommand,
-  redactConfig,
-  safePathSegment,
-} from "../src/config.ts";
-import { EXTRA_ENV, helpText, OPTIONS } from "../src/options.ts";
+import { type Command, type Config, parseCommand } from "../src/cli/parse.ts";
+import { redactConfig, safePathSegment } from "../src/config.ts";
+import { EXTRA_ENV, helpText, OPTIONS } from "../src/cli/options.ts";
 import { UsageError } from "../src/errors.ts";
 
 function envOf(

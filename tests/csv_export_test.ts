@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { csvCell, csvHeader, csvLine } from "../src/report/csv_export.ts";
-import { writeResultsCsv } from "../src/outputs.ts";
-import { skippedRecord } from "../src/run.ts";
+import { writeResultsCsv } from "../src/report/outputs.ts";
+import { skippedRecord } from "../src/runner/run.ts";
 
 Deno.test("csvCell() neutralises text a spreadsheet would run as a formula", async (t) => {
   for (

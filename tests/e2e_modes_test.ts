@@ -31,7 +31,7 @@ import {
   runAndRead,
   tempDir,
 } from "./e2e_util2.ts";
-import { inSample } from "../src/select.ts";
+import { inSample } from "../src/dataset/select.ts";
 import type { ResultRecord } from "../src/schema.ts";
 
 const LETTERS = ["A", "B", "C", "D"];

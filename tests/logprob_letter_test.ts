@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { letterFromLogprobs } from "../src/logprob_letter.ts";
+import { letterFromLogprobs } from "../src/protocol/logprob_letter.ts";
 import type { TokenLogprob } from "../src/backend/backend.ts";
 
 const ABCD = ["A", "B", "C", "D"];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Command, type Config, parseCommand } from "../src/config.ts";
+import { type Command, type Config, parseCommand } from "../src/cli/parse.ts";
 import { UsageError } from "../src/errors.ts";
 import {
   createManifest,

@@ -11,13 +11,13 @@ import {
   strictEqual,
 } from "node:assert/strict";
 import YAML from "yaml";
-import { EXTRA_ENV, OPTIONS } from "../src/options.ts";
+import { EXTRA_ENV, OPTIONS } from "../src/cli/options.ts";
 import {
   ENV_VARS,
   permissionFlags,
   RUNTIME_PERMISSIONS,
   samePermissions,
-} from "../src/permissions.ts";
+} from "../scripts/permissions.ts";
 import {
   buildRelease,
   type Checksum,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { LiveGroup, LiveSnapshot } from "../src/metrics/registry.ts";
-import { Progress, progressLine } from "../src/progress.ts";
+import { Progress, progressLine } from "../src/runner/progress.ts";
 
 function group(name: string, over: Partial<LiveGroup> = {}): LiveGroup {
   return {

@@ -9,9 +9,9 @@ import {
   type PromptOptions,
   renderTemplate,
   validatePromptOptions,
-} from "../src/prompt.ts";
-import { presetByName, PRESETS } from "../src/presets.ts";
-import { contextFor, estimateTokens } from "../src/num_ctx.ts";
+} from "../src/protocol/prompt.ts";
+import { presetByName, PRESETS } from "../src/protocol/presets.ts";
+import { contextFor, estimateTokens } from "../src/protocol/num_ctx.ts";
 import type { Question } from "../src/schema.ts";
 
 function question(

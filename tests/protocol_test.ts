@@ -6,7 +6,7 @@ import {
   createProtocol,
   defaultMaxTokens,
   scoreReply,
-} from "../src/protocol.ts";
+} from "../src/protocol/protocol.ts";
 import type { AskResponse } from "../src/backend/backend.ts";
 import type { Question } from "../src/schema.ts";
 

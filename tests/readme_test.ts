@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { OPTIONS } from "../src/options.ts";
+import { OPTIONS } from "../src/cli/options.ts";
 import { REPO_ROOT } from "./cli_helper.ts";
 
 const readme = await Deno.readTextFile(join(REPO_ROOT, "README.md"));

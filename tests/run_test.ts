@@ -15,7 +15,7 @@ import {
   type RunDeps,
   type RunOptions,
   runQuestions,
-} from "../src/run.ts";
+} from "../src/runner/run.ts";
 import type { DatasetItem, Question, ResultRecord } from "../src/schema.ts";
 
 // ---------------------------------------------------------------------------

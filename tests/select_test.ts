@@ -7,7 +7,7 @@ import {
   selectItems,
   type SelectOptions,
   shardOf,
-} from "../src/select.ts";
+} from "../src/dataset/select.ts";
 
 const NONE: SelectOptions = {
   subjects: null,

@@ -4,7 +4,7 @@ import {
   mulberry32,
   permutation,
   shuffleChoices,
-} from "../src/shuffle.ts";
+} from "../src/protocol/shuffle.ts";
 import type { Question } from "../src/schema.ts";
 
 function q(id: string, n = 4, answer = "B"): Question {

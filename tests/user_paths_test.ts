@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseCommand } from "../src/config.ts";
-import { userPath, withUserPaths } from "../src/user_paths.ts";
+import { parseCommand } from "../src/cli/parse.ts";
+import { userPath, withUserPaths } from "../src/cli/user_paths.ts";
 
 Deno.test("userPath() resolves a relative path against the user's folder when it exists there", async () => {
   const home = await Deno.makeTempDir();

@@ -1,41 +1,21 @@
 // Turns HTTP failures (status codes, error bodies, Retry-After, fetch
-// rejections) into BackendError, and scrubs credentials from URLs and text.
+// rejections) into BackendError (credentials scrubbed through src/redact.ts).
 // Shared by every HTTP backend (Ollama native and OpenAI-compatible).
 
 import { BackendError } from "../errors.ts";
 import type { ErrorKind } from "../schema.ts";
+import { redactText, redactUrl, SENSITIVE_QUERY_PARAMS } from "../redact.ts";
+
+export { redactText, redactUrl, SENSITIVE_QUERY_PARAMS };
 
 /** Statuses worth another attempt besides every 5xx. */
 export const RETRYABLE_STATUSES: readonly number[] = [408, 429];
 
-/** Query parameter names whose values are credentials (compared lower-cased). */
-export const SENSITIVE_QUERY_PARAMS: readonly string[] = [
-  "key",
-  "api_key",
-  "apikey",
-  "api-key",
-  "token",
-  "access_token",
-  "auth",
-  "password",
-  "secret",
-  "sig",
-  "signature",
-];
-
 /** Longest server message kept in a BackendError, in characters. */
 export const MAX_ERROR_MESSAGE_CHARS = 500;
 
-const REDACTED = "REDACTED";
 const MODEL_NOT_FOUND_REGEXP =
   /\bmodel\b.*(?:not found|does not exist|not exist)|model_not_found/i;
-const URL_USERINFO_REGEXP = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
-const SENSITIVE_QUERY_REGEXP = new RegExp(
-  `([?&](?:${
-    SENSITIVE_QUERY_PARAMS.map((p) => p.replace(/[-]/g, "\\-")).join("|")
-  })=)[^&#\\s)"']*`,
-  "gi",
-);
 
 /** Kind and retry decision for one HTTP status. */
 export interface StatusClass {
@@ -97,64 +77,6 @@ export function parseRetryAfter(
   const at = Date.parse(text);
   if (Number.isNaN(at)) return null;
   return Math.max(0, Math.ceil((at - now) / 1000));
-}
-
-/**
- * Removes credentials from a URL: `user:pass@` and the values of sensitive
- * query parameters (`key`, `api_key`, `token`, ...). Unparseable input is
- * scrubbed textually.
- *
- * @example
- * ```ts
- * import { redactUrl } from "./http_errors.ts";
- * redactUrl("http://bob:pw@host:8000/v1?api_key=s3cret&x=1");
- * // "http://host:8000/v1?api_key=REDACTED&x=1"
- * ```
- */
-export function redactUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return redactText(url);
-  }
-  let changed = false;
-  if (parsed.username !== "" || parsed.password !== "") {
-    parsed.username = "";
-    parsed.password = "";
-    changed = true;
-  }
-  for (const name of [...parsed.searchParams.keys()]) {
-    if (SENSITIVE_QUERY_PARAMS.includes(name.toLowerCase())) {
-      parsed.searchParams.set(name, REDACTED);
-      changed = true;
-    }
-  }
-  return changed ? parsed.toString() : url;
-}
-
-/**
- * Scrubs credentials from free text: URL userinfo, sensitive query values,
- * and every given secret (e.g. the API key) replaced by `***`.
- *
- * @example
- * ```ts
- * import { redactText } from "./http_errors.ts";
- * redactText("bad key sk-123 for http://a:b@h/?token=x", ["sk-123"]);
- * // "bad key *** for http://h/?token=REDACTED"
- * ```
- */
-export function redactText(
-  text: string,
-  secrets: readonly (string | null | undefined)[] = [],
-): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret) out = out.split(secret).join("***");
-  }
-  return out
-    .replace(URL_USERINFO_REGEXP, "$1")
-    .replace(SENSITIVE_QUERY_REGEXP, `$1${REDACTED}`);
 }
 
 /** Options for {@linkcode errorFromResponse} and {@linkcode errorFromFetchFailure}. */

@@ -11,7 +11,7 @@ import type {
   TokenLogprob,
 } from "./backend.ts";
 import { errorFromFetchFailure } from "./http_errors.ts";
-import { mulberry32 } from "../shuffle.ts";
+import { mulberry32 } from "../protocol/shuffle.ts";
 
 /** Ways the mock phrases an unconstrained answer. */
 export type MockStyle = "json" | "answer_is" | "bold" | "lone_letter" | "cot";

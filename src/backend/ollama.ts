@@ -3,7 +3,7 @@
 // Ollama's snake_case names; they are converted once, here.
 
 import { BackendError, RunAbortedError } from "../errors.ts";
-import { answerSchema } from "../prompt.ts";
+import { answerSchema } from "../protocol/prompt.ts";
 import type {
   AskRequest,
   AskResponse,

@@ -5,9 +5,9 @@
 
 import { resolve } from "node:path";
 import { DatasetError } from "../errors.ts";
-import type { SummaryDatasetFile } from "../report/summary.ts";
+import type { SummaryDatasetFile } from "../schema.ts";
 import type { DatasetItem } from "../schema.ts";
-import { makeSelector, type SelectOptions } from "../select.ts";
+import { makeSelector, type SelectOptions } from "./select.ts";
 import {
   type DatasetFile,
   discoverFiles,

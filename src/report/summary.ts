@@ -9,6 +9,7 @@ import type {
   LatencyStats,
   ResultRecord,
   Status,
+  SummaryDatasetFile,
 } from "../schema.ts";
 import { MMLU_CATEGORIES, mmluCategory } from "./categories.ts";
 import {
@@ -19,16 +20,9 @@ import {
   wilson,
 } from "./stats.ts";
 
-/** One dataset file as recorded in summary.json. */
-export interface SummaryDatasetFile {
-  /** Path relative to the dataset root, `/` separators. */
-  file: string;
-  sha256: string;
-  /** CSV records (or JSONL lines) read, skipped rows included. */
-  rows: number;
-}
-
 /** What the run read, passed through unchanged into summary.json. */
+export type { SummaryDatasetFile };
+
 export interface SummaryDataset {
   files: SummaryDatasetFile[];
   /** Human-readable problems found while reading (skipped rows, oddities). */

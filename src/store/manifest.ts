@@ -7,7 +7,7 @@ import { redactConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { redactUrl } from "../backend/http_errors.ts";
 import { TOOL } from "../version.ts";
-import type { SummaryDatasetFile } from "../report/summary.ts";
+import type { SummaryDatasetFile } from "../schema.ts";
 
 /** Name of the manifest file in a run folder. */
 export const MANIFEST_FILE = "run.json";

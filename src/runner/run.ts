@@ -3,26 +3,26 @@
 // circuit breaker, and a clean stop on interrupt. Emits one ResultRecord per
 // finished question; questions cut off by a stop get none (resume asks them).
 
-import type { AskRequest, AskResponse } from "./backend/backend.ts";
-import type { EndpointPool } from "./backend/pool.ts";
+import type { AskRequest, AskResponse } from "../backend/backend.ts";
+import type { EndpointPool } from "../backend/pool.ts";
 import {
   backoffDelay,
   type RetryPolicy,
   sleep as defaultSleep,
-} from "./backend/retry.ts";
+} from "../backend/retry.ts";
 import {
   type AttemptTimeoutOptions,
   AttemptTimeouts,
-} from "./backend/timeouts.ts";
-import { BackendError } from "./errors.ts";
-import type { Logger } from "./log.ts";
+} from "../backend/timeouts.ts";
+import { BackendError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import type {
   ChatMessage,
   DatasetItem,
   ErrorKind,
   Question,
   ResultRecord,
-} from "./schema.ts";
+} from "../schema.ts";
 
 /** A question turned into a request (prompt built, options maybe shuffled). */
 export interface PreparedQuestion {

@@ -3,16 +3,19 @@
 // version), keeping the run facts recorded in the old summary.
 
 import { join } from "node:path";
-import type { ModelInfo } from "./backend/backend.ts";
-import { writeComparison } from "./comparison.ts";
-import { RUN_FILES, summariseResults, writeRunOutputs } from "./outputs.ts";
-import type { RunMeta, Summary } from "./report/summary.ts";
-import { renderSummaryText } from "./report/text.ts";
-import { UsageError } from "./errors.ts";
-import { TOOL } from "./version.ts";
-import { type Manifest, MANIFEST_FILE } from "./store/manifest.ts";
-import { streamResults } from "./store/results_file.ts";
-import { presetByName } from "./presets.ts";
+import type { ModelInfo } from "../backend/backend.ts";
+import { writeComparison } from "./compare.ts";
+import { summariseResults, writeRunOutputs } from "../report/outputs.ts";
+import { readSummary, RUN_FILES } from "../store/run_folder.ts";
+
+export { readSummary };
+import type { RunMeta, Summary } from "../report/summary.ts";
+import { renderSummaryText } from "../report/text.ts";
+import { UsageError } from "../errors.ts";
+import { TOOL } from "../version.ts";
+import { type Manifest, MANIFEST_FILE } from "../store/manifest.ts";
+import { streamResults } from "../store/results_file.ts";
+import { presetByName } from "../protocol/presets.ts";
 
 /** The run facts of an existing summary, to summarise its results again. */
 export function metaFromSummary(s: Summary): RunMeta {
@@ -49,21 +52,6 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Reads a run folder's summary.json. */
-export async function readSummary(dir: string): Promise<Summary> {
-  try {
-    return JSON.parse(
-      await Deno.readTextFile(join(dir, RUN_FILES.summary)),
-    ) as Summary;
-  } catch (e) {
-    throw new UsageError(
-      `Cannot read "${join(dir, RUN_FILES.summary)}": ${
-        e instanceof Error ? e.message : String(e)
-      }`,
-    );
   }
 }
 

@@ -3,32 +3,36 @@
 // partial summaries, and the model folder's outputs.
 
 import { join } from "node:path";
-import { createBackends, preflightAll } from "./backend/factory.ts";
-import { EndpointPool } from "./backend/pool.ts";
-import { DEFAULT_RETRY_POLICY } from "./backend/retry.ts";
-import { type Config, redactConfig } from "./config.ts";
-import type { FewshotSource } from "./dataset/fewshot.ts";
-import { type DatasetPlan, plannedItems } from "./dataset/plan.ts";
-import type { Logger } from "./log.ts";
-import type { MetricsRegistry } from "./metrics/registry.ts";
-import { Progress } from "./progress.ts";
-import { buildPrompt, type FewShotExample } from "./prompt.ts";
-import { contextFor } from "./num_ctx.ts";
-import { createProtocol, defaultMaxTokens } from "./protocol.ts";
-import { renderSummaryText } from "./report/text.ts";
-import type { RunMeta, Summary } from "./report/summary.ts";
-import { runQuestions, type RunStop } from "./run.ts";
-import type { DatasetItem, ResultRecord } from "./schema.ts";
-import type { SelectOptions } from "./select.ts";
-import { writeFileAtomic, writeJsonAtomic } from "./store/atomic.ts";
+import { createBackends, preflightAll } from "../backend/factory.ts";
+import { EndpointPool } from "../backend/pool.ts";
+import { DEFAULT_RETRY_POLICY } from "../backend/retry.ts";
+import { type Config, redactConfig } from "../config.ts";
+import type { FewshotSource } from "../dataset/fewshot.ts";
+import { type DatasetPlan, plannedItems } from "../dataset/plan.ts";
+import type { Logger } from "../log.ts";
+import type { MetricsRegistry } from "../metrics/registry.ts";
+import { Progress } from "../runner/progress.ts";
+import { buildPrompt, type FewShotExample } from "../protocol/prompt.ts";
+import { contextFor } from "../protocol/num_ctx.ts";
+import { createProtocol, defaultMaxTokens } from "../protocol/protocol.ts";
+import { renderSummaryText } from "../report/text.ts";
+import type { RunMeta, Summary } from "../report/summary.ts";
+import { runQuestions, type RunStop } from "../runner/run.ts";
+import type { DatasetItem, ResultRecord } from "../schema.ts";
+import type { SelectOptions } from "../dataset/select.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
 import {
   repairResultsFile,
   ResultsWriter,
   streamResults,
-} from "./store/results_file.ts";
-import { RUN_FILES, summariseResults, writeRunOutputs } from "./outputs.ts";
-import { TOOL } from "./version.ts";
-import type { BenchControl, BenchIo } from "./bench.ts";
+} from "../store/results_file.ts";
+import {
+  RUN_FILES,
+  summariseResults,
+  writeRunOutputs,
+} from "../report/outputs.ts";
+import { TOOL } from "../version.ts";
+import type { BenchControl, BenchIo } from "./bench_io.ts";
 
 /** Everything one model's run needs from the benchmark command. */
 export interface ModelRunInput {

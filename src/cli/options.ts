@@ -2,7 +2,7 @@
 // variable, default, help). --help, README's table, validation and the
 // scoped --allow-env list are all derived from it.
 
-import type { Config } from "./config.ts";
+import type { Config } from "../config.ts";
 
 /** How an option's value is read. */
 export type Kind =

@@ -2,31 +2,21 @@
 // summary.md, report.html and results.csv, rebuilt by streaming results.jsonl
 // so a fresh, resumed or merged run summarises the same way.
 
-import { renderReport } from "./report/html.ts";
-import { renderSummaryMarkdown } from "./report/markdown.ts";
-import { type ReportDetails, ReportDetailsBuilder } from "./report/details.ts";
-import {
-  type RunMeta,
-  type Summary,
-  SummaryBuilder,
-} from "./report/summary.ts";
+import { renderReport } from "./html.ts";
+import { renderSummaryMarkdown } from "./markdown.ts";
+import { type ReportDetails, ReportDetailsBuilder } from "./details.ts";
+import { type RunMeta, type Summary, SummaryBuilder } from "./summary.ts";
 import {
   writeAllSync,
   writeFileAtomic,
   writeJsonAtomic,
-} from "./store/atomic.ts";
-import { streamResults } from "./store/results_file.ts";
-import { join } from "node:path";
-import { csvHeader, csvLine } from "./report/csv_export.ts";
+} from "../store/atomic.ts";
+import { streamResults } from "../store/results_file.ts";
+import { RUN_FILES } from "../store/run_folder.ts";
 
-/** File names inside a run folder. */
-export const RUN_FILES = Object.freeze({
-  results: "results.jsonl",
-  csv: "results.csv",
-  summary: "summary.json",
-  markdown: "summary.md",
-  report: "report.html",
-});
+export { RUN_FILES };
+import { join } from "node:path";
+import { csvHeader, csvLine } from "./csv_export.ts";
 
 /** Summary and report details of one run folder, read from its results.jsonl. */
 export async function summariseResults(

@@ -1,7 +1,7 @@
 // Next-token letter scoring (logprobs mode): from the first generated token's
 // top log-probabilities to the predicted letter and a probability per letter.
 
-import type { TokenLogprob } from "./backend/backend.ts";
+import type { TokenLogprob } from "../backend/backend.ts";
 
 /** The scoring of one question's first-token candidates. */
 export interface LetterScore {

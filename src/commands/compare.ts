@@ -3,27 +3,27 @@
 // Per-question outcomes are streamed from each run's results.jsonl.
 
 import { join, resolve } from "node:path";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import {
   comparePaired,
   type PairedComparison,
   renderCompareMarkdown,
   renderCompareText,
-} from "./report/compare.ts";
+} from "../report/compare.ts";
 import {
   outcomeKey,
   type ReportDetails,
   ReportDetailsBuilder,
-} from "./report/details.ts";
-import { renderReport } from "./report/html.ts";
-import { asciiTable } from "./report/text.ts";
-import { formatCi, formatPercent, sanitizeText } from "./report/format.ts";
-import type { Summary } from "./report/summary.ts";
-import type { Status } from "./schema.ts";
-import { writeFileAtomic, writeJsonAtomic } from "./store/atomic.ts";
-import { streamResults } from "./store/results_file.ts";
-import { RUN_FILES } from "./outputs.ts";
-import { readSummary } from "./rebuild.ts";
+} from "../report/details.ts";
+import { renderReport } from "../report/html.ts";
+import { asciiTable } from "../report/text.ts";
+import { formatCi, formatPercent, sanitizeText } from "../report/format.ts";
+import type { Summary } from "../report/summary.ts";
+import type { Status } from "../schema.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
+import { streamResults } from "../store/results_file.ts";
+import { RUN_FILES } from "../report/outputs.ts";
+import { readSummary } from "../store/run_folder.ts";
 
 /** One run taking part in a comparison. */
 export interface ComparedRun {

@@ -4,43 +4,30 @@
 // process (signals, argv, printing of thrown errors).
 
 import { dirname, join, resolve } from "node:path";
-import type { ModelInfo } from "./backend/backend.ts";
-import { createBackends, preflightAll } from "./backend/factory.ts";
-import { type Config, safePathSegment } from "./config.ts";
-import { FewshotSource } from "./dataset/fewshot.ts";
-import { type DatasetPlan, planDataset } from "./dataset/plan.ts";
-import { DatasetError, UsageError } from "./errors.ts";
-import { fileSink, setupLogging, teardownLogging } from "./log.ts";
-import { MetricsRegistry } from "./metrics/registry.ts";
-import { validatePromptOptions } from "./prompt.ts";
-import { presetByName } from "./presets.ts";
-import type { Summary } from "./report/summary.ts";
-import type { RunStop } from "./run.ts";
-import type { SelectOptions } from "./select.ts";
+import type { ModelInfo } from "../backend/backend.ts";
+import { createBackends, preflightAll } from "../backend/factory.ts";
+import { type Config, safePathSegment } from "../config.ts";
+import { FewshotSource } from "../dataset/fewshot.ts";
+import { type DatasetPlan, planDataset } from "../dataset/plan.ts";
+import { DatasetError, UsageError } from "../errors.ts";
+import { fileSink, setupLogging, teardownLogging } from "../log.ts";
+import { MetricsRegistry } from "../metrics/registry.ts";
+import { validatePromptOptions } from "../protocol/prompt.ts";
+import { presetByName } from "../protocol/presets.ts";
+import type { Summary } from "../report/summary.ts";
+import type { RunStop } from "../runner/run.ts";
+import type { SelectOptions } from "../dataset/select.ts";
 import {
   createManifest,
   type Manifest,
   MANIFEST_FILE,
   resumeConfig,
-} from "./store/manifest.ts";
-import { writeJsonAtomic } from "./store/atomic.ts";
-import { TOOL } from "./version.ts";
+} from "../store/manifest.ts";
+import { writeJsonAtomic } from "../store/atomic.ts";
+import { TOOL } from "../version.ts";
+import type { BenchControl, BenchIo } from "./bench_io.ts";
 
-/** The process around a benchmark run. */
-export interface BenchIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  stderrIsTty: boolean;
-  columns: number;
-}
-
-/** Signals from main.ts: `stop` = stop dispatching, `abort` = abort requests in flight. */
-export interface BenchControl {
-  stop: AbortSignal;
-  abort: AbortSignal;
-  /** Resolves when the user asks to stop serving (--serve). */
-  served?: Promise<void>;
-}
+export type { BenchControl, BenchIo };
 
 function timestampId(d: Date): string {
   return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -232,7 +219,7 @@ export async function runBench(
   if (config.metricsPort !== null) {
     try {
       // Loaded only when serving: Hono and the live page cost start-up time.
-      const { startMetricsServer } = await import("./metrics/server.ts");
+      const { startMetricsServer } = await import("../metrics/server.ts");
       server = await startMetricsServer({
         hostname: config.metricsHost,
         port: config.metricsPort,
@@ -308,7 +295,7 @@ export async function runBench(
   }
 
   if (summaries.length > 1) {
-    const { writeComparison } = await import("./comparison.ts");
+    const { writeComparison } = await import("./compare.ts");
     const table = await writeComparison(runDir, summaries);
     io.stdout(table);
   }

@@ -2,17 +2,12 @@
 // (logprobs mode), in the wording of MMLU, simple-evals, MMLU-Pro or a user
 // template. Pure and deterministic.
 
-import type { ChatMessage, Question } from "./schema.ts";
-import { LETTERS } from "./schema.ts";
+import type { ChatMessage, Question } from "../schema.ts";
+import { LETTERS } from "../schema.ts";
 import { presetByName, type PromptFormatName } from "./presets.ts";
 
-/**
- * How the model is asked and scored (`--mode`):
- * - `answer`: chat, output constrained to `{"answer": "<letter>"}` by a JSON schema.
- * - `cot`: chat, the model reasons and ends with "Answer: X" (or "the answer is (X)").
- * - `logprobs`: raw prompt ending in "Answer:", scored by next-token probabilities.
- */
-export type Mode = "answer" | "cot" | "logprobs";
+import type { Mode } from "../schema.ts";
+export type { Mode };
 
 /** All modes, in help-text order. */
 export const MODES: readonly Mode[] = Object.freeze([

@@ -1,7 +1,7 @@
 // The Deno permissions llm-bench runs with: one list shared by the deno.json
 // tasks, the Dockerfile, the release script and the tests that check them.
 
-import { EXTRA_ENV, OPTIONS } from "./options.ts";
+import { EXTRA_ENV, OPTIONS } from "../src/cli/options.ts";
 
 /**
  * Every environment variable llm-bench reads: the env column of the options

@@ -3,18 +3,22 @@
 // models, datasets or options and naming missing or overlapping shards.
 
 import { join } from "node:path";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 import {
   type Manifest,
   MANIFEST_FILE,
   PROMPT_AFFECTING,
-} from "./store/manifest.ts";
-import { writeFileAtomic, writeJsonAtomic } from "./store/atomic.ts";
-import { streamResults } from "./store/results_file.ts";
-import { RUN_FILES, summariseResults, writeRunOutputs } from "./outputs.ts";
-import { metaFromSummary, readSummary } from "./rebuild.ts";
-import { renderSummaryText } from "./report/text.ts";
-import type { ResultRecord } from "./schema.ts";
+} from "../store/manifest.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
+import { streamResults } from "../store/results_file.ts";
+import {
+  RUN_FILES,
+  summariseResults,
+  writeRunOutputs,
+} from "../report/outputs.ts";
+import { metaFromSummary, readSummary } from "./report.ts";
+import { renderSummaryText } from "../report/text.ts";
+import type { ResultRecord } from "../schema.ts";
 
 interface Shard {
   dir: string;

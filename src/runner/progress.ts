@@ -1,7 +1,7 @@
 // The progress line on stderr: redrawn in place on a terminal, a plain line
 // every few seconds (or every 10%) elsewhere, nothing with --quiet.
 
-import type { LiveSnapshot } from "./metrics/registry.ts";
+import type { LiveSnapshot } from "../metrics/registry.ts";
 
 /** Options of Progress. */
 export interface ProgressOptions {

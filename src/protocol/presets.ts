@@ -2,7 +2,7 @@
 // a mode, a number of few-shot examples and a prompt format. Data only; the
 // formats themselves are written out in src/prompt.ts.
 
-import type { Mode } from "./prompt.ts";
+import type { Mode } from "../schema.ts";
 
 /**
  * Built-in prompt wordings (see src/prompt.ts):

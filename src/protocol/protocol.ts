@@ -3,7 +3,7 @@
 // becomes a score (extraction or log-probabilities). Pure but for few-shot
 // loading, which is injected.
 
-import type { AskRequest, AskResponse } from "./backend/backend.ts";
+import type { AskRequest, AskResponse } from "../backend/backend.ts";
 import type { Mode } from "./prompt.ts";
 import {
   buildPrompt,
@@ -14,8 +14,12 @@ import { estimateTokens } from "./num_ctx.ts";
 import { extractAnswer } from "./answer.ts";
 import { letterFromLogprobs } from "./logprob_letter.ts";
 import { shuffleChoices } from "./shuffle.ts";
-import type { Question } from "./schema.ts";
-import type { PreparedQuestion, QuestionProtocol, Scored } from "./run.ts";
+import type { Question } from "../schema.ts";
+import type {
+  PreparedQuestion,
+  QuestionProtocol,
+  Scored,
+} from "../runner/run.ts";
 
 /** Few-shot examples for a question (the subject's dev rows). */
 export type ExamplesFor = (q: Question, k: number) => Promise<FewShotExample[]>;

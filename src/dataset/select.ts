@@ -2,8 +2,8 @@
 // sample and a shard. Every decision depends only on the question id and the
 // options, so it is stable under file order and concurrency.
 
-import type { DatasetItem } from "./schema.ts";
-import { hashString } from "./shuffle.ts";
+import type { DatasetItem } from "../schema.ts";
+import { hashString } from "../protocol/shuffle.ts";
 
 /** Options of makeSelector and selectItems. */
 export interface SelectOptions {

@@ -4,7 +4,7 @@
 // exist there (the tasks' own paths, like `benchmark_data`, still work).
 
 import { isAbsolute, join } from "node:path";
-import type { Command, Config } from "./config.ts";
+import type { Command, Config } from "./parse.ts";
 
 function existsSync(path: string): boolean {
   try {

@@ -2,7 +2,7 @@
 // position bias: the same seed and question id always give the same order,
 // on every platform.
 
-import type { Question } from "./schema.ts";
+import type { Question } from "../schema.ts";
 import { lettersFor } from "./prompt.ts";
 
 /**

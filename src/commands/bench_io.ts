@@ -1,0 +1,18 @@
+// What a benchmark run gets from the process around it: output streams and
+// the stop/abort signals main.ts raises on Ctrl-C or SIGTERM.
+
+/** The process around a benchmark run. */
+export interface BenchIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stderrIsTty: boolean;
+  columns: number;
+}
+
+/** Signals from main.ts: `stop` = stop dispatching, `abort` = abort requests in flight. */
+export interface BenchControl {
+  stop: AbortSignal;
+  abort: AbortSignal;
+  /** Resolves when the user asks to stop serving (--serve). */
+  served?: Promise<void>;
+}
