@@ -5,9 +5,9 @@
 import { parse } from "csv-parse/sync";
 import { join } from "node:path";
 
-/** Folder of the shared MMLU test sample, located relative to the repo. */
+/** Folder of the MMLU test sample (the repository's test fixtures). */
 export const MMLU_TEST_DIR = new URL(
-  "../../shared/datasets/mmlu-sample/test/",
+  "../tests/fixtures/mmlu/test/",
   import.meta.url,
 );
 

@@ -509,7 +509,7 @@ const startup: Scenario = {
     const repeats = ctx.quick ? 3 : 10;
     const empty = join(ctx.tmp, "empty.ts");
     await Deno.writeTextFile(empty, "");
-    const mmlu = join(REPO_DIR, "../shared/datasets/mmlu-sample/test");
+    const mmlu = join(REPO_DIR, "tests/fixtures/mmlu/test");
     const floor: Timed[] = [], help: Timed[] = [], pre: Timed[] = [];
     // One warm-up of each so the module cache is filled.
     await runTimed(Deno.execPath(), ["run", empty]);

@@ -1,10 +1,12 @@
-// Helpers for end-to-end tests: spawn the real CLI with exactly the
-// permissions of `deno task cli` (read from deno.json), generate datasets
-// whose truth the test knows, and answer like a model would.
+// The one helper module of the CLI and end-to-end tests: spawn the real CLI
+// with exactly the permissions of `deno task cli` (read from deno.json),
+// generate datasets whose truth the test knows and answer like a model would,
+// copy MMLU fixtures, and read what a run wrote (results, summary, log).
 
 import { join } from "node:path";
+import { parse } from "csv-parse/sync";
 import type { FakeReply, FakeRequest } from "./fake_ollama.ts";
-import type { ResultRecord } from "../src/schema.ts";
+import type { ChatMessage, ResultRecord } from "../src/schema.ts";
 import type { Summary } from "../src/report/summary.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -12,14 +14,39 @@ const ROOT = new URL("../", import.meta.url);
 /** Root folder of the repository. */
 export const REPO_ROOT: string = decodeURIComponent(ROOT.pathname);
 
-/** The flags of the `cli` task in deno.json, between `deno run` and `main.ts`. */
-export async function cliTaskFlags(): Promise<string[]> {
-  const json = JSON.parse(
-    await Deno.readTextFile(join(REPO_ROOT, "deno.json")),
-  ) as {
-    tasks: Record<string, string>;
+/** The MMLU fixture folder (`dev/`, `test/`), inside the repository. */
+export const MMLU_FIXTURES: string = join(REPO_ROOT, "tests/fixtures/mmlu");
+
+// ---------------------------------------------------------------------------
+// Temporary folders
+
+/** A temporary folder removed when disposed (`await using`). */
+export interface TempDir extends AsyncDisposable {
+  readonly path: string;
+}
+
+/** Makes a temporary folder that `await using` removes with its contents. */
+export async function tempDir(prefix = "llm-bench-e2e-"): Promise<TempDir> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
   };
-  const task = json.tasks.cli!;
+}
+
+// ---------------------------------------------------------------------------
+// Spawning the CLI
+
+let cachedFlags: string[] | null = null;
+
+function cliFlags(): string[] {
+  if (cachedFlags) return cachedFlags;
+  const json = JSON.parse(
+    Deno.readTextFileSync(join(REPO_ROOT, "deno.json")),
+  ) as { tasks: Record<string, string> };
+  const task = json.tasks.cli ?? "";
   const parts = task.split(/\s+/);
   if (
     parts[0] !== "deno" || parts[1] !== "run" ||
@@ -27,7 +54,13 @@ export async function cliTaskFlags(): Promise<string[]> {
   ) {
     throw new Error(`unexpected cli task: ${task}`);
   }
-  return parts.slice(2, -1);
+  cachedFlags = parts.slice(2, -1);
+  return cachedFlags;
+}
+
+/** The flags of the `cli` task in deno.json, between `deno run` and `main.ts`. */
+export function cliTaskFlags(): Promise<string[]> {
+  return Promise.resolve([...cliFlags()]);
 }
 
 /** What a CLI run printed and returned. */
@@ -37,7 +70,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Options of runCli. */
+/** Options of runCli and spawnCli. */
 export interface RunCliOptions {
   /** Extra environment (the child gets only these plus PATH/HOME/DENO_DIR). */
   env?: Record<string, string>;
@@ -64,7 +97,6 @@ export function spawnCli(
   args: string[],
   opts: RunCliOptions = {},
 ): Deno.ChildProcess {
-  const flags = cliFlagsSync();
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.env.get("HOME") ?? "/tmp",
@@ -74,7 +106,7 @@ export function spawnCli(
   const denoDir = Deno.env.get("DENO_DIR");
   if (denoDir) env.DENO_DIR = denoDir;
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, join(REPO_ROOT, "main.ts"), ...args],
+    args: ["run", ...cliFlags(), join(REPO_ROOT, "main.ts"), ...args],
     cwd: opts.cwd ?? REPO_ROOT,
     env,
     clearEnv: true,
@@ -84,18 +116,166 @@ export function spawnCli(
   }).spawn();
 }
 
-let cachedFlags: string[] | null = null;
-function cliFlagsSync(): string[] {
-  if (cachedFlags) return cachedFlags;
-  const json = JSON.parse(
-    Deno.readTextFileSync(join(REPO_ROOT, "deno.json")),
-  ) as {
-    tasks: Record<string, string>;
-  };
-  const parts = json.tasks.cli!.split(/\s+/);
-  cachedFlags = parts.slice(2, -1);
-  return cachedFlags;
+/**
+ * The flags every quiet test run over `csvDir` shares: the server, the output
+ * folder, a fixed run id, no metrics server, no progress line.
+ */
+export function quietArgs(
+  csvDir: string,
+  baseUrl: string,
+  outputDir: string,
+  runId = "run",
+): string[] {
+  return [
+    csvDir,
+    "--base-url",
+    baseUrl,
+    "--output-dir",
+    outputDir,
+    "--run-id",
+    runId,
+    "--metrics-port",
+    "off",
+    "--quiet",
+  ];
 }
+
+/** Flags for a quiet run without metrics (add the data and `--output-dir`, or use runAndRead). */
+export function quietFlags(baseUrl: string): string[] {
+  return ["--base-url", baseUrl, "--metrics-port", "off", "--quiet"];
+}
+
+/** Output of a spawned CLI, read while it runs. */
+export interface Collected {
+  /** Resolves with stdout and stderr once the child closed them. */
+  done: Promise<{ stdout: string; stderr: string }>;
+  /** Text of stdout received so far. */
+  stdoutSoFar(): string;
+  /** Text of stderr received so far. */
+  stderrSoFar(): string;
+}
+
+/** Reads a spawned child's stdout and stderr concurrently (so pipes never fill). */
+export function collectOutput(child: Deno.ChildProcess): Collected {
+  let out = "";
+  let err = "";
+  const read = async (
+    s: ReadableStream<Uint8Array>,
+    onText: (t: string) => void,
+  ) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) onText(dec.decode(chunk, { stream: true }));
+    onText(dec.decode());
+  };
+  const done = Promise.all([
+    read(child.stdout, (t) => (out += t)),
+    read(child.stderr, (t) => (err += t)),
+  ]).then(() => ({ stdout: out, stderr: err }));
+  return { done, stdoutSoFar: () => out, stderrSoFar: () => err };
+}
+
+/** A spawned CLI whose output is collected while it runs; disposing kills it. */
+export class LiveCli implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  #output: Collected;
+  #result: Promise<CliResult>;
+  #finished = false;
+
+  /** Spawns the CLI with the `deno task cli` permissions. */
+  constructor(args: string[], opts: RunCliOptions = {}) {
+    this.child = spawnCli(args, opts);
+    this.#output = collectOutput(this.child);
+    this.#result = Promise.all([this.child.status, this.#output.done]).then(
+      ([status, { stdout, stderr }]) => {
+        this.#finished = true;
+        return { code: status.code, stdout, stderr };
+      },
+    );
+  }
+
+  /** Stdout so far. */
+  get stdout(): string {
+    return this.#output.stdoutSoFar();
+  }
+
+  /** Stderr so far. */
+  get stderr(): string {
+    return this.#output.stderrSoFar();
+  }
+
+  /** Waits until stderr matches `re`; throws after `timeoutMs`. */
+  async waitForStderr(
+    re: RegExp,
+    timeoutMs = 10_000,
+  ): Promise<RegExpExecArray> {
+    const end = Date.now() + timeoutMs;
+    while (true) {
+      const m = re.exec(this.stderr);
+      if (m) return m;
+      if (this.#finished || Date.now() > end) {
+        throw new Error(
+          `stderr never matched ${re} (finished: ${this.#finished}):\n${this.stderr}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  }
+
+  /** Waits for the process to end. */
+  done(): Promise<CliResult> {
+    return this.#result;
+  }
+
+  /** Kills the process if still running, then waits for it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#finished) {
+      try {
+        this.child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await this.#result;
+  }
+}
+
+/** A finished single-model run: what it printed and what it wrote. */
+export interface FinishedRun extends CliResult {
+  dir: string;
+  results: ResultRecord[];
+  summary: Summary;
+}
+
+/**
+ * Runs the CLI with `args` plus `--output-dir outputDir`, expects exit code
+ * `code` (stderr in the message otherwise) and reads the only run folder.
+ */
+export async function runAndRead(
+  args: string[],
+  outputDir: string,
+  opts: RunCliOptions & { code?: number } = {},
+): Promise<FinishedRun> {
+  const r = await runCli([...args, "--output-dir", outputDir], opts);
+  const want = opts.code ?? 0;
+  if (r.code !== want) {
+    throw new Error(
+      `exit code ${r.code}, expected ${want}\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}`,
+    );
+  }
+  const dir = await onlyRunDir(outputDir);
+  return {
+    ...r,
+    dir,
+    results: await readResults(dir),
+    summary: await readSummaryFile(dir),
+  };
+}
+
+/** A stack trace line of a TypeScript or JavaScript file. */
+export const STACK_TRACE_REGEXP = /^\s+at .*(?:\.ts|\.js|\.mjs):\d+/m;
+
+// ---------------------------------------------------------------------------
+// Datasets whose truth the test knows
 
 /** One generated question and what the fake model will answer. */
 export interface GeneratedQuestion {
@@ -143,14 +323,38 @@ export async function writeDataset(
   return all;
 }
 
+const MARKER_REGEXP = /\[([a-z_]+)#(\d+)\]/;
+
+function findMarked(
+  text: string,
+  questions: GeneratedQuestion[],
+): GeneratedQuestion | undefined {
+  const m = MARKER_REGEXP.exec(text);
+  if (!m) return undefined;
+  return questions.find((q) => q.subject === m[1] && q.n === Number(m[2]));
+}
+
 /** Finds the generated question a request is about (by its marker). */
 export function questionFor(
   req: FakeRequest,
   questions: GeneratedQuestion[],
 ): GeneratedQuestion | undefined {
-  const m = /\[([a-z_]+)#(\d+)\]/.exec(req.text);
-  if (!m) return undefined;
-  return questions.find((q) => q.subject === m[1] && q.n === Number(m[2]));
+  return findMarked(req.text, questions);
+}
+
+/** The marker of the generated question a result line is about; throws if none. */
+export function markerOf(
+  r: ResultRecord,
+  questions: GeneratedQuestion[],
+): string {
+  const text = (r.messages ?? []).map((m) => m.content).join("\n") +
+    (r.prompt ?? "");
+  if (!MARKER_REGEXP.test(text)) {
+    throw new Error(`result ${r.id} names no generated question`);
+  }
+  const q = findMarked(text, questions);
+  if (!q) throw new Error(`result ${r.id} names an unknown question`);
+  return q.marker;
 }
 
 /** A reply function answering `{"answer": X}` with the scripted letters. */
@@ -174,6 +378,47 @@ export function truth(
     accuracy: correct / questions.length,
   };
 }
+
+/** How many requests the fake received per generated question marker. */
+export function askedCounts(
+  requests: readonly FakeRequest[],
+  questions: GeneratedQuestion[],
+): Map<string, number> {
+  const asked = new Map<string, number>();
+  for (const req of requests) {
+    const q = questionFor(req, questions);
+    if (q) asked.set(q.marker, (asked.get(q.marker) ?? 0) + 1);
+  }
+  return asked;
+}
+
+/**
+ * Copies the MMLU `test/` and `dev/` fixture files of `subjects` into
+ * `dir/test` and `dir/dev`, byte for byte.
+ */
+export async function copyMmluSubjects(
+  dir: string,
+  subjects: string[],
+): Promise<void> {
+  for (const split of ["test", "dev"]) {
+    await Deno.mkdir(join(dir, split), { recursive: true });
+    for (const s of subjects) {
+      const name = `${s}_${split}.csv`;
+      await Deno.copyFile(
+        join(MMLU_FIXTURES, split, name),
+        join(dir, split, name),
+      );
+    }
+  }
+}
+
+/** Rows of an MMLU CSV file (6 fields each), parsed independently of src/. */
+export async function readMmluRows(path: string): Promise<string[][]> {
+  return parse(await Deno.readTextFile(path)) as string[][];
+}
+
+// ---------------------------------------------------------------------------
+// What a run wrote
 
 /** The single run folder under an output dir. */
 export async function onlyRunDir(outputDir: string): Promise<string> {
@@ -202,4 +447,130 @@ export async function readSummaryFile(runDir: string): Promise<Summary> {
   return JSON.parse(
     await Deno.readTextFile(join(runDir, "summary.json")),
   ) as Summary;
+}
+
+/** One parsed line of a run's JSON log. */
+export type LogLine = Record<string, unknown> & { event: string };
+
+/** Every line of every `log-*.jsonl` in a run folder, in file order. */
+export async function readLog(runDir: string): Promise<LogLine[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(runDir)) {
+    if (e.isFile && /^log-.*\.jsonl$/.test(e.name)) names.push(e.name);
+  }
+  names.sort();
+  const out: LogLine[] = [];
+  for (const name of names) {
+    const text = await Deno.readTextFile(join(runDir, name));
+    for (const l of text.split("\n")) {
+      if (l.trim() !== "") out.push(JSON.parse(l) as LogLine);
+    }
+  }
+  return out;
+}
+
+/** Complete lines (ending in a newline) of a file; 0 when it does not exist. */
+export async function completeLines(path: string): Promise<number> {
+  try {
+    const text = await Deno.readTextFile(path);
+    return text.split("\n").length - 1;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return 0;
+    throw e;
+  }
+}
+
+/** Every file under `dir` (recursively), as sorted paths relative to it. */
+export async function listFiles(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const rel = prefix + e.name;
+    if (e.isDirectory) {
+      out.push(...await listFiles(join(dir, e.name), rel + "/"));
+    } else out.push(rel);
+  }
+  return out.sort();
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+/**
+ * Polls `check` every `everyMs` until it returns true; throws after
+ * `timeoutMs` with `what` in the message.
+ */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+  everyMs = 10,
+): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > end) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * A seeded pseudo-random source in [0, 1) (mulberry32), so a random fault
+ * pattern is the same on every run.
+ *
+ * @example
+ * ```ts
+ * import { seededRandom } from "./cli_helper.ts";
+ * const r = seededRandom(7);
+ * const x = r();
+ * if (!(x >= 0 && x < 1)) throw new Error("out of range");
+ * ```
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Counts values by key (items whose key is null are left out). */
+export function countBy<T>(
+  items: Iterable<T>,
+  key: (item: T) => string | null,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const k = key(item);
+    if (k !== null) out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** The `messages` of a request or result, as comparable text. */
+export function messagesKey(messages: readonly ChatMessage[] | null): string {
+  return JSON.stringify((messages ?? []).map((m) => [m.role, m.content]));
+}
+
+/** `id|repeat|status|predicted` of each result, sorted: what two runs must agree on. */
+export function outcomeSet(results: readonly ResultRecord[]): string[] {
+  return results.map((r) => `${r.id}|${r.repeat}|${r.status}|${r.predicted}`)
+    .sort();
+}
+
+/** Fetches a URL and returns status, content type and text (body always read). */
+export async function getText(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; text: string }> {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  return {
+    status: res.status,
+    type: res.headers.get("content-type") ?? "",
+    text,
+  };
 }

@@ -9,7 +9,7 @@ import { RUNTIME_PERMISSIONS } from "../scripts/permissions.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const DATASET = new URL(
-  "../../shared/datasets/mmlu-sample/test/abstract_algebra_test.csv",
+  "./fixtures/mmlu/test/abstract_algebra_test.csv",
   import.meta.url,
 );
 const DENORT_BIN = Deno.env.get("DENORT_BIN") ?? "";

@@ -6,7 +6,7 @@ import type { DatasetFile } from "../src/dataset/discover.ts";
 import type { Question } from "../src/schema.ts";
 
 const FIXTURES = new URL("./fixtures/bad/", import.meta.url);
-const SHARED = new URL("../../shared/datasets/mmlu-sample/", import.meta.url);
+const MMLU = new URL("./fixtures/mmlu/", import.meta.url);
 
 function fixture(name: string): DatasetFile {
   return { path: fromFileUrl(new URL(name, FIXTURES)), relative: name };
@@ -30,7 +30,7 @@ async function tempFile(name: string, data: string | Uint8Array) {
 }
 
 Deno.test("readCsvFile() reads every MMLU dev file with 5 rows and the README's letter totals", async () => {
-  const dir = new URL("dev/", SHARED);
+  const dir = new URL("dev/", MMLU);
   const letters: Record<string, number> = {};
   let files = 0;
   let index = 0;
@@ -70,7 +70,7 @@ Deno.test("readCsvFile() reads the MMLU test files with the README's row counts 
   for (const [name, count, firstLines, lastLine] of cases) {
     await t.step(name, async () => {
       const file = {
-        path: fromFileUrl(new URL(`test/${name}`, SHARED)),
+        path: fromFileUrl(new URL(`test/${name}`, MMLU)),
         relative: `test/${name}`,
       };
       const read = await collect(readCsvFile(file, 1000));
@@ -92,7 +92,7 @@ Deno.test("readCsvFile() reads the MMLU test files with the README's row counts 
 Deno.test("readCsvFile() keeps MMLU text byte-exact: CR in a quoted field, final newlines, leading spaces", async () => {
   const dev = (name: string) =>
     collect(readCsvFile({
-      path: fromFileUrl(new URL(`dev/${name}`, SHARED)),
+      path: fromFileUrl(new URL(`dev/${name}`, MMLU)),
       relative: name,
     }, 0));
   const math = await dev("college_mathematics_dev.csv");

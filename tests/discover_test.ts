@@ -9,9 +9,7 @@ import {
 import { readDataset } from "../src/dataset/read.ts";
 import { DatasetError } from "../src/errors.ts";
 
-const SHARED = fileURLToPath(
-  new URL("../../shared/datasets/", import.meta.url),
-);
+const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
 const ROW = "Q?,a,b,c,d,A\n";
 
@@ -70,7 +68,7 @@ Deno.test("compareCodePoints() sorts like UTF-8 bytes", () => {
 
 Deno.test("discoverFiles() finds the MMLU sample files in byte-wise order", async () => {
   const { files, problems } = await discoverFiles(
-    `${SHARED}mmlu-sample`,
+    `${FIXTURES}mmlu`,
     "*.csv",
   );
   assert.deepEqual(problems, []);
@@ -79,14 +77,14 @@ Deno.test("discoverFiles() finds the MMLU sample files in byte-wise order", asyn
   assert.equal(files[57]!.relative, "test/abstract_algebra_test.csv");
   assert.equal(
     files[0]!.path,
-    `${SHARED}mmlu-sample/dev/abstract_algebra_dev.csv`,
+    `${FIXTURES}mmlu/dev/abstract_algebra_dev.csv`,
   );
   const relatives = files.map((f) => f.relative);
   assert.deepEqual([...relatives].sort(compareCodePoints), relatives);
 });
 
 Deno.test("discoverFiles() matches a pattern with a slash against the relative path", async () => {
-  const { files } = await discoverFiles(`${SHARED}mmlu-sample`, "test/*.csv");
+  const { files } = await discoverFiles(`${FIXTURES}mmlu`, "test/*.csv");
   assert.deepEqual(files.map((f) => f.relative), [
     "test/abstract_algebra_test.csv",
     "test/college_computer_science_test.csv",
@@ -95,7 +93,7 @@ Deno.test("discoverFiles() matches a pattern with a slash against the relative p
 });
 
 Deno.test("discoverFiles() takes a root that is a file, named by its basename", async () => {
-  const path = `${SHARED}mmlu-pro-sample/mmlu_pro_validation.jsonl`;
+  const path = `${FIXTURES}mmlu-pro/mmlu_pro_validation.jsonl`;
   const { files } = await discoverFiles(path, "*.csv");
   assert.deepEqual(files, [{ path, relative: "mmlu_pro_validation.jsonl" }]);
 });

@@ -5,8 +5,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { closedPort, startFakeOpenAI } from "./fake_openai.ts";
-import { REPO_ROOT, runCli, truth, writeDataset } from "./cli_helper.ts";
-import { listFiles, runAndRead, tempDir } from "./e2e_util2.ts";
+import {
+  listFiles,
+  REPO_ROOT,
+  runAndRead,
+  runCli,
+  tempDir,
+  truth,
+  writeDataset,
+} from "./cli_helper.ts";
 import type { ResultRecord } from "../src/schema.ts";
 
 const KEY = "sk-test-XYZ";
@@ -73,7 +80,7 @@ Deno.test("llm-bench --backend openai scores exactly, sends the key as bearer an
       assert.ok(!run.stderr.includes(KEY), "key in stderr");
       if (verbose) assert.match(run.stderr, /"event"/, "--verbose logs");
       for (const file of await listFiles(out)) {
-        const text = await Deno.readTextFile(file);
+        const text = await Deno.readTextFile(join(out, file));
         assert.ok(!text.includes(KEY), `key written to ${file}`);
       }
     });

@@ -9,12 +9,14 @@ import { startFakeOllama } from "./fake_ollama.ts";
 import {
   type GeneratedQuestion,
   jsonReplies,
+  quietArgs,
   readResults,
   readSummaryFile,
   runCli,
+  STACK_TRACE_REGEXP,
+  tempDir,
   writeDataset,
 } from "./cli_helper.ts";
-import { quietArgs, STACK_TRACE_REGEXP, tempDir } from "./e2e_util.ts";
 import type { ResultRecord } from "../src/schema.ts";
 
 /** What a bad file should turn into. */

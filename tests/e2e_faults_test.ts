@@ -7,23 +7,21 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fault, startFakeOllama } from "./fake_ollama.ts";
 import {
+  askedCounts,
   jsonReplies,
+  markerOf,
   questionFor,
+  quietArgs,
+  readLog,
   readResults,
   readSummaryFile,
   runCli,
-  truth,
-  writeDataset,
-} from "./cli_helper.ts";
-import {
-  askedCounts,
-  markerOf,
-  quietArgs,
-  readLog,
   seededRandom,
   STACK_TRACE_REGEXP,
   tempDir,
-} from "./e2e_util.ts";
+  truth,
+  writeDataset,
+} from "./cli_helper.ts";
 
 const RETRY_CASES: Array<{ fault: Fault; kind: string; reason: RegExp }> = [
   {

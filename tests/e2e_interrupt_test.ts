@@ -7,25 +7,23 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
+  askedCounts,
+  type Collected,
+  collectOutput,
+  completeLines,
   type GeneratedQuestion,
   jsonReplies,
+  quietArgs,
   readResults,
   readSummaryFile,
   runCli,
   spawnCli,
-  truth,
-  writeDataset,
-} from "./cli_helper.ts";
-import {
-  askedCounts,
-  collect,
-  type Collected,
-  completeLines,
-  quietArgs,
   STACK_TRACE_REGEXP,
   tempDir,
+  truth,
   waitUntil,
-} from "./e2e_util.ts";
+  writeDataset,
+} from "./cli_helper.ts";
 
 Deno.test("llm-bench stops cleanly on SIGINT or SIGTERM with a partial summary and a resume hint", async (t) => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -46,7 +44,7 @@ Deno.test("llm-bench stops cleanly on SIGINT or SIGTERM with a partial summary a
           "--concurrency",
           "2",
         ]);
-        const output = collect(child);
+        const output = collectOutput(child);
         await waitUntil(
           async () => await completeLines(join(dir, "results.jsonl")) >= 4,
           "4 results",
@@ -121,7 +119,7 @@ async function hangingRun(
     "--request-timeout",
     "60",
   ]);
-  const output = collect(child);
+  const output = collectOutput(child);
   await waitUntil(
     async () => await completeLines(join(out, "run", "results.jsonl")) >= 2,
     "2 results",

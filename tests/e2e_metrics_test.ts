@@ -5,8 +5,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
-import { jsonReplies, writeDataset } from "./cli_helper.ts";
-import { getText, LiveCli, tempDir } from "./e2e_util2.ts";
+import {
+  getText,
+  jsonReplies,
+  LiveCli,
+  tempDir,
+  writeDataset,
+} from "./cli_helper.ts";
 
 const URL_REGEXP = /metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics/;
 

@@ -12,25 +12,23 @@ import {
   startFakeOllama,
 } from "./fake_ollama.ts";
 import {
+  copyMmluSubjects,
+  countBy,
   type GeneratedQuestion,
   jsonReplies,
+  messagesKey,
   onlyRunDir,
   questionFor,
+  quietFlags,
+  readMmluRows,
   readResults,
   readSummaryFile,
+  runAndRead,
   runCli,
+  tempDir,
   truth,
   writeDataset,
 } from "./cli_helper.ts";
-import {
-  copyMmluSubjects,
-  countBy,
-  messagesKey,
-  quietFlags,
-  readMmluRows,
-  runAndRead,
-  tempDir,
-} from "./e2e_util2.ts";
 import { inSample } from "../src/dataset/select.ts";
 import type { ResultRecord } from "../src/schema.ts";
 

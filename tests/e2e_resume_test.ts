@@ -7,26 +7,24 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
+  askedCounts,
+  collectOutput,
+  completeLines,
   type GeneratedQuestion,
   jsonReplies,
+  markerOf,
   questionFor,
+  quietArgs,
   readResults,
   readSummaryFile,
   runCli,
   spawnCli,
-  truth,
-  writeDataset,
-} from "./cli_helper.ts";
-import {
-  askedCounts,
-  collect,
-  completeLines,
-  markerOf,
-  quietArgs,
   STACK_TRACE_REGEXP,
   tempDir,
+  truth,
   waitUntil,
-} from "./e2e_util.ts";
+  writeDataset,
+} from "./cli_helper.ts";
 
 async function fullRunSummary(
   data: string,
@@ -70,7 +68,7 @@ Deno.test("llm-bench --resume after kill -9 asks only unfinished questions and m
       "--concurrency",
       "2",
     ]);
-    const output = collect(child);
+    const output = collectOutput(child);
     const seen = new Set<number>();
     await waitUntil(async () => {
       const n = await completeLines(resultsPath);

@@ -7,14 +7,17 @@ import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
   jsonReplies,
+  outcomeSet,
   questionFor,
+  quietFlags,
   readResults,
   readSummaryFile,
+  runAndRead,
   runCli,
+  tempDir,
   truth,
   writeDataset,
 } from "./cli_helper.ts";
-import { outcomeSet, quietFlags, runAndRead, tempDir } from "./e2e_util2.ts";
 
 Deno.test("llm-bench --base-url A,B shares the questions between servers and counts exactly", async () => {
   await using tmpDir = await tempDir();

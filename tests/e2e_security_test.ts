@@ -7,22 +7,20 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
+  collectOutput,
   jsonReplies,
+  listFiles,
   questionFor,
+  quietArgs,
   readResults,
   readSummaryFile,
   runCli,
   spawnCli,
-  writeDataset,
-} from "./cli_helper.ts";
-import {
-  collect,
-  listFiles,
-  quietArgs,
   STACK_TRACE_REGEXP,
   tempDir,
   waitUntil,
-} from "./e2e_util.ts";
+  writeDataset,
+} from "./cli_helper.ts";
 
 const SECRET = "s3cr3t-pa55";
 
@@ -55,7 +53,7 @@ Deno.test("llm-bench metrics server listens on 127.0.0.1, answers GET and HEAD o
     "--serve",
     "--quiet",
   ]);
-  const output = collect(child);
+  const output = collectOutput(child);
   try {
     await waitUntil(
       () => output.stderrSoFar().includes("serving final metrics"),

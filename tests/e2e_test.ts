@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
   jsonReplies,
+  MMLU_FIXTURES,
   onlyRunDir,
   questionFor,
   readResults,
@@ -16,10 +17,6 @@ import {
   truth,
   writeDataset,
 } from "./cli_helper.ts";
-
-const SHARED = decodeURIComponent(
-  new URL("../../shared/datasets/", import.meta.url).pathname,
-);
 
 Deno.test("llm-bench run reports exactly what the server answered, one line per question", async () => {
   const tmp = await Deno.makeTempDir();
@@ -112,11 +109,11 @@ Deno.test("llm-bench run reports exactly what the server answered, one line per 
   assert.equal(summary["model_info"]?.["server_version"], "0.33.0-rc2");
 });
 
-Deno.test("llm-bench run reads every shared MMLU test file and accounts for every row", async () => {
+Deno.test("llm-bench run reads every MMLU test fixture file and accounts for every row", async () => {
   const tmp = await Deno.makeTempDir();
   await using fake = await startFakeOllama({ parallel: 4 });
   const r = await runCli([
-    join(SHARED, "mmlu-sample/test"),
+    join(MMLU_FIXTURES, "test"),
     "--base-url",
     fake.url,
     "--output-dir",

@@ -1,6 +1,7 @@
 // deno-lint-ignore-file no-console -- the `import.meta.main` CLI at the bottom owns a terminal
 // A fake Ollama server for tests and the performance benchmark, faithful to
-// ../shared/ollama-api.md: native /api endpoints, scripted replies and faults,
+// Ollama's HTTP API as of v0.33.0-rc2 (ollama/ollama api/types.go,
+// server/routes.go): native /api endpoints, scripted replies and faults,
 // NUM_PARALLEL slots. It speaks HTTP/1.1 over a raw TCP listener so that it can
 // break a connection before any status line, which Deno.serve cannot do.
 

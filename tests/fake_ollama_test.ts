@@ -1,4 +1,4 @@
-// Proves the fake Ollama is faithful to ../shared/ollama-api.md as a plain
+// Proves the fake Ollama is faithful to Ollama's HTTP API (v0.33.0-rc2) as a plain
 // fetch client sees it: statuses, exact error bodies, NDJSON framing, metrics,
 // thinking, truncation, faults and NUM_PARALLEL slot limiting.
 

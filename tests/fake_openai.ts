@@ -1,6 +1,6 @@
 // A fake OpenAI-compatible server on 127.0.0.1 (port 0), faithful to
-// Ollama's /v1 (../../shared/ollama-api.md §11): chat.completion objects,
-// status-typed error envelopes, `/v1/models` with `data: null` when empty.
+// Ollama's /v1 (ollama/ollama openai/openai.go, v0.33.0-rc2): chat.completion
+// objects, status-typed error envelopes, `/v1/models` with `data: null` when empty.
 
 /** What the fake replies to one chat request. */
 export interface FakeReply {

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { FewshotSource } from "../src/dataset/fewshot.ts";
 
 const MMLU = fileURLToPath(
-  new URL("../../shared/datasets/mmlu-sample/", import.meta.url),
+  new URL("./fixtures/mmlu/", import.meta.url),
 );
 
 const DEV = "D1?,a,b,c,d,A\nD2?,a,b,c,d,B\nD3?,a,b,c,d,C\n";

@@ -5,7 +5,7 @@ import { readJsonlFile } from "../src/dataset/jsonl.ts";
 
 const PRO = fileURLToPath(
   new URL(
-    "../../shared/datasets/mmlu-pro-sample/mmlu_pro_validation.jsonl",
+    "./fixtures/mmlu-pro/mmlu_pro_validation.jsonl",
     import.meta.url,
   ),
 );

@@ -11,7 +11,7 @@ const NO_TOKENS = {
   "eval_tokens": null,
   "eval_duration_ns": null,
 } as const;
-const DATASETS = new URL("../../shared/datasets/", import.meta.url);
+const FIXTURES = new URL("./fixtures/", import.meta.url);
 
 function build(records: ResultRecord[]) {
   const b = new SummaryBuilder();
@@ -156,7 +156,7 @@ Deno.test("SummaryBuilder.build() rolls MMLU subjects up into the four categorie
 Deno.test("mmluCategory() covers the 57 subjects of the real MMLU dev split", async () => {
   const counts: Record<string, number> = {};
   let files = 0;
-  for await (const e of Deno.readDir(new URL("mmlu-sample/dev/", DATASETS))) {
+  for await (const e of Deno.readDir(new URL("mmlu/dev/", FIXTURES))) {
     if (!e.name.endsWith("_dev.csv")) continue;
     files++;
     const subject = e.name.replace(/_dev\.csv$/, "");

@@ -10,9 +10,9 @@ import {
   jsonReplies,
   REPO_ROOT,
   runCli,
+  tempDir,
   writeDataset,
 } from "./cli_helper.ts";
-import { tempDir } from "./e2e_util2.ts";
 
 /** A progress line: done/total, percent, rate, ETA and accuracy. */
 const PROGRESS_REGEXP =
