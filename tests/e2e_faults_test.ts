@@ -1,6 +1,6 @@
 // End-to-end fault handling: the real CLI against the fake Ollama with
-// scripted faults (ollama-api.md §4, §5, §7). Each transient fault is retried
-// and the final numbers equal the truth; permanent failures become `error`
+// scripted faults (Ollama's stream format, errors, queueing). Each transient
+// fault is retried and the final numbers equal the truth; permanent failures become `error`
 // results; a missing model and a hopeless server stop the run with a message.
 
 import assert from "node:assert/strict";

@@ -22,7 +22,7 @@ function defaultTop(
 }
 
 /** One logprob entry as Ollama sends it, candidates cut to `topN`. */
-export function wireLogprob(p: Piece, topN: number): Record<string, unknown> {
+function wireLogprob(p: Piece, topN: number): Record<string, unknown> {
   const out: Record<string, unknown> = {
     token: p.text,
     logprob: p.logprob,
@@ -51,7 +51,7 @@ export interface ReplyShape {
 }
 
 /** One streamed chunk carrying piece `p` (an empty chunk when null). */
-export function chunkObject(
+function chunkObject(
   shape: ReplyShape,
   p: Piece | null,
 ): Record<string, unknown> {
@@ -100,7 +100,7 @@ export interface FinalFacts {
  * carried it), `done`, and when done the done_reason and the metrics, each at
  * least a plausible minimum so a fast fake still reports non-zero durations.
  */
-export function finalObject(
+function finalObject(
   shape: ReplyShape,
   all: Piece[],
   done: boolean,

@@ -354,7 +354,7 @@ class FakeServer implements FakeOllama {
     const fr: FakeRequest = { path, body, text: requestText(body, isChat) };
     if (this.#opts.recordRequests !== false) this.requests.push(fr);
 
-    // §10 validation order, first match wins.
+    // Ollama's validation order, first match wins.
     const invalid = generateRequestError(
       body,
       isChat,

@@ -57,7 +57,7 @@ const THINK_LEVELS = ["high", "medium", "low", "max"];
 export const DEFAULT_NUM_CTX = 4096;
 
 /** Decode-time checks (Go's json.Unmarshal into the request struct): a 400 message or null. */
-export function decodeError(
+function decodeError(
   body: Record<string, unknown>,
   structName: string,
 ): string | null {
@@ -117,7 +117,7 @@ export function decodeError(
 }
 
 /** api.Options.FromMap type check: a 500 message or null. */
-export function optionError(options: Record<string, unknown>): string | null {
+function optionError(options: Record<string, unknown>): string | null {
   for (const [key, v] of Object.entries(options)) {
     const want = OPTION_TYPES[key];
     if (!want || v === null) continue; // unknown keys are ignored (logged upstream)
