@@ -1,7 +1,8 @@
 // End-to-end fault handling: the real CLI against the fake Ollama with
 // scripted faults (Ollama's stream format, errors, queueing). Each transient
-// fault is retried and the final numbers equal the truth; permanent failures become `error`
-// results; a missing model and a hopeless server stop the run with a message.
+// fault is retried and the final numbers equal the truth; permanent failures
+// become `error` results; a missing model and a hopeless server stop the run
+// with a message.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
