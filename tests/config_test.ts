@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { type Command, type Config, parseCommand } from "../src/cli/parse.ts";
 import { redactConfig, safePathSegment } from "../src/config.ts";
-import { EXTRA_ENV, helpText, OPTIONS } from "../src/cli/options.ts";
+import { EXTRA_ENV, OPTIONS } from "../src/cli/options.ts";
+import { helpText } from "../src/cli/help.ts";
 import { UsageError } from "../src/errors.ts";
 
 function envOf(
@@ -396,6 +397,7 @@ Deno.test("parseCommand() checks the subcommands' arguments", async (t) => {
   await t.step("help", () => {
     assert.deepEqual(parseCommand(["merge", "--help"], envOf()), {
       kind: "help",
+      topic: "merge",
     });
   });
 });
@@ -451,7 +453,7 @@ Deno.test("every OPTIONS flag and env var is accepted by parseCommand()", async 
       // else, which is fine here.
       try {
         parseCommand(
-          o.kind === "bool" ? [`--${o.flag}`] : [`--${o.flag}`, "1"],
+          o.boolean ? [`--${o.flag}`] : [`--${o.flag}`, "1"],
           envOf(),
         );
       } catch (e) {
