@@ -14,7 +14,10 @@ import YAML from "yaml";
 import { EXTRA_ENV, OPTIONS } from "../src/cli/options.ts";
 import {
   ENV_VARS,
+  PERMISSION_SET,
+  PERMISSION_SET_NAME,
   permissionFlags,
+  permissionSetFlags,
   RUNTIME_PERMISSIONS,
   samePermissions,
 } from "../scripts/permissions.ts";
@@ -168,7 +171,10 @@ async function dockerfile(): Promise<Instruction[]> {
 
 Deno.test("ENV_VARS lists every variable of the options table and EXTRA_ENV, once", () => {
   const fromConfig = [
-    ...OPTIONS.flatMap((o) => o.env === null ? [] : [o.env]),
+    ...OPTIONS.flatMap((o) => [
+      ...(o.env === null ? [] : [o.env]),
+      ...(o.fallbackEnv ?? []),
+    ]),
     ...EXTRA_ENV,
   ];
   deepStrictEqual([...new Set(fromConfig)].sort(), [...ENV_VARS].sort());
@@ -307,17 +313,38 @@ Deno.test("main.ts --version runs with RUNTIME_PERMISSIONS", async () => {
 // ---------------------------------------------------------------------------
 // deno.json tasks
 
-Deno.test("deno.json cli and compile tasks use exactly RUNTIME_PERMISSIONS", async (t) => {
+Deno.test("deno.json's permission set grants exactly RUNTIME_PERMISSIONS", async () => {
+  const config = asRecord(JSON.parse(await readText("deno.json")), "deno.json");
+  const sets = asRecord(config.permissions, "deno.json permissions");
+  deepStrictEqual(
+    Object.keys(sets),
+    [PERMISSION_SET_NAME],
+    "deno.json holds one permission set",
+  );
+  deepStrictEqual(
+    sets[PERMISSION_SET_NAME],
+    { ...PERMISSION_SET },
+    "paste the output of `deno run scripts/permissions.ts` into deno.json",
+  );
+  ok(samePermissions(permissionSetFlags(PERMISSION_SET), RUNTIME_PERMISSIONS));
+});
+
+Deno.test("deno.json cli, bench, demo and compile tasks load the permission set and nothing else", async (t) => {
   const tasks = await denoTasks();
-  for (const name of ["cli", "compile"]) {
+  for (const name of ["cli", "bench", "demo", "compile"]) {
     await t.step(name, () => {
       const command = tasks[name];
       ok(command !== undefined, `deno.json has no "${name}" task`);
-      ok(
-        samePermissions(permissionFlags(command), RUNTIME_PERMISSIONS),
-        expectedFlagsMessage(`task "${name}"`, command),
+      deepStrictEqual(
+        permissionFlags(command),
+        ["-P"],
+        `task "${name}" must use -P (deno.json's "${PERMISSION_SET_NAME}" set) alone: ${command}`,
       );
       ok(/\bmain\.ts\b/.test(command), `task "${name}" does not run main.ts`);
+      ok(
+        `Task ${name} ${command}`.length <= 200,
+        `task "${name}" prints a line over 200 characters`,
+      );
     });
   }
   await t.step("compile writes dist/llm-bench from the lockfile", () => {
