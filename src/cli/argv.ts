@@ -123,8 +123,8 @@ function editDistance(a: string, b: string): number {
 
 /**
  * The known flag nearest to a mistyped one (`--concurrancy` ->
- * `concurrency`), or null when none is close: at most 2 edits, and fewer
- * than a third of the name.
+ * `concurrency`), or null when none is close: at most 3 edits, and at most
+ * a third of the name.
  *
  * @example
  * ```ts
@@ -147,6 +147,6 @@ export function nearestFlag(
       bestDistance = distance;
     }
   }
-  const limit = Math.min(2, Math.floor(name.length / 3));
+  const limit = Math.min(3, Math.floor(name.length / 3));
   return bestDistance <= limit ? best : null;
 }
