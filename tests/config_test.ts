@@ -595,6 +595,7 @@ Deno.test("parseCommand() takes help and version as words, and per-command help"
     });
   }
   assertUsage(["help", "nothing"], {}, "nothing");
+  assertUsage(["version", "--verbose"], {}, "version");
   assertUsage(["report", "a", "--output-dir", "o"], {}, "--output-dir");
 });
 

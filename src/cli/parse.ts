@@ -39,7 +39,12 @@ function isSubcommand(word: string | undefined): word is Subcommand {
 export function parseCommand(argv: string[], env: Env): Command {
   const first = argv[0];
   if (first === "help") return parseHelpWord(argv.slice(1));
-  if (first === "version" && argv.length === 1) return { kind: "version" };
+  if (first === "version") {
+    if (argv.length === 1) return { kind: "version" };
+    throw new UsageError(
+      `Invalid arguments: version takes none, got "${argv[1]}"`,
+    );
+  }
   if (isSubcommand(first)) return parseSubcommand(first, argv.slice(1));
   const parsed = parseFlags(argv, runFlagTypes());
   if (parsed.values.help) return { kind: "help" };
