@@ -25,7 +25,7 @@ const INDENT = "      ";
  * ```
  */
 export function wrap(text: string, width: number, indent = ""): string[] {
-  const room = Math.max(8, width - indent.length);
+  const room = Math.max(1, width - indent.length);
   const lines: string[] = [];
   let line = "";
   for (let word of text.split(/\s+/).filter((w) => w !== "")) {
