@@ -13,7 +13,7 @@ function assertFits(text: string, columns: number): void {
 }
 
 Deno.test("helpText() fits the width it is given", async (t) => {
-  for (const columns of [40, 60, 80, 100, 200]) {
+  for (const columns of [24, 40, 60, 80, 100, 200]) {
     await t.step(`${columns} columns`, () => {
       assertFits(helpText("9.9.9", columns), columns);
       for (const sub of SUBCOMMANDS) {

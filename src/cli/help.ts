@@ -133,7 +133,7 @@ export function helpText(
   version: string,
   columns: number = DEFAULT_COLUMNS,
 ): string {
-  const width = Math.max(40, columns);
+  const width = Math.max(20, columns);
   const lines = [
     ...wrap(
       `llm-bench ${version}: benchmark LLMs on multiple-choice question files`,
@@ -207,7 +207,7 @@ export function subcommandHelp(
   sub: Subcommand,
   columns: number = DEFAULT_COLUMNS,
 ): string {
-  const width = Math.max(40, columns);
+  const width = Math.max(20, columns);
   const h = SUBCOMMAND_HELP[sub];
   const options = [...h.options, ["-h, --help", "show this help"]];
   return [
