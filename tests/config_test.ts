@@ -571,6 +571,10 @@ Deno.test("parseCommand() suggests the nearest flag for a typo", async (t) => {
       assert.ok(message.includes(`"${argv.find((a) => a.startsWith("--"))}"`));
     });
   }
+  await t.step("a mistyped command", () => {
+    const message = usageMessage(["reprot", "results/x"]);
+    assert.ok(message.includes('did you mean the command "report"?'), message);
+  });
   await t.step("nothing near: points to --help", () => {
     const message = usageMessage(["--frobnicate"]);
     assert.equal(message, 'Unknown option "--frobnicate" (see --help)');

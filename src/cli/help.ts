@@ -12,6 +12,13 @@ import type { Subcommand } from "./parse.ts";
 /** Width used when the output is not a terminal. */
 export const DEFAULT_COLUMNS = 80;
 
+/** Help never gets wider than this, however wide the terminal: lines stay readable. */
+export const MAX_COLUMNS = 100;
+
+function helpWidth(columns: number): number {
+  return Math.min(MAX_COLUMNS, Math.max(20, columns));
+}
+
 const INDENT = "      ";
 
 /**
@@ -133,7 +140,7 @@ export function helpText(
   version: string,
   columns: number = DEFAULT_COLUMNS,
 ): string {
-  const width = Math.max(20, columns);
+  const width = helpWidth(columns);
   const lines = [
     ...wrap(
       `llm-bench ${version}: benchmark LLMs on multiple-choice question files`,
@@ -207,7 +214,7 @@ export function subcommandHelp(
   sub: Subcommand,
   columns: number = DEFAULT_COLUMNS,
 ): string {
-  const width = Math.max(20, columns);
+  const width = helpWidth(columns);
   const h = SUBCOMMAND_HELP[sub];
   const options = [...h.options, ["-h, --help", "show this help"]];
   return [

@@ -3,7 +3,12 @@
 // loop over it (plus the subcommands and the few variables outside the table).
 
 import { UsageError } from "../errors.ts";
-import { type FlagTypes, type ParsedArgv, parseFlags } from "./argv.ts";
+import {
+  type FlagTypes,
+  nearestFlag,
+  type ParsedArgv,
+  parseFlags,
+} from "./argv.ts";
 import { type OptionKey, OPTIONS, type OptionSpec } from "./options.ts";
 import { int } from "./values.ts";
 
@@ -49,14 +54,19 @@ export function parseCommand(argv: string[], env: Env): Command {
   const parsed = parseFlags(argv, runFlagTypes());
   if (parsed.values.help) return { kind: "help" };
   if (parsed.values.version) return { kind: "version" };
-  if (parsed.positionals.length > 1) {
-    throw new UsageError(
-      `Invalid arguments: expected one csv_dir, got ${parsed.positionals.length} (${
-        parsed.positionals.map((p) => `"${p}"`).join(", ")
-      })`,
-    );
-  }
+  if (parsed.positionals.length > 1) throw tooManyPositionals(parsed);
   return { kind: "run", ...resolveConfig(parsed, env) };
+}
+
+function tooManyPositionals(parsed: ParsedArgv): UsageError {
+  const words = parsed.positionals;
+  const near = nearestFlag(words[0]!, [...SUBCOMMANDS, "help", "version"]);
+  const hint = near === null ? "" : `; did you mean the command "${near}"?`;
+  return new UsageError(
+    `Invalid arguments: expected one csv_dir, got ${words.length} (${
+      words.map((p) => `"${p}"`).join(", ")
+    })${hint}`,
+  );
 }
 
 function parseHelpWord(rest: string[]): Command {
