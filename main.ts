@@ -5,7 +5,7 @@
 
 import { parseCommand } from "./src/cli/parse.ts";
 import { withUserPaths } from "./src/cli/user_paths.ts";
-import { helpText, subcommandHelp } from "./src/cli/help.ts";
+import { helpColumns, helpText, subcommandHelp } from "./src/cli/help.ts";
 import {
   BackendError,
   DatasetError,
@@ -51,13 +51,15 @@ function exitCodeFor(e: unknown): number {
   return 1;
 }
 
-/** Help fits the terminal; 80 columns when the output is not one. */
-function helpColumns(): number {
+/** Help fits the terminal; COLUMNS or 80 when the output is not one. */
+function helpWidth(): number {
+  let terminal: number | null = null;
   try {
-    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns : 80;
+    if (Deno.stdout.isTerminal()) terminal = Deno.consoleSize().columns;
   } catch {
-    return 80;
+    // No console size: use COLUMNS or 80.
   }
+  return helpColumns(terminal, safeEnv("COLUMNS"));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -71,8 +73,8 @@ async function main(argv: string[]): Promise<number> {
     case "help":
       console.log(
         command.topic
-          ? subcommandHelp(command.topic, helpColumns())
-          : helpText(VERSION, helpColumns()),
+          ? subcommandHelp(command.topic, helpWidth())
+          : helpText(VERSION, helpWidth()),
       );
       return 0;
     case "version":

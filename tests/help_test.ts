@@ -89,12 +89,19 @@ Deno.test("llm-bench prints the help asked for, 80 columns when piped", async (t
   ];
   for (const [args, want] of cases) {
     await t.step(args.join(" "), async () => {
-      const r = await runCli(args, { env: { COLUMNS: "200" } });
+      const r = await runCli(args, { env: { COLUMNS: "80" } });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, want);
       assertFits(r.stdout, 80);
     });
   }
+  await t.step("COLUMNS 60, and 80 without COLUMNS", async () => {
+    const narrow = await runCli(["--help"], { env: { COLUMNS: "60" } });
+    assertFits(narrow.stdout, 60);
+    const plain = await runCli(["--help"]);
+    assertFits(plain.stdout, 80);
+    assert.ok(plain.stdout.split("\n").some((l) => l.length > 60));
+  });
 });
 
 Deno.test("llm-bench names the problem of a bad flag and exits 2", async (t) => {

@@ -2,6 +2,7 @@
 // table, all rendered from the option table. Help fits the given width.
 
 import {
+  DEFAULT_CSV_DIR,
   defaultText,
   OPTION_GROUPS,
   OPTIONS,
@@ -9,8 +10,28 @@ import {
 } from "./options.ts";
 import type { Subcommand } from "./parse.ts";
 
-/** Width used when the output is not a terminal. */
+/** Width used when the output is not a terminal and COLUMNS is unset. */
 export const DEFAULT_COLUMNS = 80;
+
+/**
+ * The width for help: the terminal's, else COLUMNS, else 80.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(helpColumns(null, "60"), 60);
+ * assert.equal(helpColumns(null, "wide"), 80);
+ * assert.equal(helpColumns(120, "60"), 120);
+ * ```
+ */
+export function helpColumns(
+  terminalColumns: number | null,
+  columnsEnv: string | undefined,
+): number {
+  if (terminalColumns !== null && terminalColumns > 0) return terminalColumns;
+  const n = Number(columnsEnv);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_COLUMNS;
+}
 
 /** Help never gets wider than this, however wide the terminal: lines stay readable. */
 export const MAX_COLUMNS = 100;
@@ -125,9 +146,10 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
 ];
 
 const NOTES: readonly string[] = [
-  "CSV_DIR is a folder, searched recursively for files matching --csv-pattern, or one file (default benchmark_data; env LLM_BENCH_CSV_DIR).",
+  `CSV_DIR is a folder, searched recursively for files matching --csv-pattern, or one file (default ${DEFAULT_CSV_DIR}; env LLM_BENCH_CSV_DIR).`,
   "API key for --backend openai: env LLM_BENCH_API_KEY (or OPENAI_API_KEY); never a flag.",
   "Relative paths mean the folder you run in (under deno task, INIT_CWD, when the path exists there). From source, `deno task cli` stands for llm-bench.",
+  "This help fits the terminal, or COLUMNS when not printed to one (default 80).",
   "Exit codes: 0 complete, 1 questions ended in error / run aborted / --fail-under not met, 2 usage or input error, 130 interrupted.",
 ];
 

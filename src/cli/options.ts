@@ -634,7 +634,11 @@ export const EXTRA_ENV = [
   "OPENAI_API_KEY",
   "LLM_BENCH_CSV_DIR",
   "INIT_CWD",
+  "COLUMNS",
 ] as const;
+
+/** The question files used when no CSV_DIR is given. */
+export const DEFAULT_CSV_DIR = "benchmark_data";
 
 /** Every environment variable of the table: each row's `env` and `fallbackEnv`. */
 export function optionEnvVars(): string[] {

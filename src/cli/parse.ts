@@ -9,7 +9,12 @@ import {
   type ParsedArgv,
   parseFlags,
 } from "./argv.ts";
-import { type OptionKey, OPTIONS, type OptionSpec } from "./options.ts";
+import {
+  DEFAULT_CSV_DIR,
+  type OptionKey,
+  OPTIONS,
+  type OptionSpec,
+} from "./options.ts";
 import { int } from "./values.ts";
 
 import type { BackendKind, Config, Mode, ThinkSetting } from "../config.ts";
@@ -172,7 +177,7 @@ function resolveConfig(
   const positional = parsed.positionals[0];
   const csvDirEnv = env("LLM_BENCH_CSV_DIR");
   if (positional !== undefined || csvDirEnv) explicit.add("csvDir");
-  target.csvDir = positional ?? (csvDirEnv || "benchmark_data");
+  target.csvDir = positional ?? (csvDirEnv || DEFAULT_CSV_DIR);
   target.apiKey = env("LLM_BENCH_API_KEY") || env("OPENAI_API_KEY") || null;
   if (target.retryErrors && !target.resume) {
     throw new UsageError(
