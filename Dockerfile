@@ -19,9 +19,10 @@ RUN deno install --frozen
 
 COPY main.ts ./
 COPY src/ ./src/
-# The compile task carries the runtime permissions (src/permissions.ts), so
-# the binary gets exactly what `deno task cli` gets. Smoke-test it, and make
-# an empty results folder for the final stage (distroless has no mkdir).
+# The compile task loads deno.json's permission set (-P; the list lives in
+# scripts/permissions.ts), so the binary gets exactly what `deno task cli`
+# gets. Smoke-test it, and make an empty results folder for the final stage
+# (distroless has no mkdir).
 RUN deno task compile \
   && /app/dist/llm-bench --version \
   && mkdir -p /app/empty-results

@@ -5,7 +5,7 @@
 
 import { parseCommand } from "./src/cli/parse.ts";
 import { withUserPaths } from "./src/cli/user_paths.ts";
-import { helpText } from "./src/cli/options.ts";
+import { helpColumns, helpText, subcommandHelp } from "./src/cli/help.ts";
 import {
   BackendError,
   DatasetError,
@@ -20,7 +20,7 @@ const GRACE_SECONDS = 5;
 
 function describe(e: unknown, verbose: boolean): string {
   if (!(e instanceof Error)) return String(e);
-  if (!verbose) return e.message;
+  if (!verbose) return isUnexpected(e) ? unexpected(e) : e.message;
   const parts = [e.stack ?? e.message];
   let cause = e.cause;
   for (let depth = 0; cause !== undefined && depth < 8; depth++) {
@@ -34,11 +34,32 @@ function describe(e: unknown, verbose: boolean): string {
   return parts.join("\n");
 }
 
+function isUnexpected(e: Error): boolean {
+  return e instanceof TypeError || e instanceof RangeError;
+}
+
+function unexpected(e: Error): string {
+  const cause = e.cause instanceof Error ? `: ${e.cause.message}` : "";
+  return `Cannot finish: ${e.name}: ${e.message}${cause} (a network failure or a bug; --verbose shows where)`;
+}
+
+// Usage and input mistakes are UsageError/DatasetError; a TypeError is a bug
+// or the network (fetch throws TypeError), so it exits 1 like any failure.
 function exitCodeFor(e: unknown): number {
   if (e instanceof UsageError || e instanceof DatasetError) return 2;
   if (e instanceof RunAbortedError) return e.exitCode;
-  if (e instanceof TypeError || e instanceof RangeError) return 2;
   return 1;
+}
+
+/** Help fits the terminal; COLUMNS or 80 when the output is not one. */
+function helpWidth(): number {
+  let terminal: number | null = null;
+  try {
+    if (Deno.stdout.isTerminal()) terminal = Deno.consoleSize().columns;
+  } catch {
+    // No console size: use COLUMNS or 80.
+  }
+  return helpColumns(terminal, safeEnv("COLUMNS"));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -50,7 +71,11 @@ async function main(argv: string[]): Promise<number> {
   );
   switch (command.kind) {
     case "help":
-      console.log(helpText(VERSION));
+      console.log(
+        command.topic
+          ? subcommandHelp(command.topic, helpWidth())
+          : helpText(VERSION, helpWidth()),
+      );
       return 0;
     case "version":
       console.log(

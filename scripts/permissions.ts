@@ -1,11 +1,13 @@
 // The Deno permissions llm-bench runs with: one list shared by the deno.json
-// tasks, the Dockerfile, the release script and the tests that check them.
+// permission set (which the cli, bench, demo and compile tasks load with -P),
+// the release script and the tests that check them. Run this file to print
+// the "permissions" block deno.json must hold.
 
-import { EXTRA_ENV, OPTIONS } from "../src/cli/options.ts";
+import { EXTRA_ENV, optionEnvVars } from "../src/cli/options.ts";
 
 /**
- * Every environment variable llm-bench reads: the env column of the options
- * table plus the extra variables config.ts reads. `--allow-env` is scoped to
+ * Every environment variable llm-bench reads: the env columns of the options
+ * table plus the extra variables src/cli/parse.ts reads. `--allow-env` is scoped to
  * exactly these, so reading any other variable throws `NotCapable`.
  *
  * Deno itself needs no env permission for its own variables (NO_COLOR,
@@ -13,7 +15,7 @@ import { EXTRA_ENV, OPTIONS } from "../src/cli/options.ts";
  */
 export const ENV_VARS: readonly string[] = Object.freeze([
   ...new Set([
-    ...OPTIONS.flatMap((o) => o.env === null ? [] : [o.env]),
+    ...optionEnvVars(),
     ...EXTRA_ENV,
   ]),
 ]);
@@ -73,4 +75,54 @@ export function samePermissions(
       return `${flag.slice(0, eq)}=${[...new Set(names)].sort().join(",")}`;
     }).sort().join(" ");
   return norm(a) === norm(b);
+}
+
+/** A permission set as deno.json's "permissions" holds it. */
+export interface PermissionSet {
+  net: boolean;
+  read: boolean;
+  write: boolean;
+  env: string[];
+}
+
+/**
+ * deno.json's default permission set, loaded by `-P` in the tasks: the same
+ * grants as {@link RUNTIME_PERMISSIONS}. `deno compile -P` embeds it in the
+ * binary, so the binary gets what `deno task cli` gets.
+ */
+export const PERMISSION_SET: Readonly<PermissionSet> = Object.freeze({
+  net: true,
+  read: true,
+  write: true,
+  env: [...ENV_VARS],
+});
+
+/** The name of the set in deno.json; `-P` alone loads it. */
+export const PERMISSION_SET_NAME = "default";
+
+/**
+ * A permission set written as command-line flags.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * deepStrictEqual(
+ *   permissionSetFlags({ net: true, read: false, write: true, env: ["A", "B"] }),
+ *   ["--allow-net", "--allow-write", "--allow-env=A,B"],
+ * );
+ * ```
+ */
+export function permissionSetFlags(set: PermissionSet): string[] {
+  const flags: string[] = [];
+  if (set.net) flags.push("--allow-net");
+  if (set.read) flags.push("--allow-read");
+  if (set.write) flags.push("--allow-write");
+  if (set.env.length > 0) flags.push(`--allow-env=${set.env.join(",")}`);
+  return flags;
+}
+
+if (import.meta.main) {
+  const block = { [PERMISSION_SET_NAME]: PERMISSION_SET };
+  // deno-lint-ignore no-console -- this script's output is the block to paste.
+  console.log(`"permissions": ${JSON.stringify(block, null, 2)}`);
 }

@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-console -- a command-line script: it owns the terminal.
 // Release build: one llm-bench binary per platform in dist/ plus dist/SHA256SUMS,
-// compiled with the runtime permissions of src/permissions.ts.
+// compiled with the runtime permissions of scripts/permissions.ts.
 // Usage: deno task release [TARGET...]   (default: every target)
 
 import { parseArgs } from "node:util";

@@ -5,10 +5,14 @@ import { redactUrl } from "./redact.ts";
 import type { Mode } from "./schema.ts";
 /** How answers are obtained from the model (see src/prompt.ts). */
 export type { Mode };
+/** Every kind of server that can answer, in help-text order. */
+export const BACKEND_KINDS = ["ollama", "openai", "mock"] as const;
 /** Which kind of server answers. */
-export type BackendKind = "ollama" | "openai" | "mock";
+export type BackendKind = typeof BACKEND_KINDS[number];
+/** Every thinking setting, in help-text order. */
+export const THINK_SETTINGS = ["auto", "on", "off"] as const;
 /** Whether to ask a thinking-capable model to think. */
-export type ThinkSetting = "auto" | "on" | "off";
+export type ThinkSetting = typeof THINK_SETTINGS[number];
 
 /** The resolved configuration of a benchmark run (all fields required). */
 export interface Config {

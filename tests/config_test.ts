@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { type Command, type Config, parseCommand } from "../src/cli/parse.ts";
 import { redactConfig, safePathSegment } from "../src/config.ts";
-import { EXTRA_ENV, helpText, OPTIONS } from "../src/cli/options.ts";
+import { EXTRA_ENV, OPTIONS } from "../src/cli/options.ts";
+import { helpText } from "../src/cli/help.ts";
 import { UsageError } from "../src/errors.ts";
+import { DEFAULT_RETRY_POLICY } from "../src/backend/retry.ts";
 
 function envOf(
   vars: Record<string, string> = {},
@@ -396,6 +398,7 @@ Deno.test("parseCommand() checks the subcommands' arguments", async (t) => {
   await t.step("help", () => {
     assert.deepEqual(parseCommand(["merge", "--help"], envOf()), {
       kind: "help",
+      topic: "merge",
     });
   });
 });
@@ -451,7 +454,7 @@ Deno.test("every OPTIONS flag and env var is accepted by parseCommand()", async 
       // else, which is fine here.
       try {
         parseCommand(
-          o.kind === "bool" ? [`--${o.flag}`] : [`--${o.flag}`, "1"],
+          o.boolean ? [`--${o.flag}`] : [`--${o.flag}`, "1"],
           envOf(),
         );
       } catch (e) {
@@ -513,4 +516,121 @@ Deno.test("safePathSegment() makes a value safe as one path segment", async (t) 
   await t.step("long values are cut", () => {
     assert.equal(safePathSegment("x".repeat(500)).length, 120);
   });
+});
+
+/** The message of the UsageError parseCommand throws. */
+function usageMessage(argv: string[], vars: Record<string, string> = {}) {
+  try {
+    parseCommand(argv, envOf(vars));
+  } catch (e) {
+    assert.ok(e instanceof UsageError, `not a UsageError: ${e}`);
+    return e.message;
+  }
+  return assert.fail(`${argv.join(" ")} was accepted`);
+}
+
+Deno.test("parseCommand() passes negative numbers to the option's validator", async (t) => {
+  const cases: Array<[string[], string]> = [
+    [
+      ["--max-retries", "-1"],
+      "Invalid --max-retries: -1 is out of range (0 to 100)",
+    ],
+    [
+      ["--temperature", "-0.5"],
+      "Invalid --temperature: -0.5 is out of range (0 to 2)",
+    ],
+    [["--seed", "-3"], "Invalid --seed: -3 is out of range (0 to 2147483647)"],
+    [["--limit", "-.5"], 'Invalid --limit: "-.5" is not a whole number'],
+  ];
+  for (const [argv, message] of cases) {
+    await t.step(argv.join(" "), () => {
+      assert.equal(usageMessage(argv), message);
+      assert.equal(usageMessage([argv.join("=")]), message, "same as --x=-1");
+    });
+  }
+  await t.step("--metrics-port -1 still means off", () => {
+    assert.equal(config(["--metrics-port", "-1"]).metricsPort, null);
+  });
+  await t.step("a flag after a value-taking flag is still a flag", () => {
+    assertUsage(["--limit", "-h"], {}, "--limit");
+  });
+});
+
+Deno.test("parseCommand() suggests the nearest flag for a typo", async (t) => {
+  const cases: Array<[string[], string]> = [
+    [["--concurrancy", "2"], "did you mean --concurrency?"],
+    [["--max-retry", "2"], "did you mean --max-retries?"],
+    [["--modle", "x"], "did you mean --model?"],
+    [["--verbsoe"], "did you mean --verbose?"],
+    [["compare", "a", "b", "--output-dri", "o"], "did you mean --output-dir?"],
+  ];
+  for (const [argv, hint] of cases) {
+    await t.step(argv.join(" "), () => {
+      const message = usageMessage(argv);
+      assert.ok(message.includes(hint), message);
+      assert.ok(message.includes(`"${argv.find((a) => a.startsWith("--"))}"`));
+    });
+  }
+  await t.step("a mistyped command", () => {
+    const message = usageMessage(["reprot", "results/x"]);
+    assert.ok(message.includes('did you mean the command "report"?'), message);
+  });
+  await t.step("nothing near: points to --help", () => {
+    const message = usageMessage(["--frobnicate"]);
+    assert.equal(message, 'Unknown option "--frobnicate" (see --help)');
+  });
+});
+
+Deno.test("parseCommand() takes help and version as words, and per-command help", () => {
+  assert.deepEqual(parseCommand(["help"], envOf()), { kind: "help" });
+  assert.deepEqual(parseCommand(["version"], envOf()), { kind: "version" });
+  for (const sub of ["report", "compare", "merge"] as const) {
+    assert.deepEqual(parseCommand(["help", sub], envOf()), {
+      kind: "help",
+      topic: sub,
+    });
+    assert.deepEqual(parseCommand([sub, "--help"], envOf()), {
+      kind: "help",
+      topic: sub,
+    });
+    assert.deepEqual(parseCommand([sub, "-h"], envOf()), {
+      kind: "help",
+      topic: sub,
+    });
+  }
+  assertUsage(["help", "nothing"], {}, "nothing");
+  assertUsage(["version", "--verbose"], {}, "version");
+  assertUsage(["report", "a", "--output-dir", "o"], {}, "--output-dir");
+});
+
+Deno.test("parseCommand() checks --preset and --csv-pattern before anything runs", () => {
+  assert.equal(config(["--preset", "mmlu-5shot"]).preset, "mmlu-5shot");
+  const message = usageMessage(["--preset", "mmlu-6shot"]);
+  assert.match(message, /^Invalid --preset: "mmlu-6shot" is not one of /);
+  assert.ok(message.includes("simple-evals-cot"), message);
+  assertUsage([], { CSV_PATTERN: "*.{csv" }, "CSV_PATTERN");
+});
+
+Deno.test("every OPTIONS row: its default is what parseCommand gives, and its values are accepted", async (t) => {
+  const defaults = config([]);
+  for (const o of OPTIONS) {
+    await t.step(`--${o.flag}`, () => {
+      if (o.defaultFrom === undefined) {
+        assert.deepEqual(defaults[o.key], o.default);
+      }
+      for (const v of o.values ?? []) {
+        assert.deepEqual(
+          config([`--${o.flag}`, v])[o.key],
+          o.read(v, "test"),
+          `${v} is listed in values but not accepted`,
+        );
+      }
+      if (o.values) assertUsage([`--${o.flag}`, "x-not-a-value"], {}, o.flag);
+      assert.ok(!(o.defaultText ?? "").includes("(none)"));
+    });
+  }
+});
+
+Deno.test("OPTIONS takes the retry default from the backend's retry policy", () => {
+  assert.equal(config([]).maxRetries, DEFAULT_RETRY_POLICY.maxRetries);
 });

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { OPTIONS } from "../src/cli/options.ts";
+import { optionsMarkdown } from "../src/cli/help.ts";
 import { REPO_ROOT } from "./cli_helper.ts";
 
 const readme = await Deno.readTextFile(join(REPO_ROOT, "README.md"));
@@ -39,4 +40,64 @@ Deno.test("every `deno task` README mentions exists in deno.json", () => {
       `deno task ${t} is in README but not in deno.json`,
     );
   }
+});
+
+/** The cells of a Markdown table row, split where GitHub splits them. */
+function cells(row: string): string[] {
+  return row.trim().replace(/^\|/, "").replace(/(?<!\\)\|$/, "")
+    .split(/(?<!\\)\|/).map((c) => c.trim());
+}
+
+/** The rows of the first table after `heading` whose header starts with `first`. */
+function tableRows(text: string, heading: string, first: string): string[][] {
+  const from = text.indexOf(`\n${heading}\n`);
+  assert.ok(from >= 0, `README has no "${heading}"`);
+  const lines = text.slice(from).split("\n");
+  const start = lines.findIndex((l) => l.startsWith(`| ${first}`));
+  assert.ok(start >= 0, `no table under "${heading}"`);
+  const rows: string[][] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith("|")) break;
+    rows.push(cells(line));
+  }
+  return rows;
+}
+
+Deno.test("README's configuration table is the option table, cell by cell", () => {
+  const want = optionsMarkdown().split("\n").slice(2).map(cells);
+  const got = tableRows(readme, "## Configuration", "Env var");
+  for (const row of got) {
+    assert.equal(row.length, 4, `a row does not have 4 cells: ${row}`);
+  }
+  assert.deepEqual(
+    got,
+    want,
+    `replace README's configuration table with (then deno fmt):\n${optionsMarkdown()}`,
+  );
+});
+
+Deno.test("README's tables keep their cells: every | inside a cell is escaped", () => {
+  const rows = tableRows(readme, "## Configuration", "Env var");
+  const flags = rows.map((r) => r[1] ?? "");
+  for (
+    const f of [
+      "--concurrency N\\|auto",
+      "--think auto\\|on\\|off",
+      "--metrics-port PORT\\|off",
+    ]
+  ) {
+    assert.ok(flags.some((cell) => cell.includes(f)), `no cell with ${f}`);
+  }
+  const trouble = tableRows(readme, "## Troubleshooting", "symptom");
+  assert.ok(trouble.length > 5);
+  for (const row of trouble) assert.equal(row.length, 2, String(row));
+});
+
+Deno.test("README has no backslash-escaped backtick (it shows inside code spans)", () => {
+  const lines = readme.split("\n").filter((l) => l.includes("\\`"));
+  assert.deepEqual(lines, []);
+});
+
+Deno.test("README does not say --help prints the configuration table", () => {
+  assert.ok(!/--help`? prints\s+this table/.test(readme));
 });

@@ -1,463 +1,667 @@
 // The option table: every setting of a run as one row (flag, environment
-// variable, default, help). --help, README's table, validation and the
-// scoped --allow-env list are all derived from it.
+// variable, typed default, reader, help group, help text). Parsing, --help,
+// README's table and the scoped --allow-env list are all derived from it.
 
-import type { Config } from "../config.ts";
+import {
+  BACKEND_KINDS,
+  type BackendKind,
+  type Config,
+  safePathSegment,
+  THINK_SETTINGS,
+  type ThinkSetting,
+} from "../config.ts";
+import { DEFAULT_RETRY_POLICY } from "../backend/retry.ts";
+import { MODES } from "../protocol/prompt.ts";
+import { PRESETS } from "../protocol/presets.ts";
+import { defaultMaxTokens } from "../protocol/protocol.ts";
+import { globToRegExp } from "../dataset/discover.ts";
+import {
+  anyText,
+  fail,
+  int,
+  list,
+  nonEmpty,
+  num,
+  oneOf,
+  readBool,
+  shard,
+  url,
+  type ValueReader,
+} from "./values.ts";
 
-/** How an option's value is read. */
-export type Kind =
-  | "string"
-  | "bool"
-  | "int"
-  | "number"
-  | "list"
-  | "enum";
+/** The Config fields set by an option (csvDir is the positional, apiKey env only). */
+export type OptionKey = Exclude<keyof Config, "csvDir" | "apiKey">;
+
+/** The sections of --help, in order. */
+export const OPTION_GROUPS = [
+  "Server and model",
+  "Dataset",
+  "Prompting",
+  "Run control",
+  "Output",
+  "Metrics",
+] as const;
+
+/** A section of --help. */
+export type OptionGroup = typeof OPTION_GROUPS[number];
 
 /** One row of the option table. */
-export interface OptionSpec {
-  key: keyof Config;
+export interface OptionSpec<K extends OptionKey = OptionKey> {
+  /** The Config field it sets. */
+  key: K;
+  /** Flag name without dashes. */
   flag: string;
+  /** Other flag names that mean the same. */
+  aliases?: readonly string[];
+  /** Environment variable, or null for a flag only. */
   env: string | null;
-  kind: Kind;
-  help: string;
-  /** Default as shown in --help and README. */
-  defaultText: string;
-  values?: readonly string[];
-  /** Extra flag names that mean the same. */
-  aliases?: string[];
+  /** Variables read, in order, when `env` is unset (the seed's BATCH_SIZE). */
+  fallbackEnv?: readonly string[];
+  /** A switch: `--flag` / `--no-flag`, env true/false. */
+  boolean?: true;
+  /** Placeholder of the value in --help (`N`, `DIR`). */
   valueName?: string;
+  /** The words the option accepts; `read` accepts exactly these. */
+  values?: readonly string[];
+  /** The value when neither flag nor env is given. */
+  default: Config[K];
+  /** The default in words, when `default` alone would mislead. */
+  defaultText?: string;
+  /** A default that depends on options read before it (base URL per backend). */
+  defaultFrom?: (resolved: Partial<Config>) => Config[K];
+  /** Text of the flag or variable -> value; throws UsageError. */
+  read: ValueReader<Config[K]>;
+  group: OptionGroup;
+  help: string;
 }
 
-/** Every option: flag, environment variable, default and meaning. */
-export const OPTIONS: readonly OptionSpec[] = [
-  {
+/** Keeps each row's types tied to its key. */
+function row<K extends OptionKey>(spec: OptionSpec<K>): OptionSpec {
+  return spec;
+}
+
+/** A `values` list and the reader that accepts exactly those values. */
+function choice<T extends string>(
+  values: readonly T[],
+): { values: readonly T[]; read: ValueReader<T> } {
+  return { values, read: oneOf(values) };
+}
+
+const SEED_MAX = 2 ** 31 - 1;
+
+/** The base URL each backend uses unless told otherwise (mock uses none). */
+export const DEFAULT_BASE_URLS: Readonly<Record<BackendKind, string>> = Object
+  .freeze({
+    ollama: "http://localhost:11434",
+    openai: "http://localhost:11434/v1",
+    mock: "http://localhost:11434",
+  });
+
+const PRESET_NAMES = PRESETS.map((p) => p.name);
+
+function maxTokensText(): string {
+  return MODES.map((m) =>
+    m === "logprobs"
+      ? `${m} ${defaultMaxTokens(m, false)}`
+      : `${m} ${defaultMaxTokens(m, false)} (${
+        defaultMaxTokens(m, true)
+      } thinking)`
+  ).join(", ");
+}
+
+function readThink(text: string, source: string): ThinkSetting {
+  const t = text.trim().toLowerCase();
+  if (t === "true" || t === "1") return "on";
+  if (t === "false" || t === "0") return "off";
+  return oneOf(THINK_SETTINGS)(text, source);
+}
+
+function readConcurrency(text: string, source: string): number | "auto" {
+  const t = text.trim().toLowerCase();
+  return t === "auto" ? "auto" : int(1, 1024)(t, source);
+}
+
+function readMetricsPort(text: string, source: string): number | null {
+  const t = text.trim().toLowerCase();
+  if (t === "off" || t === "none" || t === "-1") return null;
+  return int(0, 65535)(t, source);
+}
+
+function readPattern(text: string, source: string): string {
+  const pattern = nonEmpty(text, source);
+  try {
+    globToRegExp(pattern);
+  } catch (e) {
+    fail(source, e instanceof Error ? e.message : String(e));
+  }
+  return pattern;
+}
+
+function readRunId(text: string, source: string): string {
+  const t = text.trim();
+  if (t === "" || t !== safePathSegment(t) || t === "." || t === "..") {
+    fail(
+      source,
+      `"${text}" may only contain letters, digits, ".", "_" and "-"`,
+    );
+  }
+  return t;
+}
+
+function readSample(text: string, source: string): number {
+  const n = num(0, 1)(text, source);
+  if (n === 0) fail(source, "must be greater than 0");
+  return n;
+}
+
+const SERVER: readonly OptionSpec[] = [
+  row({
     key: "models",
     flag: "model",
     env: "MODEL_NAME",
-    kind: "list",
-    defaultText: "llama3.2:latest",
     valueName: "NAME[,NAME]",
+    default: ["llama3.2:latest"],
+    read: list("model name"),
+    group: "Server and model",
     help:
       "model(s) to benchmark; several run one after another and are compared",
-  },
-  {
-    key: "baseUrls",
-    flag: "base-url",
-    env: "OLLAMA_BASE_URL",
-    kind: "list",
-    defaultText: "http://localhost:11434",
-    valueName: "URL[,URL]",
-    help: "server URL(s); several URLs share the questions",
-  },
-  {
+  }),
+  row({
     key: "backend",
     flag: "backend",
     env: "BACKEND",
-    kind: "enum",
-    values: ["ollama", "openai", "mock"],
-    defaultText: "ollama",
     valueName: "KIND",
+    ...choice(BACKEND_KINDS),
+    default: "ollama",
+    group: "Server and model",
     help:
       "ollama, openai (any OpenAI-compatible /v1 server) or mock (no server)",
-  },
-  {
-    key: "outputDir",
-    flag: "output-dir",
-    env: "OUTPUT_DIR",
-    kind: "string",
-    defaultText: "results",
-    valueName: "DIR",
-    help: "where run folders are written",
-  },
-  {
-    key: "csvPattern",
-    flag: "csv-pattern",
-    env: "CSV_PATTERN",
-    kind: "string",
-    defaultText: "*.csv",
-    valueName: "GLOB",
-    help: "which files under csv_dir are question files",
-  },
-  {
-    key: "concurrency",
-    flag: "concurrency",
-    env: "LLM_BENCH_CONCURRENCY",
-    kind: "string",
-    aliases: ["batch-size"],
-    defaultText: "4",
-    valueName: "N|auto",
-    help:
-      "requests in flight (sliding window); auto finds the server's capacity. Env BATCH_SIZE is read too",
-  },
-  {
-    key: "rateLimitDelay",
-    flag: "rate-limit-delay",
-    env: "RATE_LIMIT_DELAY",
-    kind: "number",
-    defaultText: "0",
-    valueName: "SECONDS",
-    help: "minimum gap between request starts",
-  },
-  {
-    key: "maxRetries",
-    flag: "max-retries",
-    env: "MAX_RETRIES",
-    kind: "int",
-    defaultText: "4",
-    valueName: "N",
-    help: "retries per question after the first attempt",
-  },
-  {
-    key: "requestTimeout",
-    flag: "request-timeout",
-    env: "REQUEST_TIMEOUT",
-    kind: "number",
-    defaultText: "120",
-    valueName: "SECONDS",
-    help:
-      "ceiling of one request attempt; after 20 answers, 10× the recent p95 latency (at least 10 s) counts as a stall",
-  },
-  {
-    key: "firstRequestTimeout",
-    flag: "first-request-timeout",
-    env: "LLM_BENCH_FIRST_REQUEST_TIMEOUT",
-    kind: "number",
-    defaultText: "600",
-    valueName: "SECONDS",
-    help: "timeout while the model loads (first requests)",
-  },
-  {
-    key: "maxConsecutiveFailures",
-    flag: "max-consecutive-failures",
-    env: "LLM_BENCH_MAX_CONSECUTIVE_FAILURES",
-    kind: "int",
-    defaultText: "10",
-    valueName: "N",
-    help: "stop the run after N questions in a row end in error (0 = never)",
-  },
-  {
-    key: "mode",
-    flag: "mode",
-    env: "LLM_BENCH_MODE",
-    kind: "enum",
-    values: ["answer", "cot", "logprobs"],
-    defaultText: "answer",
-    valueName: "MODE",
-    help:
-      "answer (structured letter), cot (reason, then 'Answer: X') or logprobs (next-token scoring)",
-  },
-  {
-    key: "think",
-    flag: "think",
-    env: "LLM_BENCH_THINK",
-    kind: "enum",
-    values: ["auto", "on", "off"],
-    defaultText: "auto",
-    valueName: "auto|on|off",
-    help:
-      "thinking for models that can think: auto = on in cot mode, off otherwise",
-  },
-  {
-    key: "preset",
-    flag: "preset",
-    env: "LLM_BENCH_PRESET",
-    kind: "string",
-    defaultText: "(none)",
-    valueName: "NAME",
-    help: "a published setup: mmlu-5shot, simple-evals-cot, mmlu-pro-cot",
-  },
-  {
-    key: "shots",
-    flag: "shots",
-    env: "LLM_BENCH_SHOTS",
-    kind: "int",
-    defaultText: "0",
-    valueName: "K",
-    help: "few-shot examples (0-5) from the subject's dev file",
-  },
-  {
-    key: "fewshotDir",
-    flag: "fewshot-dir",
-    env: "LLM_BENCH_FEWSHOT_DIR",
-    kind: "string",
-    defaultText: "(dev/ beside the files)",
-    valueName: "DIR",
-    help: "folder of SUBJECT_dev.csv files",
-  },
-  {
-    key: "fewshotAsChat",
-    flag: "fewshot-as-chat",
-    env: "LLM_BENCH_FEWSHOT_AS_CHAT",
-    kind: "bool",
-    defaultText: "false",
-    help: "send few-shot examples as chat turns",
-  },
-  {
-    key: "system",
-    flag: "system",
-    env: "LLM_BENCH_SYSTEM_PROMPT",
-    kind: "string",
-    defaultText: "(none)",
-    valueName: "TEXT",
-    help: "system message",
-  },
-  {
-    key: "templateFile",
-    flag: "template",
-    env: "LLM_BENCH_PROMPT_TEMPLATE",
-    kind: "string",
-    defaultText: "(built-in)",
-    valueName: "FILE",
-    help: "prompt template file ({subject} {question} {choices} {letters})",
-  },
-  {
-    key: "temperature",
-    flag: "temperature",
-    env: "LLM_BENCH_TEMPERATURE",
-    kind: "number",
-    defaultText: "0",
-    valueName: "T",
-    help: "sampling temperature",
-  },
-  {
-    key: "seed",
-    flag: "seed",
-    env: "LLM_BENCH_SEED",
-    kind: "int",
-    defaultText: "1234",
-    valueName: "N",
-    help: "sampling seed, also for --sample and the mock backend",
-  },
-  {
-    key: "maxTokens",
-    flag: "max-tokens",
-    env: "LLM_BENCH_MAX_TOKENS",
-    kind: "int",
+  }),
+  row({
+    key: "baseUrls",
+    flag: "base-url",
+    env: "OLLAMA_BASE_URL",
+    valueName: "URL[,URL]",
+    default: [DEFAULT_BASE_URLS.ollama],
+    defaultFrom: (c) => [DEFAULT_BASE_URLS[c.backend ?? "ollama"]],
     defaultText:
-      "answer 64 (2048 thinking), cot 2048 (4096 thinking), logprobs 1",
-    valueName: "N",
-    help: "generation budget per question (num_predict)",
-  },
-  {
-    key: "numCtx",
-    flag: "num-ctx",
-    env: "LLM_BENCH_NUM_CTX",
-    kind: "int",
-    defaultText: "(sized to the longest prompt)",
-    valueName: "N",
-    help: "context window to request",
-  },
-  {
-    key: "shuffleChoices",
-    flag: "shuffle-choices",
-    env: "LLM_BENCH_SHUFFLE_CHOICES",
-    kind: "int",
-    defaultText: "(off)",
-    valueName: "SEED",
-    help: "shuffle options with this seed to measure position bias",
-  },
-  {
-    key: "subjects",
-    flag: "subjects",
-    env: "LLM_BENCH_SUBJECTS",
-    kind: "list",
-    defaultText: "(all)",
-    valueName: "A,B",
-    help: "only these subjects",
-  },
-  {
-    key: "limit",
-    flag: "limit",
-    env: "LLM_BENCH_LIMIT",
-    kind: "int",
-    defaultText: "(all)",
-    valueName: "N",
-    help: "at most N rows per subject, in file order (skipped rows count)",
-  },
-  {
-    key: "sample",
-    flag: "sample",
-    env: "LLM_BENCH_SAMPLE",
-    kind: "number",
-    defaultText: "(all)",
-    valueName: "FRACTION",
-    help: "a seeded random fraction (0-1] of the questions",
-  },
-  {
-    key: "repeats",
-    flag: "repeats",
-    env: "LLM_BENCH_REPEATS",
-    kind: "int",
-    defaultText: "1",
-    valueName: "N",
-    help: "ask each question N times (consistency at temperature > 0)",
-  },
-  {
-    key: "failUnder",
-    flag: "fail-under",
-    env: "LLM_BENCH_FAIL_UNDER",
-    kind: "number",
-    defaultText: "(off)",
-    valueName: "FRACTION",
-    help: "exit 1 when a model's accuracy is below this (CI gate)",
-  },
-  {
-    key: "shard",
-    flag: "shard",
-    env: "LLM_BENCH_SHARD",
-    kind: "string",
-    defaultText: "(all)",
-    valueName: "I/N",
-    help:
-      "take part I of N (1-based); also SHARD_COUNT with JOB_COMPLETION_INDEX",
-  },
-  {
-    key: "resume",
-    flag: "resume",
-    env: null,
-    kind: "string",
-    defaultText: "",
-    valueName: "RUN_DIR",
-    help: "continue an interrupted run",
-  },
-  {
-    key: "force",
-    flag: "force",
-    env: null,
-    kind: "bool",
-    defaultText: "false",
-    help: "resume even if the dataset or prompt options changed",
-  },
-  {
-    key: "retryErrors",
-    flag: "retry-errors",
-    env: null,
-    kind: "bool",
-    defaultText: "false",
-    help: "with --resume: ask again the questions that ended in error",
-  },
-  {
-    key: "runId",
-    flag: "run-id",
-    env: "LLM_BENCH_RUN_ID",
-    kind: "string",
-    defaultText: "(timestamp)",
-    valueName: "ID",
-    help: "name of the run folder",
-  },
-  {
-    key: "metricsPort",
-    flag: "metrics-port",
-    env: "METRICS_PORT",
-    kind: "string",
-    defaultText: "8000",
-    valueName: "PORT|off",
-    help: "port of /metrics and the live page (0 = any free port)",
-  },
-  {
-    key: "metricsHost",
-    flag: "metrics-host",
-    env: "METRICS_HOST",
-    kind: "string",
-    defaultText: "127.0.0.1",
-    valueName: "HOST",
-    help: "address the metrics server binds",
-  },
-  {
-    key: "serve",
-    flag: "serve",
-    env: "LLM_BENCH_SERVE",
-    kind: "bool",
-    defaultText: "false",
-    help: "keep serving metrics and the page after the run until interrupted",
-  },
-  {
+      `${DEFAULT_BASE_URLS.ollama} (ollama), ${DEFAULT_BASE_URLS.openai} (openai)`,
+    read: list("URL", url),
+    group: "Server and model",
+    help: "server URL(s); several URLs share the questions",
+  }),
+  row({
     key: "mockAccuracy",
     flag: "mock-accuracy",
     env: "LLM_BENCH_MOCK_ACCURACY",
-    kind: "number",
-    defaultText: "0.7",
     valueName: "P",
+    default: 0.7,
+    read: num(0, 1),
+    group: "Server and model",
     help: "mock backend: fraction answered correctly",
-  },
-  {
+  }),
+  row({
     key: "mockLatencyMs",
     flag: "mock-latency-ms",
     env: "LLM_BENCH_MOCK_LATENCY_MS",
-    kind: "number",
-    defaultText: "20",
     valueName: "MS",
+    default: 20,
+    read: num(0, 600_000),
+    group: "Server and model",
     help: "mock backend: latency per request",
-  },
-  {
+  }),
+];
+
+const DATASET: readonly OptionSpec[] = [
+  row({
+    key: "csvPattern",
+    flag: "csv-pattern",
+    env: "CSV_PATTERN",
+    valueName: "GLOB",
+    default: "*.csv",
+    read: readPattern,
+    group: "Dataset",
+    help: "which files under CSV_DIR are question files",
+  }),
+  row({
+    key: "subjects",
+    flag: "subjects",
+    env: "LLM_BENCH_SUBJECTS",
+    valueName: "A,B",
+    default: null,
+    defaultText: "all",
+    read: list("subject"),
+    group: "Dataset",
+    help: "only these subjects",
+  }),
+  row({
+    key: "limit",
+    flag: "limit",
+    env: "LLM_BENCH_LIMIT",
+    valueName: "N",
+    default: null,
+    defaultText: "all",
+    read: int(1),
+    group: "Dataset",
+    help: "at most N rows per subject, in file order (skipped rows count)",
+  }),
+  row({
+    key: "sample",
+    flag: "sample",
+    env: "LLM_BENCH_SAMPLE",
+    valueName: "FRACTION",
+    default: null,
+    defaultText: "all",
+    read: readSample,
+    group: "Dataset",
+    help: "a seeded random fraction (0-1] of the questions",
+  }),
+  row({
+    key: "shard",
+    flag: "shard",
+    env: "LLM_BENCH_SHARD",
+    valueName: "I/N",
+    default: null,
+    defaultText: "all",
+    read: shard,
+    group: "Dataset",
+    help:
+      "take part I of N (1-based); also SHARD_COUNT with JOB_COMPLETION_INDEX",
+  }),
+];
+
+const PROMPTING: readonly OptionSpec[] = [
+  row({
+    key: "mode",
+    flag: "mode",
+    env: "LLM_BENCH_MODE",
+    valueName: "MODE",
+    ...choice(MODES),
+    default: "answer",
+    group: "Prompting",
+    help:
+      "answer (structured letter), cot (reason, then 'Answer: X') or logprobs (next-token scoring)",
+  }),
+  row({
+    key: "think",
+    flag: "think",
+    env: "LLM_BENCH_THINK",
+    valueName: THINK_SETTINGS.join("|"),
+    values: THINK_SETTINGS,
+    default: "auto",
+    read: readThink,
+    group: "Prompting",
+    help:
+      "thinking for models that can think: auto = on in cot mode, off otherwise",
+  }),
+  row({
+    key: "preset",
+    flag: "preset",
+    env: "LLM_BENCH_PRESET",
+    valueName: "NAME",
+    ...choice(PRESET_NAMES),
+    default: null,
+    group: "Prompting",
+    help: `a published setup: ${PRESET_NAMES.join(", ")}`,
+  }),
+  row({
+    key: "shots",
+    flag: "shots",
+    env: "LLM_BENCH_SHOTS",
+    valueName: "K",
+    default: 0,
+    read: int(0, 5),
+    group: "Prompting",
+    help: "few-shot examples (0-5) from the subject's dev file",
+  }),
+  row({
+    key: "fewshotDir",
+    flag: "fewshot-dir",
+    env: "LLM_BENCH_FEWSHOT_DIR",
+    valueName: "DIR",
+    default: null,
+    defaultText: "dev/ beside the files",
+    read: nonEmpty,
+    group: "Prompting",
+    help: "folder of SUBJECT_dev.csv files",
+  }),
+  row({
+    key: "fewshotAsChat",
+    flag: "fewshot-as-chat",
+    env: "LLM_BENCH_FEWSHOT_AS_CHAT",
+    boolean: true,
+    default: false,
+    read: readBool,
+    group: "Prompting",
+    help: "send few-shot examples as chat turns",
+  }),
+  row({
+    key: "system",
+    flag: "system",
+    env: "LLM_BENCH_SYSTEM_PROMPT",
+    valueName: "TEXT",
+    default: null,
+    read: anyText,
+    group: "Prompting",
+    help: "system message",
+  }),
+  row({
+    key: "templateFile",
+    flag: "template",
+    env: "LLM_BENCH_PROMPT_TEMPLATE",
+    valueName: "FILE",
+    default: null,
+    defaultText: "built-in",
+    read: nonEmpty,
+    group: "Prompting",
+    help: "prompt template file ({subject} {question} {choices} {letters})",
+  }),
+  row({
+    key: "temperature",
+    flag: "temperature",
+    env: "LLM_BENCH_TEMPERATURE",
+    valueName: "T",
+    default: 0,
+    read: num(0, 2),
+    group: "Prompting",
+    help: "sampling temperature",
+  }),
+  row({
+    key: "seed",
+    flag: "seed",
+    env: "LLM_BENCH_SEED",
+    valueName: "N",
+    default: 1234,
+    read: int(0, SEED_MAX),
+    group: "Prompting",
+    help: "sampling seed, also for --sample and the mock backend",
+  }),
+  row({
+    key: "maxTokens",
+    flag: "max-tokens",
+    env: "LLM_BENCH_MAX_TOKENS",
+    valueName: "N",
+    default: null,
+    defaultText: maxTokensText(),
+    read: int(1, 1_000_000),
+    group: "Prompting",
+    help: "generation budget per question (num_predict)",
+  }),
+  row({
+    key: "numCtx",
+    flag: "num-ctx",
+    env: "LLM_BENCH_NUM_CTX",
+    valueName: "N",
+    default: null,
+    defaultText: "sized to the longest prompt",
+    read: int(256, 10_000_000),
+    group: "Prompting",
+    help: "context window to request",
+  }),
+  row({
+    key: "shuffleChoices",
+    flag: "shuffle-choices",
+    env: "LLM_BENCH_SHUFFLE_CHOICES",
+    valueName: "SEED",
+    default: null,
+    defaultText: "off",
+    read: int(0, SEED_MAX),
+    group: "Prompting",
+    help: "shuffle options with this seed to measure position bias",
+  }),
+];
+
+const RUN_CONTROL: readonly OptionSpec[] = [
+  row({
+    key: "concurrency",
+    flag: "concurrency",
+    aliases: ["batch-size"],
+    env: "LLM_BENCH_CONCURRENCY",
+    fallbackEnv: ["BATCH_SIZE"],
+    valueName: "N|auto",
+    default: 4,
+    read: readConcurrency,
+    group: "Run control",
+    help:
+      "requests in flight (sliding window); auto finds the server's capacity",
+  }),
+  row({
+    key: "rateLimitDelay",
+    flag: "rate-limit-delay",
+    env: "RATE_LIMIT_DELAY",
+    valueName: "SECONDS",
+    default: 0,
+    read: num(0, 3600),
+    group: "Run control",
+    help: "minimum gap between request starts",
+  }),
+  row({
+    key: "maxRetries",
+    flag: "max-retries",
+    env: "MAX_RETRIES",
+    valueName: "N",
+    default: DEFAULT_RETRY_POLICY.maxRetries,
+    read: int(0, 100),
+    group: "Run control",
+    help: "retries per question after the first attempt",
+  }),
+  row({
+    key: "requestTimeout",
+    flag: "request-timeout",
+    env: "REQUEST_TIMEOUT",
+    valueName: "SECONDS",
+    default: 120,
+    read: num(0.001, 86400),
+    group: "Run control",
+    help:
+      "ceiling of one request attempt; after 20 answers, 10× the recent p95 latency (at least 10 s) counts as a stall",
+  }),
+  row({
+    key: "firstRequestTimeout",
+    flag: "first-request-timeout",
+    env: "LLM_BENCH_FIRST_REQUEST_TIMEOUT",
+    valueName: "SECONDS",
+    default: 600,
+    read: num(0.001, 86400),
+    group: "Run control",
+    help: "timeout while the model loads (first requests)",
+  }),
+  row({
+    key: "maxConsecutiveFailures",
+    flag: "max-consecutive-failures",
+    env: "LLM_BENCH_MAX_CONSECUTIVE_FAILURES",
+    valueName: "N",
+    default: 10,
+    read: int(0),
+    group: "Run control",
+    help: "stop the run after N questions in a row end in error (0 = never)",
+  }),
+  row({
+    key: "repeats",
+    flag: "repeats",
+    env: "LLM_BENCH_REPEATS",
+    valueName: "N",
+    default: 1,
+    read: int(1, 100),
+    group: "Run control",
+    help: "ask each question N times (consistency at temperature > 0)",
+  }),
+  row({
+    key: "failUnder",
+    flag: "fail-under",
+    env: "LLM_BENCH_FAIL_UNDER",
+    valueName: "FRACTION",
+    default: null,
+    defaultText: "off",
+    read: num(0, 1),
+    group: "Run control",
+    help: "exit 1 when a model's accuracy is below this (CI gate)",
+  }),
+  row({
+    key: "resume",
+    flag: "resume",
+    env: null,
+    valueName: "RUN_DIR",
+    default: null,
+    read: nonEmpty,
+    group: "Run control",
+    help: "continue an interrupted run",
+  }),
+  row({
+    key: "force",
+    flag: "force",
+    env: null,
+    boolean: true,
+    default: false,
+    read: readBool,
+    group: "Run control",
+    help: "resume even if the dataset or prompt options changed",
+  }),
+  row({
+    key: "retryErrors",
+    flag: "retry-errors",
+    env: null,
+    boolean: true,
+    default: false,
+    read: readBool,
+    group: "Run control",
+    help: "with --resume: ask again the questions that ended in error",
+  }),
+  row({
     key: "preflightOnly",
     flag: "preflight-only",
     env: null,
-    kind: "bool",
-    defaultText: "false",
+    boolean: true,
+    default: false,
+    read: readBool,
+    group: "Run control",
     help: "check the server, model and dataset, then exit",
-  },
-  {
+  }),
+];
+
+const OUTPUT: readonly OptionSpec[] = [
+  row({
+    key: "outputDir",
+    flag: "output-dir",
+    env: "OUTPUT_DIR",
+    valueName: "DIR",
+    default: "results",
+    read: nonEmpty,
+    group: "Output",
+    help: "where run folders are written",
+  }),
+  row({
+    key: "runId",
+    flag: "run-id",
+    env: "LLM_BENCH_RUN_ID",
+    valueName: "ID",
+    default: null,
+    defaultText: "timestamp",
+    read: readRunId,
+    group: "Output",
+    help: "name of the run folder",
+  }),
+  row({
     key: "verbose",
     flag: "verbose",
     env: "VERBOSE",
-    kind: "bool",
-    defaultText: "false",
+    boolean: true,
+    default: false,
+    read: readBool,
+    group: "Output",
     help: "JSON log lines on stderr too",
-  },
-  {
+  }),
+  row({
     key: "quiet",
     flag: "quiet",
     env: "LLM_BENCH_QUIET",
-    kind: "bool",
-    defaultText: "false",
+    boolean: true,
+    default: false,
+    read: readBool,
+    group: "Output",
     help: "no progress line (the final table still prints)",
-  },
+  }),
 ];
 
-/** Environment variables read besides OPTIONS (documented in README). */
+const METRICS: readonly OptionSpec[] = [
+  row({
+    key: "metricsPort",
+    flag: "metrics-port",
+    env: "METRICS_PORT",
+    valueName: "PORT|off",
+    default: 8000,
+    read: readMetricsPort,
+    group: "Metrics",
+    help: "port of /metrics and the live page (0 = any free port)",
+  }),
+  row({
+    key: "metricsHost",
+    flag: "metrics-host",
+    env: "METRICS_HOST",
+    valueName: "HOST",
+    default: "127.0.0.1",
+    read: nonEmpty,
+    group: "Metrics",
+    help: "address the metrics server binds",
+  }),
+  row({
+    key: "serve",
+    flag: "serve",
+    env: "LLM_BENCH_SERVE",
+    boolean: true,
+    default: false,
+    read: readBool,
+    group: "Metrics",
+    help: "keep serving metrics and the page after the run until interrupted",
+  }),
+];
+
+/** Every option, grouped as --help shows them. */
+export const OPTIONS: readonly OptionSpec[] = Object.freeze([
+  ...SERVER,
+  ...DATASET,
+  ...PROMPTING,
+  ...RUN_CONTROL,
+  ...OUTPUT,
+  ...METRICS,
+]);
+
+/** Environment variables read besides the rows' `env` and `fallbackEnv`. */
 export const EXTRA_ENV = [
-  "BATCH_SIZE",
   "SHARD_COUNT",
   "JOB_COMPLETION_INDEX",
   "LLM_BENCH_API_KEY",
   "OPENAI_API_KEY",
   "LLM_BENCH_CSV_DIR",
   "INIT_CWD",
+  "COLUMNS",
 ] as const;
 
-/** The help text: every flag with its env var and default. */
-export function helpText(version: string): string {
-  const lines = [
-    `llm-bench ${version}: benchmark LLMs on multiple-choice question files`,
-    "",
-    "Usage:",
-    "  llm-bench [csv_dir] [options]          run a benchmark (csv_dir: folder or file, default benchmark_data; env LLM_BENCH_CSV_DIR)",
-    "  llm-bench report RUN_DIR...            rebuild report.html and summary.md from results.jsonl",
-    "  llm-bench compare RUN_A RUN_B          compare two finished runs (paired McNemar test)",
-    "  llm-bench merge RUN_DIR... --output-dir DIR   combine shard runs into one run",
-    "",
-    "Options (flag, env var, default):",
-  ];
-  for (const o of OPTIONS) {
-    const names = [`--${o.flag}`, ...(o.aliases ?? []).map((a) => `--${a}`)]
-      .join(", ");
-    const left = `  ${names}${o.valueName ? ` ${o.valueName}` : ""}`;
-    const env = o.env ? `  [${o.env}]` : "";
-    const def = o.defaultText ? `  (default: ${o.defaultText})` : "";
-    lines.push(`${left}\n      ${o.help}${env}${def}`);
-  }
-  lines.push("  -h, --help\n      show this help");
-  lines.push("  -V, --version\n      show the version of llm-bench and Deno");
-  lines.push("");
-  lines.push(
-    "API key for --backend openai: env LLM_BENCH_API_KEY (or OPENAI_API_KEY); never a flag.",
-  );
-  lines.push(
-    "Relative paths mean the folder you run in (under deno task, INIT_CWD, when the path exists there).",
-  );
-  lines.push(
-    "Exit codes: 0 complete, 1 questions ended in error / run aborted / --fail-under not met, 2 usage or input error, 130 interrupted.",
-  );
-  return lines.join("\n");
+/** The question files used when no CSV_DIR is given. */
+export const DEFAULT_CSV_DIR = "benchmark_data";
+
+/** Every environment variable of the table: each row's `env` and `fallbackEnv`. */
+export function optionEnvVars(): string[] {
+  return OPTIONS.flatMap((o) => [
+    ...(o.env === null ? [] : [o.env]),
+    ...(o.fallbackEnv ?? []),
+  ]);
+}
+
+/**
+ * An option's default as --help and README show it, or null when there is
+ * nothing worth showing (a switch that is off, an unset value).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OPTIONS, defaultText } from "./options.ts";
+ * assert.equal(defaultText(OPTIONS.find((o) => o.flag === "max-retries")!), "4");
+ * ```
+ */
+export function defaultText(o: OptionSpec): string | null {
+  if (o.defaultText !== undefined) return o.defaultText;
+  const d: unknown = o.default;
+  if (d === null || d === false) return null;
+  return Array.isArray(d) ? d.join(",") : String(d);
 }

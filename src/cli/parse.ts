@@ -1,24 +1,35 @@
-// Configuration: command-line flags override environment variables, which
-// override defaults. Every option is one row of OPTIONS (flag, env var,
-// default, help), so --help, README's table and validation never disagree.
+// argv + environment -> Command. Flags override environment variables, which
+// override defaults; every option is one row of OPTIONS, and this file is a
+// loop over it (plus the subcommands and the few variables outside the table).
 
-import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
-import { OPTIONS, type OptionSpec } from "./options.ts";
-
 import {
-  type BackendKind,
-  type Config,
-  type Mode,
-  safePathSegment,
-  type ThinkSetting,
-} from "../config.ts";
+  type FlagTypes,
+  nearestFlag,
+  type ParsedArgv,
+  parseFlags,
+} from "./argv.ts";
+import {
+  DEFAULT_CSV_DIR,
+  type OptionKey,
+  OPTIONS,
+  type OptionSpec,
+} from "./options.ts";
+import { int } from "./values.ts";
+
+import type { BackendKind, Config, Mode, ThinkSetting } from "../config.ts";
 
 export type { BackendKind, Config, Mode, ThinkSetting };
 
+/** The commands besides a benchmark run, each with its own help. */
+export const SUBCOMMANDS = ["report", "compare", "merge"] as const;
+
+/** A command besides a benchmark run. */
+export type Subcommand = typeof SUBCOMMANDS[number];
+
 /** What main.ts should do. */
 export type Command =
-  | { kind: "help" }
+  | { kind: "help"; topic?: Subcommand }
   | { kind: "version" }
   | { kind: "run"; config: Config; explicit: ReadonlySet<keyof Config> }
   | { kind: "report"; runDirs: string[] }
@@ -27,106 +38,8 @@ export type Command =
 
 type Env = (name: string) => string | undefined;
 
-function fail(source: string, message: string): never {
-  throw new UsageError(`Invalid ${source}: ${message}`);
-}
-
-function parseBool(source: string, value: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (["1", "true", "yes", "on"].includes(v)) return true;
-  if (["0", "false", "no", "off", ""].includes(v)) return false;
-  return fail(source, `"${value}" is not a boolean (use true or false)`);
-}
-
-function parseIntStrict(
-  source: string,
-  value: string,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  const v = value.trim();
-  if (!/^-?\d+$/.test(v)) fail(source, `"${value}" is not a whole number`);
-  const n = Number(v);
-  if (n < min || n > max) {
-    fail(
-      source,
-      `${n} is out of range (${min} to ${
-        max === Number.MAX_SAFE_INTEGER ? "any" : max
-      })`,
-    );
-  }
-  return n;
-}
-
-function parseNumber(
-  source: string,
-  value: string,
-  min: number,
-  max = Infinity,
-): number {
-  const v = value.trim();
-  const n = Number(v);
-  if (v === "" || !Number.isFinite(n)) {
-    fail(source, `"${value}" is not a number`);
-  }
-  if (n < min || n > max) {
-    fail(
-      source,
-      `${n} is out of range (${min} to ${max === Infinity ? "any" : max})`,
-    );
-  }
-  return n;
-}
-
-function parseUrl(source: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    return fail(
-      source,
-      `"${value}" is not a URL (expected e.g. http://localhost:11434)`,
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    fail(source, `"${value}" must start with http:// or https://`);
-  }
-  return url.href.replace(/\/+$/, "");
-}
-
-function splitList(value: string): string[] {
-  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-}
-
-function parseShard(
-  source: string,
-  value: string,
-): { index: number; count: number } {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
-  if (!m) fail(source, `"${value}" is not of the form I/N (e.g. 1/4)`);
-  const index = Number(m[1]);
-  const count = Number(m[2]);
-  if (count < 1 || index < 1 || index > count) {
-    fail(source, `"${value}": I must be between 1 and N`);
-  }
-  return { index, count };
-}
-
-function buildParseOptions() {
-  const options: Record<
-    string,
-    { type: "string" | "boolean"; short?: string; multiple?: boolean }
-  > = {
-    help: { type: "boolean", short: "h" },
-    version: { type: "boolean", short: "V" },
-  };
-  for (const o of OPTIONS) {
-    const type = o.kind === "bool" ? "boolean" : "string";
-    options[o.flag] = { type };
-    for (const a of o.aliases ?? []) options[a] = { type };
-    if (type === "boolean") options[`no-${o.flag}`] = { type: "boolean" };
-  }
-  return options;
+function isSubcommand(word: string | undefined): word is Subcommand {
+  return SUBCOMMANDS.some((s) => s === word);
 }
 
 /**
@@ -134,254 +47,169 @@ function buildParseOptions() {
  * line naming the flag or variable and what is wrong.
  */
 export function parseCommand(argv: string[], env: Env): Command {
-  const sub = argv[0];
-  if (sub === "report" || sub === "compare" || sub === "merge") {
-    return parseSubcommand(sub, argv.slice(1));
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: buildParseOptions(),
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(cleanParseError(e));
-  }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (values.help) return { kind: "help" };
-  if (values.version) return { kind: "version" };
-  if (parsed.positionals.length > 1) {
+  const first = argv[0];
+  if (first === "help") return parseHelpWord(argv.slice(1));
+  if (first === "version") {
+    if (argv.length === 1) return { kind: "version" };
     throw new UsageError(
-      `Invalid arguments: expected one csv_dir, got ${parsed.positionals.length} (${
-        parsed.positionals.map((p) => `"${p}"`).join(", ")
-      })`,
+      `Invalid arguments: version takes none, got "${argv[1]}"`,
     );
   }
+  if (isSubcommand(first)) return parseSubcommand(first, argv.slice(1));
+  const parsed = parseFlags(argv, runFlagTypes());
+  if (parsed.values.help) return { kind: "help" };
+  if (parsed.values.version) return { kind: "version" };
+  if (parsed.positionals.length > 1) throw tooManyPositionals(parsed);
+  return { kind: "run", ...resolveConfig(parsed, env) };
+}
 
-  const explicit = new Set<keyof Config>();
-  const raw = (
-    o: OptionSpec,
-  ): { value: string | boolean; source: string } | null => {
-    const names = [o.flag, ...(o.aliases ?? [])];
-    for (const n of names) {
-      const v = values[n];
-      if (v !== undefined) return { value: v, source: `--${n}` };
-    }
-    if (o.kind === "bool" && values[`no-${o.flag}`]) {
-      return { value: false, source: `--no-${o.flag}` };
-    }
-    if (o.env) {
-      const v = env(o.env);
-      if (v !== undefined && v !== "") return { value: v, source: o.env };
-    }
-    if (o.key === "concurrency") {
-      const v = env("BATCH_SIZE");
-      if (v !== undefined && v !== "") {
-        return { value: v, source: "BATCH_SIZE" };
-      }
-    }
-    return null;
-  };
-
-  const get = <T>(
-    key: keyof Config,
-    conv: (source: string, v: string | boolean) => T,
-    dflt: T,
-  ): T => {
-    const o = OPTIONS.find((x) => x.key === key)!;
-    const r = raw(o);
-    if (r === null) return dflt;
-    explicit.add(key);
-    return conv(r.source, r.value);
-  };
-  const str = (_s: string, v: string | boolean) => String(v);
-  const bool = (s: string, v: string | boolean) =>
-    typeof v === "boolean" ? v : parseBool(s, v);
-  const int = (min: number, max?: number) => (s: string, v: string | boolean) =>
-    parseIntStrict(s, String(v), min, max);
-  const num = (min: number, max?: number) => (s: string, v: string | boolean) =>
-    parseNumber(s, String(v), min, max);
-  const nonEmpty = (s: string, v: string | boolean) => {
-    const t = String(v).trim();
-    if (t === "") fail(s, "must not be empty");
-    return t;
-  };
-
-  const backend = get("backend", (s, v) => {
-    const t = String(v).trim().toLowerCase();
-    if (t !== "ollama" && t !== "openai" && t !== "mock") {
-      fail(s, `"${v}" is not one of ollama, openai, mock`);
-    }
-    return t as BackendKind;
-  }, "ollama" as BackendKind);
-
-  const models = get("models", (s, v) => {
-    const list = splitList(String(v));
-    if (list.length === 0) fail(s, "no model name given");
-    return list;
-  }, ["llama3.2:latest"]);
-
-  const defaultUrl = backend === "openai"
-    ? "http://localhost:11434/v1"
-    : "http://localhost:11434";
-  const baseUrls = get("baseUrls", (s, v) => {
-    const list = splitList(String(v));
-    if (list.length === 0) fail(s, "no URL given");
-    return list.map((u) => parseUrl(s, u));
-  }, [defaultUrl]);
-
-  const mode = get("mode", (s, v) => {
-    const t = String(v).trim().toLowerCase();
-    if (t !== "answer" && t !== "cot" && t !== "logprobs") {
-      fail(s, `"${v}" is not one of answer, cot, logprobs`);
-    }
-    return t as Mode;
-  }, "answer" as Mode);
-
-  const think = get("think", (s, v) => {
-    const t = String(v).trim().toLowerCase();
-    if (t === "true" || t === "1") return "on" as ThinkSetting;
-    if (t === "false" || t === "0") return "off" as ThinkSetting;
-    if (t !== "auto" && t !== "on" && t !== "off") {
-      fail(s, `"${v}" is not one of auto, on, off`);
-    }
-    return t as ThinkSetting;
-  }, "auto" as ThinkSetting);
-
-  const concurrency = get("concurrency", (s, v) => {
-    const t = String(v).trim().toLowerCase();
-    if (t === "auto") return "auto" as const;
-    return parseIntStrict(s, t, 1, 1024);
-  }, 4 as number | "auto");
-
-  const metricsPort = get("metricsPort", (s, v) => {
-    const t = String(v).trim().toLowerCase();
-    if (t === "off" || t === "none" || t === "-1") return null;
-    return parseIntStrict(s, t, 0, 65535);
-  }, 8000 as number | null);
-
-  const metricsHost = get("metricsHost", nonEmpty, "127.0.0.1");
-
-  let shard = get(
-    "shard",
-    (s, v) => parseShard(s, String(v)),
-    null as { index: number; count: number } | null,
+function tooManyPositionals(parsed: ParsedArgv): UsageError {
+  const words = parsed.positionals;
+  const near = nearestFlag(words[0]!, [...SUBCOMMANDS, "help", "version"]);
+  const hint = near === null ? "" : `; did you mean the command "${near}"?`;
+  return new UsageError(
+    `Invalid arguments: expected one csv_dir, got ${words.length} (${
+      words.map((p) => `"${p}"`).join(", ")
+    })${hint}`,
   );
-  if (shard === null && env("SHARD_COUNT")) {
-    const count = parseIntStrict("SHARD_COUNT", env("SHARD_COUNT")!, 1);
-    const idx = parseIntStrict(
-      "JOB_COMPLETION_INDEX",
-      env("JOB_COMPLETION_INDEX") ?? "",
-      0,
-      count - 1,
-    );
-    shard = { index: idx + 1, count };
-    explicit.add("shard");
-  }
+}
 
-  const runId = get("runId", (s, v) => {
-    const t = String(v).trim();
-    if (t === "" || t !== safePathSegment(t) || t === "." || t === "..") {
-      fail(s, `"${v}" may only contain letters, digits, ".", "_" and "-"`);
-    }
-    return t;
-  }, null as string | null);
+function parseHelpWord(rest: string[]): Command {
+  const topic = rest[0];
+  if (topic === undefined) return { kind: "help" };
+  if (isSubcommand(topic) && rest.length === 1) return { kind: "help", topic };
+  throw new UsageError(
+    `Invalid arguments: no help on "${rest.join(" ")}" (try help ${
+      SUBCOMMANDS.join(", help ")
+    })`,
+  );
+}
 
-  const apiKey = env("LLM_BENCH_API_KEY") || env("OPENAI_API_KEY") || null;
-
-  const config: Config = {
-    csvDir: parsed.positionals[0] ??
-      (env("LLM_BENCH_CSV_DIR") || "benchmark_data"),
-    models,
-    baseUrls,
-    backend,
-    outputDir: get("outputDir", nonEmpty, "results"),
-    verbose: get("verbose", bool, false),
-    quiet: get("quiet", bool, false),
-    maxRetries: get("maxRetries", int(0, 100), 4),
-    rateLimitDelay: get("rateLimitDelay", num(0, 3600), 0),
-    concurrency,
-    metricsPort,
-    metricsHost,
-    csvPattern: get("csvPattern", nonEmpty, "*.csv"),
-    runId,
-    requestTimeout: get("requestTimeout", num(0.001, 86400), 120),
-    firstRequestTimeout: get("firstRequestTimeout", num(0.001, 86400), 600),
-    seed: get("seed", int(0, 2 ** 31 - 1), 1234),
-    temperature: get("temperature", num(0, 2), 0),
-    maxTokens: get("maxTokens", int(1, 1_000_000), null as number | null),
-    numCtx: get("numCtx", int(256, 10_000_000), null as number | null),
-    mode,
-    think,
-    shots: get("shots", int(0, 5), 0),
-    fewshotDir: get("fewshotDir", nonEmpty, null as string | null),
-    fewshotAsChat: get("fewshotAsChat", bool, false),
-    system: get("system", str, null as string | null),
-    templateFile: get("templateFile", nonEmpty, null as string | null),
-    preset: get("preset", nonEmpty, null as string | null),
-    shuffleChoices: get(
-      "shuffleChoices",
-      int(0, 2 ** 31 - 1),
-      null as number | null,
-    ),
-    limit: get("limit", int(1), null as number | null),
-    sample: get("sample", (s, v) => {
-      const n = parseNumber(s, String(v), 0, 1);
-      if (n === 0) fail(s, "must be greater than 0");
-      return n;
-    }, null as number | null),
-    subjects: get("subjects", (s, v) => {
-      const list = splitList(String(v));
-      if (list.length === 0) fail(s, "no subject given");
-      return list;
-    }, null as string[] | null),
-    repeats: get("repeats", int(1, 100), 1),
-    failUnder: get("failUnder", num(0, 1), null as number | null),
-    resume: get("resume", nonEmpty, null as string | null),
-    force: get("force", bool, false),
-    retryErrors: get("retryErrors", bool, false),
-    maxConsecutiveFailures: get("maxConsecutiveFailures", int(0), 10),
-    serve: get("serve", bool, false),
-    shard,
-    mockAccuracy: get("mockAccuracy", num(0, 1), 0.7),
-    mockLatencyMs: get("mockLatencyMs", num(0, 600_000), 20),
-    preflightOnly: get("preflightOnly", bool, false),
-    apiKey,
+function runFlagTypes(): FlagTypes {
+  const flags: FlagTypes = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean", short: "V" },
   };
-  if (config.retryErrors && !config.resume) {
+  for (const o of OPTIONS) {
+    const type = o.boolean ? "boolean" : "string";
+    for (const name of [o.flag, ...(o.aliases ?? [])]) flags[name] = { type };
+    if (o.boolean) flags[`no-${o.flag}`] = { type: "boolean" };
+  }
+  return flags;
+}
+
+/** The text an option was given as, and where from; null when not given. */
+function givenText(
+  o: OptionSpec,
+  values: ParsedArgv["values"],
+  env: Env,
+): { text: string; source: string } | null {
+  for (const name of [o.flag, ...(o.aliases ?? [])]) {
+    const v = values[name];
+    if (v !== undefined) return { text: String(v), source: `--${name}` };
+  }
+  if (o.boolean && values[`no-${o.flag}`]) {
+    return { text: "false", source: `--no-${o.flag}` };
+  }
+  for (const name of [o.env, ...(o.fallbackEnv ?? [])]) {
+    if (name === null) continue;
+    const v = env(name);
+    if (v !== undefined && v !== "") return { text: v, source: name };
+  }
+  return null;
+}
+
+function setField<K extends OptionKey>(
+  target: Partial<Config>,
+  o: OptionSpec<K>,
+  value: Config[K],
+): void {
+  target[o.key] = value;
+}
+
+/** Fills `target` from the table: given text through the row's reader, else its default. */
+function readOptions(
+  values: ParsedArgv["values"],
+  env: Env,
+  target: Partial<Config>,
+  explicit: Set<keyof Config>,
+): void {
+  // Options whose default depends on others come last.
+  const ordered = [
+    ...OPTIONS.filter((o) => o.defaultFrom === undefined),
+    ...OPTIONS.filter((o) => o.defaultFrom !== undefined),
+  ];
+  for (const o of ordered) {
+    const given = givenText(o, values, env);
+    if (given === null) {
+      const fallback = o.defaultFrom ? o.defaultFrom(target) : o.default;
+      setField(target, o, structuredClone(fallback));
+    } else {
+      explicit.add(o.key);
+      setField(target, o, o.read(given.text, given.source));
+    }
+  }
+}
+
+/** The Kubernetes indexed-job form of --shard: SHARD_COUNT + JOB_COMPLETION_INDEX. */
+function shardFromJobIndex(env: Env): Config["shard"] {
+  const countText = env("SHARD_COUNT");
+  if (!countText) return null;
+  const count = int(1)(countText, "SHARD_COUNT");
+  const index = int(0, count - 1)(
+    env("JOB_COMPLETION_INDEX") ?? "",
+    "JOB_COMPLETION_INDEX",
+  );
+  return { index: index + 1, count };
+}
+
+function resolveConfig(
+  parsed: ParsedArgv,
+  env: Env,
+): { config: Config; explicit: Set<keyof Config> } {
+  const explicit = new Set<keyof Config>();
+  const target: Partial<Config> = {};
+  readOptions(parsed.values, env, target, explicit);
+  if (target.shard === null) {
+    target.shard = shardFromJobIndex(env);
+    if (target.shard !== null) explicit.add("shard");
+  }
+  const positional = parsed.positionals[0];
+  const csvDirEnv = env("LLM_BENCH_CSV_DIR");
+  if (positional !== undefined || csvDirEnv) explicit.add("csvDir");
+  target.csvDir = positional ?? (csvDirEnv || DEFAULT_CSV_DIR);
+  target.apiKey = env("LLM_BENCH_API_KEY") || env("OPENAI_API_KEY") || null;
+  if (target.retryErrors && !target.resume) {
     throw new UsageError(
       "Invalid --retry-errors: it goes with --resume RUN_DIR",
     );
   }
-  if (parsed.positionals[0] !== undefined || env("LLM_BENCH_CSV_DIR")) {
-    explicit.add("csvDir");
-  }
-  return { kind: "run", config: Object.freeze(config), explicit };
+  return { config: Object.freeze(complete(target)), explicit };
 }
 
-function parseSubcommand(
-  sub: "report" | "compare" | "merge",
-  args: string[],
-): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        "output-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(cleanParseError(e));
+function complete(target: Partial<Config>): Config {
+  const keys: (keyof Config)[] = [
+    ...OPTIONS.map((o) => o.key),
+    "csvDir",
+    "apiKey",
+  ];
+  const missing = keys.filter((k) => target[k] === undefined);
+  if (missing.length > 0) {
+    throw new Error(`Cannot build the config: ${missing.join(", ")} unset`);
   }
-  if (parsed.values.help) return { kind: "help" };
+  // Every field is set (checked above): the table has a row per Config
+  // field except csvDir and apiKey, which are set here.
+  return target as Config;
+}
+
+function parseSubcommand(sub: Subcommand, args: string[]): Command {
+  const flags: FlagTypes = { help: { type: "boolean", short: "h" } };
+  if (sub !== "report") flags["output-dir"] = { type: "string" };
+  const parsed = parseFlags(args, flags);
+  if (parsed.values.help) return { kind: "help", topic: sub };
   const dirs = parsed.positionals;
-  const out = parsed.values["output-dir"] ?? null;
+  const out = parsed.values["output-dir"];
+  const outputDir = typeof out === "string" ? out : null;
   if (sub === "report") {
     if (dirs.length === 0) {
       throw new UsageError(
@@ -396,26 +224,13 @@ function parseSubcommand(
         `Invalid arguments: compare needs two run folders, got ${dirs.length}`,
       );
     }
-    return { kind: "compare", runDirs: dirs, outputDir: out };
+    return { kind: "compare", runDirs: dirs, outputDir };
   }
   if (dirs.length === 0) {
     throw new UsageError("Invalid arguments: merge needs at least one RUN_DIR");
   }
-  if (!out) {
+  if (!outputDir) {
     throw new UsageError("Invalid arguments: merge needs --output-dir DIR");
   }
-  return { kind: "merge", runDirs: dirs, outputDir: out };
-}
-
-function cleanParseError(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  const unknown = /Unknown option '([^']+)'/.exec(msg);
-  if (unknown) return `Unknown option "${unknown[1]}" (see --help)`;
-  const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(msg);
-  if (missing) {
-    return `Invalid ${missing[1]!.replace(/^-\w, /, "")}: a value is required`;
-  }
-  const noValue = /Option '([^']+)' does not take an argument/.exec(msg);
-  if (noValue) return `Invalid ${noValue[1]}: it takes no value`;
-  return `Invalid arguments: ${msg.split("\n")[0]}`;
+  return { kind: "merge", runDirs: dirs, outputDir };
 }
