@@ -424,6 +424,12 @@ export const EXTRA_ENV = [
   "OPENAI_API_KEY",
   "LLM_BENCH_CSV_DIR",
   "INIT_CWD",
+  // hf: datasets (docs/datasets-hub.md)
+  "HF_ENDPOINT",
+  "HF_TOKEN",
+  "HF_HUB_OFFLINE",
+  "XDG_CACHE_HOME",
+  "HOME",
 ] as const;
 
 /** The help text: every flag with its env var and default. */
@@ -452,6 +458,9 @@ export function helpText(version: string): string {
   lines.push("");
   lines.push(
     "API key for --backend openai: env LLM_BENCH_API_KEY (or OPENAI_API_KEY); never a flag.",
+  );
+  lines.push(
+    "Hugging Face Hub datasets: csv_dir hf:OWNER/NAME[:CONFIG[:SPLIT]], e.g. hf:cais/mmlu:all:test (env HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE).",
   );
   lines.push(
     "Relative paths mean the folder you run in (under deno task, INIT_CWD, when the path exists there).",

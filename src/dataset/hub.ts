@@ -1,0 +1,465 @@
+// Hugging Face Hub datasets (`hf:OWNER/NAME[:CONFIG[:SPLIT]]`): pins the
+// commit of the dataset's Parquet conversion, lists its files, downloads
+// what the cache lacks (checked against size and SHA-256), and returns the
+// local folder the normal dataset reading then reads. HF_HUB_OFFLINE=1 uses
+// the cache only.
+
+import { basename, extname, join } from "node:path";
+import { UsageError } from "../errors.ts";
+import type { DatasetSource } from "../store/manifest.ts";
+import {
+  cachedFileIntact,
+  cacheRoot,
+  type HubCachedFile,
+  type HubRecord,
+  readRecord,
+  readRef,
+  repoDir,
+  splitDir,
+  subfolders,
+  writeRecord,
+  writeRef,
+} from "./hub_cache.ts";
+import { type HubClient, HubError } from "./hub_http.ts";
+import { HubClient as Client, type HubDeps } from "./hub_http.ts";
+import { downloadFile } from "./hub_download.ts";
+import { type HubProgress, hubProgress } from "./hub_progress.ts";
+import {
+  formatHubPath,
+  type HubSpec,
+  isHubPath,
+  parseHubPath,
+  safeSegment,
+} from "./hub_spec.ts";
+
+export { isHubPath };
+
+/** Default Hub endpoint (HF_ENDPOINT overrides it). */
+export const DEFAULT_HF_ENDPOINT = "https://huggingface.co";
+
+/** The branch the Hub's dataset viewer writes its Parquet conversion to. */
+export const PARQUET_BRANCH = "refs/convert/parquet";
+
+/** Options of `resolveHubDataset`. */
+export interface HubOptions {
+  /** Reads HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, XDG_CACHE_HOME and HOME. */
+  env: (name: string) => string | undefined;
+  /** Download progress; silent when absent. */
+  progress?: HubProgress;
+  /** Aborts downloads (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** A Hub dataset made local. */
+export interface ResolvedHubDataset {
+  /** The folder holding the split's files. */
+  dir: string;
+  source: DatasetSource;
+  /** Files fetched now (0 when everything came from the cache). */
+  downloaded: number;
+}
+
+const TRUE_REGEXP = /^(1|true|yes|on)$/i;
+
+interface Settings {
+  endpoint: string;
+  token: string | null;
+  offline: boolean;
+  root: string;
+}
+
+function settingsFrom(env: HubOptions["env"]): Settings {
+  const endpoint = (env("HF_ENDPOINT") || DEFAULT_HF_ENDPOINT).trim();
+  let url: URL | null = null;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = null;
+  }
+  if (url === null || !/^https?:$/.test(url.protocol)) {
+    throw new UsageError(
+      `Invalid HF_ENDPOINT: "${endpoint}" is not an http(s) URL`,
+    );
+  }
+  return {
+    endpoint,
+    token: env("HF_TOKEN")?.trim() || null,
+    offline: TRUE_REGEXP.test(env("HF_HUB_OFFLINE")?.trim() ?? ""),
+    root: cacheRoot(env),
+  };
+}
+
+/**
+ * Makes an `hf:` dataset local and returns its folder and provenance.
+ * Online: three Hub API requests (revision, tree) plus one download per
+ * file the cache lacks. Offline (HF_HUB_OFFLINE=1): the cache only.
+ * Throws `UsageError` (exit 2) for a bad name, a missing or gated dataset,
+ * or an offline cache miss; `HubError` (exit 1) for network failures.
+ */
+export async function resolveHubDataset(
+  path: string,
+  options: HubOptions,
+  deps: HubDeps = {},
+): Promise<ResolvedHubDataset> {
+  const spec = parseHubPath(path);
+  const settings = settingsFrom(options.env);
+  const progress = options.progress ?? hubProgress({
+    write: () => {},
+    tty: false,
+    quiet: true,
+  });
+  const client = new Client({
+    endpoint: settings.endpoint,
+    token: settings.token,
+    signal: options.signal,
+  }, deps);
+  const found = settings.offline
+    ? await fromCache(spec, settings.root)
+    : await fromHub(spec, settings.root, client, progress, options.signal);
+  const { record, dir, downloaded } = found;
+  const total = record.files.reduce((n, f) => n + f.size, 0);
+  progress.note(
+    `${
+      formatHubPath({
+        ...spec,
+        revision: null,
+        config: record.config,
+        split: record.split,
+      })
+    } at ${
+      record.revision.slice(0, 12)
+    }: ${record.files.length} file(s), ${total} bytes${
+      downloaded === 0 ? " (cached)" : ""
+    }${
+      record.partial
+        ? "; the Hub converted only the first part of this split"
+        : ""
+    }`,
+  );
+  return {
+    dir,
+    downloaded,
+    source: {
+      kind: "hf",
+      path: formatHubPath({
+        ...spec,
+        revision: record.revision,
+        config: record.config,
+        split: record.split,
+      }),
+      endpoint: client.shownEndpoint,
+      repo: record.repo,
+      revision: record.revision,
+      config: record.config,
+      split: record.split,
+      partial: record.partial,
+      files: record.files.map(({ path, file, size, sha256 }) => ({
+        path,
+        file,
+        size,
+        sha256,
+      })),
+    },
+  };
+}
+
+/**
+ * The dataset path a resumed run reads: an `hf:` run reads the recorded
+ * revision again (the recorded path when none is given now, or the same
+ * dataset named without a revision); anything else is left as is.
+ *
+ * @example
+ * ```ts
+ * import { resumeDatasetPath } from "./hub.ts";
+ * const rev = "a".repeat(40);
+ * const source = { kind: "hf" as const, path: `hf:o/n@${rev}:c:test`, endpoint: "", repo: "o/n", revision: rev, config: "c", split: "test", partial: false, files: [] };
+ * resumeDatasetPath("/cache/o/n", false, source); // `hf:o/n@${rev}:c:test`
+ * resumeDatasetPath("hf:o/n:c", true, source); // `hf:o/n@${rev}:c:test`
+ * ```
+ */
+export function resumeDatasetPath(
+  csvDir: string,
+  explicit: boolean,
+  source: DatasetSource | undefined,
+): string {
+  if (!source) return csvDir;
+  if (!explicit) return source.path;
+  if (!isHubPath(csvDir)) return csvDir;
+  const now = parseHubPath(csvDir);
+  const same = now.repo === source.repo && now.revision === null &&
+    (now.config ?? source.config) === source.config &&
+    (now.split ?? source.split) === source.split;
+  return same ? source.path : csvDir;
+}
+
+// ---------------------------------------------------------------------------
+// Online
+
+interface TreeEntry {
+  type: "file" | "directory";
+  path: string;
+  size: number;
+  /** LFS sha256 when the file is in LFS, else the git object id. */
+  etag: string;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function parseTree(body: unknown, what: string): TreeEntry[] {
+  if (!Array.isArray(body)) throw badAnswer(what, "tree");
+  return body.map((e: unknown): TreeEntry => {
+    if (!isObject(e)) throw badAnswer(what, "tree");
+    const lfs = isObject(e.lfs) ? e.lfs : null;
+    const etag = typeof lfs?.oid === "string" ? lfs.oid : e.oid;
+    const size = typeof lfs?.size === "number" ? lfs.size : e.size;
+    if (
+      (e.type !== "file" && e.type !== "directory") ||
+      typeof e.path !== "string" || typeof etag !== "string" ||
+      (e.type === "file" && (typeof size !== "number" || size < 0))
+    ) throw badAnswer(what, "tree");
+    return {
+      type: e.type,
+      path: e.path,
+      size: typeof size === "number" ? size : 0,
+      etag: etag.replace(/^W\//, "").replace(/"/g, ""),
+    };
+  });
+}
+
+function badAnswer(what: string, endpoint: string): HubError {
+  return new HubError(
+    `Cannot read the Hub's answer for ${what}: the ${endpoint} listing is not in the documented shape`,
+  );
+}
+
+function pick(
+  what: string,
+  kind: "config" | "split",
+  choices: string[],
+  wanted: string | null,
+): string {
+  if (wanted !== null) {
+    if (choices.includes(wanted)) return wanted;
+    throw new UsageError(
+      `Cannot find ${kind} "${wanted}" of ${what}: ${kind}s are ${
+        listed(choices)
+      }`,
+    );
+  }
+  if (kind === "split" && choices.includes("test")) return "test";
+  if (choices.length === 1) return choices[0]!;
+  throw new UsageError(
+    `Cannot choose a ${kind} of ${what}: name one of ${
+      listed(choices)
+    } (hf:OWNER/NAME:CONFIG:SPLIT)`,
+  );
+}
+
+function listed(names: string[]): string {
+  if (names.length === 0) return "none";
+  const shown = names.slice(0, 20).map((n) => `"${n}"`).join(", ");
+  return names.length > 20 ? `${shown} … (${names.length} in all)` : shown;
+}
+
+async function fromHub(
+  spec: HubSpec,
+  root: string,
+  client: HubClient,
+  progress: HubProgress,
+  signal: AbortSignal | undefined,
+): Promise<{ record: HubRecord; dir: string; downloaded: number }> {
+  const what = `"${formatHubPath(spec)}"`;
+  const api = `${client.endpoint}/api/datasets/${spec.owner}/${spec.name}`;
+  let revision = spec.revision;
+  if (revision === null) {
+    const info = await client.getJson(
+      `${api}/revision/${encodeURIComponent(PARQUET_BRANCH)}`,
+      what,
+    );
+    const sha = typeof info === "object" && info !== null && "sha" in info
+      ? info.sha
+      : null;
+    if (typeof sha !== "string" || !/^[0-9a-f]{40}$/.test(sha)) {
+      throw badAnswer(what, "revision");
+    }
+    revision = sha;
+  }
+  const tree = async (path: string, recursive: boolean) =>
+    parseTree(
+      await client.getJson(
+        `${api}/tree/${revision}${path ? `/${encodeURIComponent(path)}` : ""}${
+          recursive ? "?recursive=true" : ""
+        }`,
+        what,
+        true,
+      ),
+      what,
+    );
+  const dirsOf = (entries: TreeEntry[], depth: number) =>
+    entries.filter((e) =>
+      e.type === "directory" && e.path.split("/").length === depth
+    ).map((e) => e.path.split("/")[depth - 1]!).sort();
+  const config = spec.config ??
+    pick(what, "config", dirsOf(await tree("", false), 1), null);
+  let entries: TreeEntry[];
+  try {
+    entries = await tree(config, true);
+  } catch (e) {
+    if (!(e instanceof UsageError) || spec.config === null) throw e;
+    // No such config: name the ones there are.
+    pick(what, "config", dirsOf(await tree("", false), 1), config);
+    throw e;
+  }
+  const folders = dirsOf(entries, 2);
+  const splits = [
+    ...new Set(folders.map((f) => f.replace(/^partial-/, ""))),
+  ].sort();
+  const split = pick(what, "split", splits, spec.split);
+  const partial = !folders.includes(split);
+  const folder = `${config}/${partial ? `partial-${split}` : split}`;
+  const files = entries.filter((e) =>
+    e.type === "file" && e.path.startsWith(`${folder}/`) &&
+    !e.path.slice(folder.length + 1).includes("/")
+  ).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  if (files.length === 0) {
+    throw new UsageError(
+      `Cannot download ${what}: split "${split}" has no files`,
+    );
+  }
+  const dir = splitDir(root, spec, revision, config, split);
+  await Deno.mkdir(dir, { recursive: true });
+  const before = await readRecord(dir);
+  const record: HubRecord = {
+    repo: spec.repo,
+    revision,
+    config,
+    split,
+    partial,
+    files: [],
+  };
+  let downloaded = 0;
+  for (const entry of files) {
+    const local = localName(entry.path, config, split, files.length);
+    const known = before?.revision === revision
+      ? before.files.find((f) =>
+        f.path === entry.path && f.file === local &&
+        f.etag === entry.etag && f.size === entry.size
+      )
+      : undefined;
+    if (known && await cachedFileIntact(dir, known)) {
+      record.files.push(known);
+      continue;
+    }
+    const cached: HubCachedFile = {
+      path: entry.path,
+      file: local,
+      size: entry.size,
+      etag: entry.etag,
+      sha256: "",
+    };
+    if (local.includes("/")) {
+      await Deno.mkdir(join(dir, local.split("/")[0]!), { recursive: true });
+    }
+    cached.sha256 = await downloadFile(
+      client,
+      {
+        url: `${client.endpoint}/datasets/${spec.repo}/resolve/${revision}/${
+          entry.path.split("/").map(encodeURIComponent).join("/")
+        }`,
+        dest: join(dir, local),
+        name: entry.path,
+        size: entry.size,
+        etag: entry.etag,
+        revision,
+        what,
+      },
+      progress,
+      signal,
+    );
+    downloaded++;
+    record.files.push(cached);
+  }
+  await writeRecord(dir, record);
+  if (spec.revision === null) await writeRef(root, spec, revision);
+  return { record, dir, downloaded };
+}
+
+/**
+ * The name a split's file gets in its local folder: `CONFIG_SPLIT.parquet`
+ * (so the subject taken from a file name is the config), or
+ * `NNNN/CONFIG_SPLIT.parquet` when the split has several files.
+ */
+function localName(
+  repoPath: string,
+  config: string,
+  split: string,
+  count: number,
+): string {
+  const ext = extname(repoPath);
+  const name = `${safeSegment(config)}_${safeSegment(split)}${ext}`;
+  return count === 1 ? name : `${safeSegment(basename(repoPath, ext))}/${name}`;
+}
+
+// ---------------------------------------------------------------------------
+// Offline
+
+async function fromCache(
+  spec: HubSpec,
+  root: string,
+): Promise<{ record: HubRecord; dir: string; downloaded: number }> {
+  const what = `"${formatHubPath(spec)}"`;
+  const base = repoDir(root, spec);
+  const ref = await readRef(root, spec);
+  const commits = spec.revision !== null ? [spec.revision] : await newestFirst(
+    base,
+    (await subfolders(base)).filter((c) => /^[0-9a-f]{40}$/.test(c)),
+    ref,
+  );
+  for (const revision of commits) {
+    const configs = await subfolders(join(base, revision));
+    if (
+      spec.config !== null
+        ? !configs.includes(spec.config)
+        : configs.length === 0
+    ) continue;
+    const config = pick(what, "config", configs, spec.config);
+    const splits = await subfolders(join(base, revision, safeSegment(config)));
+    if (
+      spec.split !== null ? !splits.includes(spec.split) : splits.length === 0
+    ) continue;
+    const split = pick(what, "split", splits, spec.split);
+    const dir = splitDir(root, spec, revision, config, split);
+    const record = await readRecord(dir);
+    if (record === null || record.revision !== revision) continue;
+    for (const f of record.files) {
+      if (!await cachedFileIntact(dir, f)) {
+        throw new UsageError(
+          `Cannot use ${what} offline (HF_HUB_OFFLINE is set): its cached file "${f.file}" in ${dir} is incomplete or changed; run once with network access to download it again`,
+        );
+      }
+    }
+    return { record, dir, downloaded: 0 };
+  }
+  throw new UsageError(
+    `Cannot use ${what} offline (HF_HUB_OFFLINE is set): it is not in the cache (${base}); run once with network access to download it`,
+  );
+}
+
+/** Commit folders, the one `ref` names first, then newest record first. */
+async function newestFirst(
+  base: string,
+  commits: string[],
+  ref: string | null,
+): Promise<string[]> {
+  const stamped = await Promise.all(commits.map(async (c) => {
+    const info = await Deno.stat(join(base, c)).catch(() => null);
+    return { c, t: info?.mtime?.getTime() ?? 0 };
+  }));
+  stamped.sort((a, b) => b.t - a.t || (a.c < b.c ? -1 : 1));
+  const order = stamped.map((s) => s.c);
+  return ref !== null && order.includes(ref)
+    ? [ref, ...order.filter((c) => c !== ref)]
+    : order;
+}
