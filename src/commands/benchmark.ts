@@ -123,16 +123,7 @@ export async function runBench(
     })
   );
 
-  const hub: HubOptions = {
-    env: io.env ?? (() => undefined),
-    progress: hubProgress({
-      write: io.stderr,
-      tty: io.stderrIsTty,
-      quiet: config.quiet,
-      columns: io.columns,
-    }),
-    signal: control.abort,
-  };
+  const hub = hubOptions(config, io, control);
   if (config.preflightOnly) {
     // Read the dataset while the servers answer; nothing is written.
     const [plan, infos] = await Promise.all([
@@ -438,6 +429,24 @@ function datasetChanges(manifest: Manifest, plan: DatasetPlan): string[] {
     if (!before.has(file)) changes.push(`"${file}" is new`);
   }
   return changes;
+}
+
+/** How an `hf:` dataset is fetched: the process environment, progress on stderr. */
+function hubOptions(
+  config: Config,
+  io: BenchIo,
+  control: BenchControl,
+): HubOptions {
+  return {
+    env: io.env ?? (() => undefined),
+    progress: hubProgress({
+      write: io.stderr,
+      tty: io.stderrIsTty,
+      quiet: config.quiet,
+      columns: io.columns,
+    }),
+    signal: control.abort,
+  };
 }
 
 /** Preflights one model on every endpoint (for `--preflight-only`). */

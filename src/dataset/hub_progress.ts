@@ -4,7 +4,7 @@
 
 /** Receives download events. */
 export interface HubProgress {
-  /** A line of news (cache hit, revision). */
+  /** A line of news (revision, files, cache hit), written as is. */
   note(text: string): void;
   /** A file download starts. */
   start(file: string, size: number): void;
@@ -78,7 +78,7 @@ export function hubProgress(options: HubProgressOptions): HubProgress {
   }
   return {
     note(text) {
-      write(`hf: ${text}\n`);
+      write(`${text}\n`);
     },
     start(name, bytes) {
       file = name;
