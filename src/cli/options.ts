@@ -460,7 +460,7 @@ export function helpText(version: string): string {
     "API key for --backend openai: env LLM_BENCH_API_KEY (or OPENAI_API_KEY); never a flag.",
   );
   lines.push(
-    "Hugging Face Hub datasets: csv_dir hf:OWNER/NAME[:CONFIG[:SPLIT]], e.g. hf:cais/mmlu:all:test (env HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE).",
+    "Hugging Face Hub datasets: csv_dir hf:OWNER/NAME[:CONFIG[:SPLIT]], e.g. hf:cais/mmlu:all:test (env HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE; cached in $XDG_CACHE_HOME/llm-bench or $HOME/.cache/llm-bench).",
   );
   lines.push(
     "Relative paths mean the folder you run in (under deno task, INIT_CWD, when the path exists there).",

@@ -23,7 +23,7 @@ import {
 import { HubClient, type HubDeps } from "./hub_http.ts";
 import { listSplit, pick } from "./hub_listing.ts";
 import { downloadFile } from "./hub_download.ts";
-import { type HubProgress, hubProgress } from "./hub_progress.ts";
+import { formatBytes, type HubProgress, hubProgress } from "./hub_progress.ts";
 import {
   formatHubPath,
   type HubSpec,
@@ -123,11 +123,9 @@ export async function resolveHubDataset(
         config: record.config,
         split: record.split,
       })
-    } at ${
-      record.revision.slice(0, 12)
-    }: ${record.files.length} file(s), ${total} bytes${
-      downloaded === 0 ? " (cached)" : ""
-    }${
+    } at ${record.revision.slice(0, 12)}: ${record.files.length} file(s), ${
+      formatBytes(total)
+    }${downloaded === 0 ? " (cached)" : ""}${
       record.partial
         ? "; the Hub converted only the first part of this split"
         : ""
