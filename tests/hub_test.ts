@@ -468,13 +468,42 @@ Deno.test("resolveHubDataset() fails with HubError (exit 1) when the Hub is down
     );
     assert.equal(hub.requests.length, 3);
   });
+  await t.step(
+    "down, but the split is cached: the cached copy, with a warning",
+    async () => {
+      const hub = await startFakeHub([arcRepo()]);
+      const env = envOf({ HF_ENDPOINT: hub.url, XDG_CACHE_HOME: tmp.path });
+      const first = await resolveHubDataset("hf:allenai/ai2_arc:ARC-Easy", {
+        env,
+      }, noSleep);
+      await hub.close();
+      let err = "";
+      const again = await resolveHubDataset("hf:allenai/ai2_arc:ARC-Easy", {
+        env,
+        progress: hubProgress({
+          write: (s) => (err += s),
+          tty: false,
+          quiet: false,
+        }),
+      }, noSleep);
+      assert.equal(again.dir, first.dir);
+      assert.equal(again.downloaded, 0);
+      assert.match(
+        err,
+        /warning: Cannot reach the Hub .*; using the cached copy at [0-9a-f]{12}/,
+      );
+    },
+  );
   await t.step("nothing listening", async () => {
     const hub = await startFakeHub([]);
     const url = hub.url;
     await hub.close();
     await assert.rejects(
       resolveHubDataset("hf:allenai/ai2_arc:ARC-Easy", {
-        env: envOf({ HF_ENDPOINT: url, XDG_CACHE_HOME: tmp.path }),
+        env: envOf({
+          HF_ENDPOINT: url,
+          XDG_CACHE_HOME: join(tmp.path, "empty"),
+        }),
       }, noSleep),
       (e: unknown) =>
         e instanceof HubError && /Cannot reach the Hub/.test(e.message),

@@ -20,7 +20,7 @@ import {
   writeRecord,
   writeRef,
 } from "./hub_cache.ts";
-import { HubClient, type HubDeps } from "./hub_http.ts";
+import { HubClient, type HubDeps, HubError } from "./hub_http.ts";
 import { listSplit, pick } from "./hub_listing.ts";
 import { downloadFile } from "./hub_download.ts";
 import { formatBytes, type HubProgress, hubProgress } from "./hub_progress.ts";
@@ -112,7 +112,7 @@ export async function resolveHubDataset(
   }, deps);
   const found = settings.offline
     ? await fromCache(spec, settings.root)
-    : await fromHub(spec, settings.root, client, progress, options.signal);
+    : await fromHubOrCache(spec, settings.root, client, progress, options);
   const { record, dir, downloaded } = found;
   const total = record.files.reduce((n, f) => n + f.size, 0);
   progress.note(
@@ -156,6 +156,33 @@ export async function resolveHubDataset(
       })),
     },
   };
+}
+
+/**
+ * Online resolution; when the Hub cannot be reached (network, 5xx) and the
+ * cache holds the split whole, the cached copy is used with a warning, as
+ * huggingface_hub does. Errors the user must fix (names, access) still stop.
+ */
+async function fromHubOrCache(
+  spec: HubSpec,
+  root: string,
+  client: HubClient,
+  progress: HubProgress,
+  options: HubOptions,
+): Promise<{ record: HubRecord; dir: string; downloaded: number }> {
+  try {
+    return await fromHub(spec, root, client, progress, options.signal);
+  } catch (e) {
+    if (!(e instanceof HubError) || options.signal?.aborted) throw e;
+    const cached = await fromCache(spec, root).catch(() => null);
+    if (cached === null) throw e;
+    progress.note(
+      `warning: ${e.message}; using the cached copy at ${
+        cached.record.revision.slice(0, 12)
+      }`,
+    );
+    return cached;
+  }
 }
 
 /**
