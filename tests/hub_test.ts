@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UsageError } from "../src/errors.ts";
 import { resolveHubDataset, resumeDatasetPath } from "../src/dataset/hub.ts";
-import { HubError } from "../src/dataset/hub_http.ts";
+import { HubClient, HubError } from "../src/dataset/hub_http.ts";
+import { redactText } from "../src/redact.ts";
 import { parseHubPath } from "../src/dataset/hub_spec.ts";
 import { hubProgress } from "../src/dataset/hub_progress.ts";
 import {
@@ -580,4 +581,74 @@ Deno.test("hubProgress() redraws one line on a terminal, prints a few plain line
   ]);
   assert.equal(run(true, true), "");
   assert.equal(run(false, true), "");
+});
+
+Deno.test("resolveHubDataset() reads a partially converted split (partial-SPLIT) and says so", async () => {
+  await using tmp = await tempDir();
+  await using hub = await startFakeHub([{
+    repo: "big/set",
+    commits: [{
+      sha: commitId("big-1"),
+      files: [
+        { path: "default/partial-train/0000.parquet", bytes: blob("p0") },
+        { path: "default/test/0000.parquet", bytes: blob("t0") },
+      ],
+    }],
+  }]);
+  let err = "";
+  const got = await resolveHubDataset("hf:big/set:default:train", {
+    env: envOf({ HF_ENDPOINT: hub.url, XDG_CACHE_HOME: tmp.path }),
+    progress: hubProgress({
+      write: (s) => (err += s),
+      tty: false,
+      quiet: false,
+    }),
+  }, noSleep);
+  assert.equal(got.source.partial, true);
+  assert.equal(got.source.split, "train");
+  assert.deepEqual(got.source.files.map((f) => f.path), [
+    "default/partial-train/0000.parquet",
+  ]);
+  assert.match(err, /converted only the first part of this split/);
+});
+
+Deno.test("the fake Hub answers HEAD on resolve URLs with the headers of GET and no body", async () => {
+  await using hub = await startFakeHub([arcRepo()]);
+  const url = `${hub.url}/datasets/allenai/ai2_arc/resolve/${
+    commitId("arc-1")
+  }/ARC-Easy/test/0000.parquet`;
+  const head = await fetch(url, { method: "HEAD", redirect: "manual" });
+  await head.body?.cancel();
+  const get = await fetch(url, { redirect: "manual" });
+  await get.body?.cancel();
+  assert.equal(head.status, 302);
+  for (
+    const h of ["x-repo-commit", "x-linked-etag", "x-linked-size", "location"]
+  ) {
+    assert.equal(head.headers.get(h), get.headers.get(h), h);
+  }
+  assert.equal(
+    head.headers.get("x-linked-etag"),
+    `"${sha256Hex(blob("ez-test"))}"`,
+  );
+});
+
+Deno.test("redactText() scrubs Bearer values and hf_ tokens; Hub errors never echo HF_TOKEN", async () => {
+  assert.equal(
+    redactText(`sent Authorization: Bearer ${TOKEN} and ${TOKEN}`),
+    "sent Authorization: Bearer *** and hf_***",
+  );
+  const client = new HubClient({
+    endpoint: "http://127.0.0.1:9",
+    token: "tok-123",
+  });
+  const answer = new Response(null, { status: 500 });
+  const e = client.statusError(
+    answer,
+    '"hf:a/b"',
+    "bad header tok-123 Bearer tok-123",
+  );
+  assert.ok(e instanceof HubError);
+  assert.ok(!e.message.includes("tok-123"), e.message);
+  await answer.body?.cancel();
 });
