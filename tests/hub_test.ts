@@ -652,3 +652,21 @@ Deno.test("redactText() scrubs Bearer values and hf_ tokens; Hub errors never ec
   assert.ok(!e.message.includes("tok-123"), e.message);
   await answer.body?.cancel();
 });
+
+Deno.test("resolveHubDataset() names the cache folder when it cannot be written", async () => {
+  await using tmp = await tempDir();
+  await using hub = await startFakeHub([arcRepo()]);
+  const notDir = join(tmp.path, "file");
+  await Deno.writeTextFile(notDir, "not a folder");
+  await assert.rejects(
+    resolveHubDataset("hf:allenai/ai2_arc:ARC-Easy", {
+      env: envOf({ HF_ENDPOINT: hub.url, XDG_CACHE_HOME: notDir }),
+    }, noSleep),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message.startsWith(
+        `Cannot write the hf: cache at ${notDir}/llm-bench/`,
+      ) &&
+      e.message.endsWith("set XDG_CACHE_HOME to a writable folder"),
+  );
+});

@@ -229,7 +229,16 @@ async function fromHub(
     client,
   );
   const dir = splitDir(root, spec, revision, config, split);
-  await Deno.mkdir(dir, { recursive: true });
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(
+      `Cannot write the hf: cache at ${dir}: ${
+        e instanceof Error ? e.message : String(e)
+      }; set XDG_CACHE_HOME to a writable folder`,
+      { cause: e },
+    );
+  }
   const before = await readRecord(dir);
   const record: HubRecord = {
     repo: spec.repo,
