@@ -670,3 +670,33 @@ Deno.test("resolveHubDataset() names the cache folder when it cannot be written"
       e.message.endsWith("set XDG_CACHE_HOME to a writable folder"),
   );
 });
+
+Deno.test("resolveHubDataset() stops a download when its signal aborts and keeps no partial file", async () => {
+  await using tmp = await tempDir();
+  await using hub = await startFakeHub([arcRepo()]);
+  const ctl = new AbortController();
+  const progress = hubProgress({ write: () => {}, tty: false, quiet: true });
+  await assert.rejects(
+    resolveHubDataset("hf:allenai/ai2_arc:ARC-Easy", {
+      env: envOf({ HF_ENDPOINT: hub.url, XDG_CACHE_HOME: tmp.path }),
+      signal: ctl.signal,
+      progress: {
+        ...progress,
+        start() {
+          ctl.abort("interrupted");
+        },
+      },
+    }, noSleep),
+    (e: unknown) => e instanceof HubError && /interrupted/.test(e.message),
+  );
+  const dir = join(
+    tmp.path,
+    "llm-bench/hub/datasets/allenai/ai2_arc",
+    commitId("arc-1"),
+    "ARC-Easy/test",
+  );
+  const left = [];
+  for await (const e of Deno.readDir(dir)) left.push(e.name);
+  assert.deepEqual(left, []);
+  assert.equal(hub.requests.filter((r) => r.server === "cdn").length, 1);
+});

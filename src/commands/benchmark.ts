@@ -445,7 +445,8 @@ function hubOptions(
       quiet: config.quiet,
       columns: io.columns,
     }),
-    signal: control.abort,
+    // A download is not a question in flight: the first Ctrl-C stops it.
+    signal: control.stop,
   };
 }
 

@@ -43,7 +43,7 @@ export interface HubOptions {
   env: (name: string) => string | undefined;
   /** Download progress; silent when absent. */
   progress?: HubProgress;
-  /** Aborts downloads (Ctrl-C). */
+  /** Aborts downloads (Ctrl-C): a `HubError` saying "interrupted". */
   signal?: AbortSignal;
 }
 
@@ -173,7 +173,15 @@ async function fromHubOrCache(
   try {
     return await fromHub(spec, root, client, progress, options.signal);
   } catch (e) {
-    if (!(e instanceof HubError) || options.signal?.aborted) throw e;
+    if (options.signal?.aborted) {
+      throw new HubError(
+        `Cannot download "${
+          formatHubPath(spec)
+        }": interrupted (nothing was run; whole files stay in the cache)`,
+        { cause: e },
+      );
+    }
+    if (!(e instanceof HubError)) throw e;
     const cached = await fromCache(spec, root).catch(() => null);
     if (cached === null) throw e;
     progress.note(
