@@ -34,7 +34,8 @@ export type FakeFault =
   | "drop" // Content-Length announced, connection cut after half the bytes
   | "short" // chunked, a clean end after half the bytes
   | "corrupt" // right size, one byte flipped
-  | "500"; // server error
+  | "500" // server error
+  | "none"; // served normally
 
 /** One request the fake saw. */
 export interface FakeHubRequest {

@@ -700,3 +700,32 @@ Deno.test("resolveHubDataset() stops a download when its signal aborts and keeps
   assert.deepEqual(left, []);
   assert.equal(hub.requests.filter((r) => r.server === "cdn").length, 1);
 });
+
+Deno.test("resolveHubDataset() after a failed download of a split fetches only the files it lacks", async () => {
+  await using tmp = await tempDir();
+  await using hub = await startFakeHub([mmluRepo()]);
+  const env = envOf({ HF_ENDPOINT: hub.url, XDG_CACHE_HOME: tmp.path });
+  // 0000 arrives; 0001 drops on every attempt.
+  hub.faults.push("none", "drop", "drop", "drop");
+  await assert.rejects(
+    resolveHubDataset("hf:cais/mmlu:all:test", { env }, noSleep),
+    HubError,
+  );
+  hub.requests.length = 0;
+  const got = await resolveHubDataset(
+    "hf:cais/mmlu:all:test",
+    { env },
+    noSleep,
+  );
+  assert.equal(got.downloaded, 1);
+  const fetched = hub.requests.filter((r) => r.path.includes("/resolve/"));
+  assert.deepEqual(fetched.map((r) => r.path.split("/").at(-1)), [
+    "0001.parquet",
+  ]);
+  for (const f of got.source.files) {
+    assert.equal(
+      sha256Hex(await Deno.readFile(join(got.dir, f.file))),
+      f.sha256,
+    );
+  }
+});

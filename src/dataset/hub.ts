@@ -57,6 +57,7 @@ export interface ResolvedHubDataset {
 }
 
 const TRUE_REGEXP = /^(1|true|yes|on)$/i;
+const SHA256_REGEXP = /^[0-9a-f]{64}$/;
 
 interface Settings {
   endpoint: string;
@@ -88,8 +89,8 @@ function settingsFrom(env: HubOptions["env"]): Settings {
 
 /**
  * Makes an `hf:` dataset local and returns its folder and provenance.
- * Online: three Hub API requests (revision, tree) plus one download per
- * file the cache lacks. Offline (HF_HUB_OFFLINE=1): the cache only.
+ * Online: two or three Hub API requests (revision, tree) plus one
+ * download per file the cache lacks. Offline (HF_HUB_OFFLINE=1): the cache only.
  * Throws `UsageError` (exit 2) for a bad name, a missing or gated dataset,
  * or an offline cache miss; `HubError` (exit 1) for network failures.
  */
@@ -259,12 +260,23 @@ async function fromHub(
   let downloaded = 0;
   for (const entry of files) {
     const local = localName(entry.path, config, split, files.length);
-    const known = before?.revision === revision
+    // A file the record lists, or (after an interrupted download of the
+    // split) one whose bytes hash to its LFS ETag, need not be fetched.
+    const known = (before?.revision === revision
       ? before.files.find((f) =>
         f.path === entry.path && f.file === local &&
         f.etag === entry.etag && f.size === entry.size
       )
-      : undefined;
+      : undefined) ??
+      (SHA256_REGEXP.test(entry.etag)
+        ? {
+          path: entry.path,
+          file: local,
+          size: entry.size,
+          etag: entry.etag,
+          sha256: entry.etag,
+        }
+        : undefined);
     if (known && await cachedFileIntact(dir, known)) {
       record.files.push(known);
       continue;
