@@ -193,8 +193,11 @@ export async function subfolders(dir: string): Promise<string[]> {
   const out: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
-      if (e.isDirectory && !e.name.startsWith(".")) {
+      if (!e.isDirectory || e.name.startsWith(".")) continue;
+      try {
         out.push(decodeURIComponent(e.name));
+      } catch {
+        // not a folder llm-bench made
       }
     }
   } catch {
