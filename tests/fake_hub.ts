@@ -60,6 +60,8 @@ export interface FakeHub extends AsyncDisposable {
   pageSize: number;
   /** Answer every API request with this status (e.g. 500). */
   apiStatus: number | null;
+  /** Recursive tree listings include folder entries. @default true */
+  recursiveFolders: boolean;
   close(): Promise<void>;
 }
 
@@ -137,7 +139,12 @@ function commitOf(repo: FakeHubRepo, rev: string) {
   return repo.commits.find((c) => c.sha === rev) ?? null;
 }
 
-function treeEntries(files: FakeHubFile[], dir: string, recursive: boolean) {
+function treeEntries(
+  files: FakeHubFile[],
+  dir: string,
+  recursive: boolean,
+  folders: boolean,
+) {
   const prefix = dir === "" ? "" : `${dir}/`;
   const dirs = new Set<string>();
   const out: Array<Record<string, unknown>> = [];
@@ -166,7 +173,7 @@ function treeEntries(files: FakeHubFile[], dir: string, recursive: boolean) {
         : {}),
     });
   }
-  for (const d of dirs) {
+  for (const d of !recursive || folders ? dirs : []) {
     out.push({
       type: "directory",
       oid: gitOid(new TextEncoder().encode(d)),
@@ -201,7 +208,12 @@ function api(ctx: Ctx, req: Request, url: URL): Response {
   }
   const dir = decodeURIComponent(pathEnc ?? "");
   const recursive = url.searchParams.get("recursive") === "true";
-  const entries = treeEntries(commit.files, dir, recursive);
+  const entries = treeEntries(
+    commit.files,
+    dir,
+    recursive,
+    ctx.hub.recursiveFolders,
+  );
   if (dir !== "" && entries.length === 0) {
     return hubError(
       404,
@@ -308,6 +320,7 @@ export function startFakeHub(
     faults: [] as FakeFault[],
     pageSize: 1000,
     apiStatus: null as number | null,
+    recursiveFolders: true,
   } as FakeHub;
   const ctx: Ctx = { hub, cdn };
   const record = (server: "hub" | "cdn", req: Request) => {

@@ -131,10 +131,18 @@ export async function listSplit(
       ),
       what,
     );
+  // Folder names at `depth`, from folder entries and from file paths alike
+  // (a recursive listing need not list every folder).
   const dirsOf = (entries: TreeEntry[], depth: number) =>
-    entries.filter((e) =>
-      e.type === "directory" && e.path.split("/").length === depth
-    ).map((e) => e.path.split("/")[depth - 1]!).sort();
+    [
+      ...new Set(entries.flatMap((e) => {
+        const parts = e.path.split("/");
+        const deeper = e.type === "directory"
+          ? parts.length >= depth
+          : parts.length > depth;
+        return deeper ? [parts[depth - 1]!] : [];
+      })),
+    ].sort();
   const config = spec.config ??
     pick(what, "config", dirsOf(await tree("", false), 1), null);
   let entries: TreeEntry[];
