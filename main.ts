@@ -148,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
       stderr: (t) => writeAllSync(Deno.stderr, t),
       stderrIsTty: Deno.stderr.isTerminal(),
       columns: terminalColumns(),
+      env,
     }, { stop: stopCtl.signal, abort: abortCtl.signal, served });
   } finally {
     if (grace !== null) clearTimeout(grace);

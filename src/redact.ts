@@ -17,6 +17,10 @@ export const SENSITIVE_QUERY_PARAMS: readonly string[] = [
 ];
 
 const REDACTED = "REDACTED";
+/** `Bearer <token>` in text (an Authorization header echoed in a message). */
+const BEARER_REGEXP = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
+/** A Hugging Face access token (`hf_` and 30+ letters and digits). */
+const HF_TOKEN_REGEXP = /\bhf_[A-Za-z0-9]{30,}\b/g;
 const URL_USERINFO_REGEXP = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
 const SENSITIVE_QUERY_REGEXP = new RegExp(
   `([?&](?:${
@@ -61,13 +65,16 @@ export function redactUrl(url: string): string {
 
 /**
  * Scrubs credentials from free text: URL userinfo, sensitive query values,
- * and every given secret (e.g. the API key) replaced by `***`.
+ * `Bearer` tokens, Hugging Face tokens (`hf_…`), and every given secret
+ * (e.g. the API key or HF_TOKEN) replaced by `***`.
  *
  * @example
  * ```ts
  * import { redactText } from "./redact.ts";
  * redactText("bad key sk-123 for http://a:b@h/?token=x", ["sk-123"]);
  * // "bad key *** for http://h/?token=REDACTED"
+ * redactText("sent Authorization: Bearer abc.def");
+ * // "sent Authorization: Bearer ***"
  * ```
  */
 export function redactText(
@@ -79,6 +86,8 @@ export function redactText(
     if (secret) out = out.split(secret).join("***");
   }
   return out
+    .replace(BEARER_REGEXP, "$1***")
+    .replace(HF_TOKEN_REGEXP, "hf_***")
     .replace(URL_USERINFO_REGEXP, "$1")
     .replace(SENSITIVE_QUERY_REGEXP, `$1${REDACTED}`);
 }

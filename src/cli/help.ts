@@ -148,6 +148,7 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
 const NOTES: readonly string[] = [
   `CSV_DIR is a folder, searched recursively for files matching --csv-pattern, or one file (default ${DEFAULT_CSV_DIR}; env LLM_BENCH_CSV_DIR).`,
   "API key for --backend openai: env LLM_BENCH_API_KEY (or OPENAI_API_KEY); never a flag.",
+  "Hugging Face Hub datasets: CSV_DIR hf:OWNER/NAME[:CONFIG[:SPLIT]], e.g. hf:cais/mmlu:all:test (env HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE; cached in $XDG_CACHE_HOME/llm-bench or ~/.cache/llm-bench).",
   "Relative paths mean the folder you run in (under deno task, INIT_CWD, when the path exists there). From source, `deno task cli` stands for llm-bench.",
   "This help fits the terminal, or COLUMNS when not printed to one (default 80).",
   "Exit codes: 0 complete, 1 questions ended in error / run aborted / --fail-under not met, 2 usage or input error, 130 interrupted.",

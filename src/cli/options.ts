@@ -635,6 +635,12 @@ export const EXTRA_ENV = [
   "LLM_BENCH_CSV_DIR",
   "INIT_CWD",
   "COLUMNS",
+  // hf: datasets (docs/datasets-hub.md)
+  "HF_ENDPOINT",
+  "HF_TOKEN",
+  "HF_HUB_OFFLINE",
+  "XDG_CACHE_HOME",
+  "HOME",
 ] as const;
 
 /** The question files used when no CSV_DIR is given. */

@@ -7,6 +7,8 @@ export interface BenchIo {
   stderr: (text: string) => void;
   stderrIsTty: boolean;
   columns: number;
+  /** Reads an environment variable (the Hub variables of `hf:` datasets). */
+  env?: (name: string) => string | undefined;
 }
 
 /** Signals from main.ts: `stop` = stop dispatching, `abort` = abort requests in flight. */

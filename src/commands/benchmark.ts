@@ -9,6 +9,8 @@ import { createBackends, preflightAll } from "../backend/factory.ts";
 import { type Config, safePathSegment } from "../config.ts";
 import { FewshotSource } from "../dataset/fewshot.ts";
 import { type DatasetPlan, planDataset } from "../dataset/plan.ts";
+import { type HubOptions, resumeDatasetPath } from "../dataset/hub.ts";
+import { hubProgress } from "../dataset/hub_progress.ts";
 import { DatasetError, UsageError } from "../errors.ts";
 import { fileSink, setupLogging, teardownLogging } from "../log.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
@@ -66,6 +68,15 @@ export async function runBench(
       );
     }
     config = merged.config;
+    // An hf: run reads the same Hub revision again.
+    config = Object.freeze({
+      ...config,
+      csvDir: resumeDatasetPath(
+        config.csvDir,
+        explicit.has("csvDir"),
+        manifest.source,
+      ),
+    });
   } else {
     const shardTag = config.shard
       ? `-shard${config.shard.index}of${config.shard.count}`
@@ -112,10 +123,14 @@ export async function runBench(
     })
   );
 
+  const hub = hubOptions(config, io, control);
   if (config.preflightOnly) {
     // Read the dataset while the servers answer; nothing is written.
     const [plan, infos] = await Promise.all([
-      planDataset(config.csvDir, config.csvPattern, select, { hash: false }),
+      planDataset(config.csvDir, config.csvPattern, select, {
+        hash: false,
+        hub,
+      }),
       Promise.all(
         config.models.map((model) => preflightModel(config, model, control)),
       ),
@@ -133,7 +148,9 @@ export async function runBench(
     return 0;
   }
 
-  const plan = await planDataset(config.csvDir, config.csvPattern, select);
+  const plan = await planDataset(config.csvDir, config.csvPattern, select, {
+    hub,
+  });
   reportPlan(plan, io);
   if (manifest) {
     const changed = datasetChanges(manifest, plan);
@@ -170,6 +187,7 @@ export async function runBench(
       plan.fileInfo,
       startedAt.toISOString(),
     );
+    if (plan.source) manifest.source = plan.source;
     await writeJsonAtomic(join(runDir, MANIFEST_FILE), manifest);
   }
 
@@ -411,6 +429,25 @@ function datasetChanges(manifest: Manifest, plan: DatasetPlan): string[] {
     if (!before.has(file)) changes.push(`"${file}" is new`);
   }
   return changes;
+}
+
+/** How an `hf:` dataset is fetched: the process environment, progress on stderr. */
+function hubOptions(
+  config: Config,
+  io: BenchIo,
+  control: BenchControl,
+): HubOptions {
+  return {
+    env: io.env ?? (() => undefined),
+    progress: hubProgress({
+      write: io.stderr,
+      tty: io.stderrIsTty,
+      quiet: config.quiet,
+      columns: io.columns,
+    }),
+    // A download is not a question in flight: the first Ctrl-C stops it.
+    signal: control.stop,
+  };
 }
 
 /** Preflights one model on every endpoint (for `--preflight-only`). */

@@ -14,6 +14,8 @@ import {
   type FileProblem,
 } from "./discover.ts";
 import { readDataset } from "./read.ts";
+import { type HubOptions, isHubPath, resolveHubDataset } from "./hub.ts";
+import type { DatasetSource } from "../store/manifest.ts";
 
 /** What a run will read. */
 export interface DatasetPlan {
@@ -32,6 +34,8 @@ export interface DatasetPlan {
   skipped: number;
   /** Skipped rows selected, per file: how many, and the first one's line and reason. */
   skippedByFile: Map<string, { rows: number; line: number; reason: string }>;
+  /** The Hub dataset the files were downloaded from (`hf:` paths). */
+  source?: DatasetSource;
 }
 
 const DEV_FILE_REGEXP = /(^|\/)[^/]*_dev\.[^/.]+$|(^|\/)dev\//;
@@ -86,15 +90,19 @@ export async function sha256File(path: string): Promise<string> {
 /**
  * Discovers, hashes (unless `hash: false`) and counts the dataset. Dev-split files (`*_dev.csv` or
  * under a `dev/` folder) are few-shot sources, not questions, unless every
- * matching file is one (the user pointed at a dev folder).
+ * matching file is one (the user pointed at a dev folder). An `hf:` path is
+ * first made local (see hub.ts) with `opts.hub`.
  */
 export async function planDataset(
   csvDir: string,
   pattern: string,
   select: SelectOptions,
-  opts: { hash?: boolean } = {},
+  opts: { hash?: boolean; hub?: HubOptions } = {},
 ): Promise<DatasetPlan> {
-  const root = resolve(csvDir);
+  const hub = isHubPath(csvDir)
+    ? await resolveHubDataset(csvDir, opts.hub ?? { env: () => undefined })
+    : null;
+  const root = resolve(hub?.dir ?? csvDir);
   const found = await discoverFiles(root, pattern);
   const dev = found.files.filter((f) => isDevFile(f.relative));
   const questionFiles = dev.length === found.files.length
@@ -155,6 +163,7 @@ export async function planDataset(
     questions,
     skipped,
     skippedByFile,
+    ...(hub ? { source: hub.source } : {}),
   };
 }
 

@@ -42,3 +42,45 @@ export function writeAllSync(
   let off = 0;
   while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
 }
+
+/**
+ * Streams `chunks` to `path` atomically: a hidden temporary file in the same
+ * folder (`.NAME.part-…`, skipped by dataset discovery), flushed, checked by
+ * `check(bytesWritten)` (which may throw to reject it), then renamed over
+ * `path`. On any failure the temporary file is removed, so a partial file is
+ * never found under `path`. Returns the bytes written.
+ */
+export async function writeChunksAtomic(
+  path: string,
+  chunks: AsyncIterable<Uint8Array>,
+  check: (bytes: number) => void | Promise<void> = () => {},
+): Promise<number> {
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  const tmp = `${path.slice(0, slash + 1)}.${
+    path.slice(slash + 1)
+  }.part-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const file = await Deno.open(tmp, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  let written = 0;
+  try {
+    try {
+      for await (const chunk of chunks) {
+        let off = 0;
+        while (off < chunk.length) off += await file.write(chunk.subarray(off));
+        written += chunk.length;
+      }
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+    await check(written);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  return written;
+}

@@ -28,6 +28,26 @@ export interface Manifest {
   config: Record<string, unknown>;
   /** The base URLs held credentials, which were not stored: a resume needs them again. */
   "base_urls_redacted"?: boolean;
+  /** Where the dataset was downloaded from (an `hf:` path); absent for a local folder. */
+  source?: DatasetSource;
+}
+
+/** A Hub dataset a run read, enough to download the same bytes again. */
+export interface DatasetSource {
+  kind: "hf";
+  /** The `hf:` path pinned to `revision`, e.g. `hf:cais/mmlu@<commit>:all:test`. */
+  path: string;
+  /** Hub endpoint (HF_ENDPOINT, credentials removed). */
+  endpoint: string;
+  repo: string;
+  /** Commit of the dataset's `refs/convert/parquet` branch. */
+  revision: string;
+  config: string;
+  split: string;
+  /** Only the first part of the split was converted by the Hub. */
+  partial: boolean;
+  /** Each file: its path in the repo, its name in the dataset folder, size and SHA-256. */
+  files: Array<{ path: string; file: string; size: number; sha256: string }>;
 }
 
 /** Options that change which questions are asked or how: a resume must keep them. */
