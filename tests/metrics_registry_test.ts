@@ -5,7 +5,7 @@ import {
   PROMETHEUS_TEXT_CONTENT_TYPE,
 } from "../src/metrics/exposition.ts";
 import { MetricsRegistry } from "../src/metrics/registry.ts";
-import { wilson } from "../src/report/stats.ts";
+import { wilson } from "../src/stats.ts";
 import type { ErrorKind, ResultRecord, Status } from "../src/schema.ts";
 
 function result(

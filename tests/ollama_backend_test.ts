@@ -12,6 +12,7 @@ import { BackendError, RunAbortedError } from "../src/errors.ts";
 import { startFakeOllama } from "./fake_ollama.ts";
 
 const REQUEST: AskRequest = {
+  questionId: "q.csv:1",
   messages: [{ role: "user", content: "Q? A. a B. b" }],
   rawPrompt: null,
   letters: ["A", "B"],

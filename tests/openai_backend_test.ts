@@ -9,6 +9,7 @@ const KEY = "sk-test-SECRET-0123456789";
 
 function askRequest(overrides: Partial<AskRequest> = {}): AskRequest {
   return {
+    questionId: "q.csv:1",
     messages: [{ role: "user", content: "What is 2+2?\nA. 3\nB. 4\nAnswer:" }],
     rawPrompt: null,
     letters: ["A", "B", "C", "D"],

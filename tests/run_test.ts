@@ -57,6 +57,7 @@ const PROTOCOL: QuestionProtocol = {
       messages,
       prompt: null,
       request: {
+        questionId: q.id,
         messages,
         rawPrompt: null,
         letters: LETTERS,

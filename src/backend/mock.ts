@@ -3,15 +3,16 @@
 // real models use, with synthetic latency, token counts and logprobs.
 
 import { BackendError } from "../errors.ts";
-import type {
-  AskRequest,
-  AskResponse,
-  Backend,
-  ModelInfo,
-  TokenLogprob,
+import {
+  type AskRequest,
+  type AskResponse,
+  type Backend,
+  estimateTokens,
+  type ModelInfo,
+  type TokenLogprob,
 } from "./backend.ts";
 import { errorFromFetchFailure } from "./http_errors.ts";
-import { mulberry32 } from "../protocol/shuffle.ts";
+import { mulberry32 } from "../stats.ts";
 
 /** Ways the mock phrases an unconstrained answer. */
 export type MockStyle = "json" | "answer_is" | "bold" | "lone_letter" | "cot";
@@ -25,13 +26,16 @@ export const MOCK_STYLES: readonly MockStyle[] = [
   "cot",
 ];
 
+/** The correct letter of a question by its id, or null when unknown. */
+export type AnswerKey = (questionId: string) => string | null;
+
 /** How the simulated model behaves. */
 export interface MockBackendOptions {
   /** Model name reported back. */
   model: string;
   /** Seed of every random choice. */
   seed: number;
-  /** Probability of answering the oracle's letter, 0..1. */
+  /** Probability of answering the answer key's letter, 0..1. */
   accuracy: number;
   /** Mean simulated latency (±20% seeded jitter), ms. 0 means no wait. */
   latencyMs: number;
@@ -41,8 +45,12 @@ export interface MockBackendOptions {
 
 /** Collaborators, swappable in tests. */
 export interface MockBackendDeps {
-  /** The correct letter for a request, or null when unknown (answers at random). */
-  oracle?: (request: AskRequest) => string | null;
+  /**
+   * The answer key: the correct letter of a question as shown in its request
+   * (after any option shuffling), by question id; null when unknown. Without
+   * it the mock answers at random.
+   */
+  answerKey?: AnswerKey;
   /** Waits `ms`, rejecting with `signal.reason` on abort. @default abortableSleep */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -53,14 +61,14 @@ const TOKENS_PER_SECOND = 50;
 /**
  * A simulated model. Each answer depends only on the seed and the request
  * (prompt text, letters, request seed), never on call order or concurrency.
- * With probability `accuracy` it picks the oracle's letter, else another.
+ * With probability `accuracy` it picks the answer key's letter, else another.
  */
 export class MockBackend implements Backend {
   /** Always `mock://<model>`. */
   readonly endpoint: string;
   readonly #options: MockBackendOptions;
   readonly #styles: readonly MockStyle[];
-  readonly #oracle: ((request: AskRequest) => string | null) | null;
+  readonly #answerKey: AnswerKey | null;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
   /** Throws RangeError for an accuracy outside 0..1, a negative latency or no styles. */
@@ -81,7 +89,7 @@ export class MockBackend implements Backend {
     }
     this.#options = options;
     this.#styles = styles;
-    this.#oracle = deps.oracle ?? null;
+    this.#answerKey = deps.answerKey ?? null;
     this.#sleep = deps.sleep ?? abortableSleep;
     this.endpoint = `mock://${options.model}`;
   }
@@ -139,7 +147,8 @@ export class MockBackend implements Backend {
         (thinking === null ? 0 : estimateTokens(thinking));
       let doneReason = "stop";
       if (evalTokens > request.maxTokens) {
-        content = content.slice(0, Math.max(0, request.maxTokens) * 4);
+        // Three bytes per token (estimateTokens); the mock's text is ASCII.
+        content = content.slice(0, Math.max(0, request.maxTokens) * 3);
         evalTokens = Math.max(0, request.maxTokens);
         doneReason = "length";
       }
@@ -182,7 +191,7 @@ export class MockBackend implements Backend {
 
   #choose(request: AskRequest, random: () => number): string {
     const letters = request.letters;
-    const correct = this.#oracle?.(request) ?? null;
+    const correct = this.#answerKey?.(request.questionId) ?? null;
     if (correct === null || !letters.includes(correct)) {
       return letters[Math.floor(random() * letters.length)] ?? letters[0]!;
     }
@@ -247,11 +256,6 @@ export function renderAnswer(
         `but it does not match what the question asks. Checking the remaining ` +
         `options, only one is consistent with every fact given.\nAnswer: ${letter}`;
   }
-}
-
-/** About four characters per token, at least one for non-empty text. */
-function estimateTokens(text: string): number {
-  return text === "" ? 0 : Math.max(1, Math.round(text.length / 4));
 }
 
 function pickOther(

@@ -3,13 +3,13 @@
 // Ollama's snake_case names; they are converted once, here.
 
 import { BackendError, RunAbortedError } from "../errors.ts";
-import { answerSchema } from "../protocol/prompt.ts";
-import type {
-  AskRequest,
-  AskResponse,
-  Backend,
-  ModelInfo,
-  TokenLogprob,
+import {
+  answerSchema,
+  type AskRequest,
+  type AskResponse,
+  type Backend,
+  type ModelInfo,
+  type TokenLogprob,
 } from "./backend.ts";
 import {
   describeFailure,

@@ -4,12 +4,13 @@
 
 import { BackendError, RunAbortedError } from "../errors.ts";
 import type { ChatMessage } from "../schema.ts";
-import type {
-  AskRequest,
-  AskResponse,
-  Backend,
-  ModelInfo,
-  TokenLogprob,
+import {
+  answerSchema,
+  type AskRequest,
+  type AskResponse,
+  type Backend,
+  type ModelInfo,
+  type TokenLogprob,
 } from "./backend.ts";
 import {
   describeFailure,
@@ -252,24 +253,6 @@ export class OpenAIBackend implements Backend {
       { exitCode: 2, cause },
     );
   }
-}
-
-/**
- * The JSON schema that constrains a reply to `{"answer": "<letter>"}`.
- *
- * @example
- * ```ts
- * import { answerSchema } from "./openai.ts";
- * answerSchema(["A", "B"]).properties.answer.enum; // ["A", "B"]
- * ```
- */
-export function answerSchema(letters: readonly string[]) {
-  return {
-    type: "object",
-    properties: { answer: { type: "string", enum: [...letters] } },
-    required: ["answer"],
-    additionalProperties: false,
-  };
 }
 
 interface ListedModel {

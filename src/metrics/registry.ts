@@ -8,7 +8,7 @@ import {
   ExpositionWriter,
   formatLe,
 } from "./exposition.ts";
-import { wilson } from "../report/stats.ts";
+import { percentile, scoredAccuracy } from "../stats.ts";
 
 /** Histogram bucket upper bounds of `llm_bench_request_duration_seconds`, in seconds. */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [
@@ -174,7 +174,6 @@ function round(x: number, decimals: number): number {
 }
 
 function group(name: string, c: StatusCounts): LiveGroup {
-  const answered = c.correct + c.wrong + c.unparsed;
   return {
     name,
     correct: c.correct,
@@ -182,16 +181,8 @@ function group(name: string, c: StatusCounts): LiveGroup {
     unparsed: c.unparsed,
     errors: c.error,
     skipped: c.skipped,
-    accuracy: answered > 0 ? c.correct / answered : null,
-    ci95: wilson(c.correct, answered),
+    ...scoredAccuracy(c),
   };
-}
-
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  // Nearest-rank: the smallest value with at least p% of values at or below it.
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1] ?? null;
 }
 
 /**

@@ -65,6 +65,7 @@ export function createProtocol(
         : [];
       const built = buildPrompt(q, { ...opts.prompt, mode: opts.mode, shots });
       const request: AskRequest = {
+        questionId: q.id,
         messages: built.messages,
         rawPrompt: built.rawPrompt,
         letters: built.letters,

@@ -10,7 +10,8 @@ import {
   formatPercent,
   sanitizeText,
 } from "./format.ts";
-import { mcnemar, type McNemarResult, wilson } from "./stats.ts";
+import { mcnemar, type McNemarResult } from "./stats.ts";
+import { wilson } from "../stats.ts";
 import { asciiTable } from "./text.ts";
 
 /** What the comparison needs of a result line. */
