@@ -193,3 +193,20 @@ Deno.test("OllamaBackend keeps a base URL's query string after the API path, and
   assert.doesNotMatch(err.message, /s3cret/);
   assert.match(err.message, /Is `ollama serve` running\?/);
 });
+
+Deno.test("OllamaBackend.advice() says to pull a missing model, nothing for other failures", () => {
+  const backend = new OllamaBackend({
+    baseUrl: "http://127.0.0.1:1",
+    model: "mistral",
+  });
+  const gone = new BackendError('model "mistral" not found', {
+    kind: "model_not_found",
+    status: 404,
+    retryable: false,
+  });
+  assert.equal(backend.advice(gone), "Run `ollama pull mistral`");
+  assert.equal(
+    backend.advice(new BackendError("x", { kind: "busy", retryable: true })),
+    null,
+  );
+});

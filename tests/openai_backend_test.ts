@@ -296,6 +296,15 @@ Deno.test("OpenAIBackend.ask() does not retry 4xx and flags a missing model", as
     assert.equal(err.kind, "model_not_found");
     assert.equal(err.status, 404);
     assert.equal(err.retryable, false);
+    // The advice speaks of this server, never of Ollama's commands.
+    const advice = backend.advice(err) ?? "";
+    assert.match(advice, /serves "foo" again/);
+    assert.ok(advice.includes(`${fake.url}/models`), advice);
+    assert.doesNotMatch(advice, /ollama/i);
+    assert.equal(
+      backend.advice(new BackendError("x", { kind: "busy", retryable: true })),
+      null,
+    );
   });
   await t.step("top_logprobs out of range: 400 http_4xx", async () => {
     await using fake = startFakeOpenAI({ models: [MODEL] });

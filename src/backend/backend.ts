@@ -1,6 +1,7 @@
 // The interface every model backend (ollama, openai, mock) implements. The
 // runner, prompts and scoring never see a backend's wire format.
 
+import type { BackendError } from "../errors.ts";
 import type { ChatMessage } from "../schema.ts";
 
 /** What the preflight learned about the server and model. */
@@ -82,6 +83,12 @@ export interface Backend {
   ask(request: AskRequest, signal: AbortSignal): Promise<AskResponse>;
   /** Asks the server to free the model (best effort). */
   unload(signal: AbortSignal): Promise<void>;
+  /**
+   * What the user can do about a failure that stops the run (a model gone
+   * from the server), in this backend's terms, e.g. "Run `ollama pull m`";
+   * null (or no method) when there is nothing specific to say.
+   */
+  advice?(error: BackendError): string | null;
 }
 
 /**

@@ -263,6 +263,13 @@ export class OllamaBackend implements Backend {
     return parseReply(text);
   }
 
+  /** `ollama pull` for a missing model. */
+  advice(error: BackendError): string | null {
+    return error.kind === "model_not_found"
+      ? `Run \`ollama pull ${this.#model}\``
+      : null;
+  }
+
   /** Unloads the model (keep_alive 0) so the next model gets the memory. */
   async unload(signal: AbortSignal): Promise<void> {
     try {

@@ -189,6 +189,13 @@ export class OpenAIBackend implements Backend {
     return parseChatCompletion(text, request.topLogprobs > 0, this.#secrets);
   }
 
+  /** For a missing model: have the server list it again (OpenAI has no pull). */
+  advice(error: BackendError): string | null {
+    return error.kind === "model_not_found"
+      ? `Check that the server at ${this.endpoint} serves "${this.#model}" again (it must be listed by GET ${this.endpoint}/models)`
+      : null;
+  }
+
   /** Nothing to do: the OpenAI API has no unload. */
   unload(_signal: AbortSignal): Promise<void> {
     return Promise.resolve();
