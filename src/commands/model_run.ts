@@ -292,7 +292,7 @@ export async function runModel(
       isDone: (id, repeat) => done.has(`${id}#${repeat}`),
       events: {
         requestStarted: () => registry.requestStarted(),
-        requestFinished: (ms, ok) => registry.requestFinished(ms, ok),
+        requestFinished: (ms) => registry.requestFinished(ms),
         retry: (kind) => registry.retry(kind),
       },
     }, control);
