@@ -51,7 +51,17 @@ export interface PairedComparison {
 
 const SCORED: ReadonlySet<Status> = new Set(["correct", "wrong", "unparsed"]);
 
-function toMap(items: Iterable<PairedOutcome>): Map<string, Status> {
+/** One side of a comparison: outcome lines, or a map of id to status. */
+export type PairedSide = Iterable<PairedOutcome> | ReadonlyMap<string, Status>;
+
+function isStatusMap(
+  side: PairedSide,
+): side is ReadonlyMap<string, Status> {
+  return side instanceof Map;
+}
+
+function toMap(items: PairedSide): ReadonlyMap<string, Status> {
+  if (isStatusMap(items)) return items;
   const map = new Map<string, Status>();
   for (const item of items) map.set(item.id, item.status);
   return map;
@@ -75,8 +85,8 @@ function toMap(items: Iterable<PairedOutcome>): Map<string, Status> {
  * ```
  */
 export function comparePaired(
-  a: Iterable<PairedOutcome>,
-  b: Iterable<PairedOutcome>,
+  a: PairedSide,
+  b: PairedSide,
 ): PairedComparison {
   const mapA = toMap(a);
   const mapB = toMap(b);
