@@ -112,76 +112,68 @@ export class MockBackend implements Backend {
   async ask(request: AskRequest, signal: AbortSignal): Promise<AskResponse> {
     try {
       signal.throwIfAborted();
-      if (request.letters.length === 0) {
-        throw new BackendError("Cannot answer: the request has no letters", {
-          kind: "malformed",
-          retryable: false,
-        });
-      }
-      const promptText = request.messages !== null
-        ? request.messages.map((m) => `${m.role}\n${m.content}`).join("\n")
-        : request.rawPrompt ?? "";
-      const random = mulberry32(
-        hashString(
-          JSON.stringify([
-            this.#options.seed,
-            request.seed,
-            request.letters,
-            promptText,
-          ]),
-        ),
-      );
-      const letter = this.#choose(request, random);
-      const decoy = pickOther(request.letters, letter, random) ?? letter;
-      const styleIndex = Math.floor(random() * this.#styles.length);
-      const style: MockStyle = request.structured
-        ? "json"
-        : request.rawPrompt !== null
-        ? "lone_letter"
-        : this.#styles[styleIndex] ?? "lone_letter";
-      let content = renderAnswer(style, letter, decoy);
-      const thinking = request.think === true
-        ? `Option ${decoy} looks plausible, but checking each option again, ${letter} fits best.`
-        : null;
-      let evalTokens = estimateTokens(content) +
-        (thinking === null ? 0 : estimateTokens(thinking));
-      let doneReason = "stop";
-      if (evalTokens > request.maxTokens) {
-        // Three bytes per token (estimateTokens); the mock's text is ASCII.
-        content = content.slice(0, Math.max(0, request.maxTokens) * 3);
-        evalTokens = Math.max(0, request.maxTokens);
-        doneReason = "length";
-      }
-      const firstTokenTopLogprobs = request.topLogprobs > 0
-        ? topLogprobs(request.letters, letter, request.topLogprobs, random)
-        : null;
-      const jitter = 1 + (random() * 2 - 1) * 0.2;
-      const delay = this.#options.latencyMs * jitter;
-      if (delay > 0) await this.#sleep(delay, signal);
+      const { reply, delayMs } = this.#compose(request);
+      if (delayMs > 0) await this.#sleep(delayMs, signal);
       signal.throwIfAborted();
-      return {
-        content,
-        thinking,
-        doneReason,
-        promptTokens: estimateTokens(promptText),
-        evalTokens,
-        evalDurationNs: Math.round(evalTokens / TOKENS_PER_SECOND * 1e9),
-        firstTokenTopLogprobs,
-      };
+      return reply;
     } catch (error) {
       if (!signal.aborted) throw error;
-      // Match the HTTP backends: the timeout signal gives kind "timeout",
-      // any other abort (Ctrl-C) gives "interrupted".
-      const reason: unknown = signal.reason;
-      const named = reason instanceof Error || reason instanceof DOMException
-        ? reason
-        : new DOMException(String(reason), "AbortError");
-      throw errorFromFetchFailure(
-        named.name === "TimeoutError"
-          ? named
-          : new DOMException(named.message, "AbortError"),
-      );
+      throw abortError(signal);
     }
+  }
+
+  /** The reply and its simulated latency: a pure function of the seed and the request. */
+  #compose(request: AskRequest): { reply: AskResponse; delayMs: number } {
+    if (request.letters.length === 0) {
+      throw new BackendError("Cannot answer: the request has no letters", {
+        kind: "malformed",
+        retryable: false,
+      });
+    }
+    const promptText = request.messages !== null
+      ? request.messages.map((m) => `${m.role}\n${m.content}`).join("\n")
+      : request.rawPrompt ?? "";
+    const random = mulberry32(
+      hashString(
+        JSON.stringify([
+          this.#options.seed,
+          request.seed,
+          request.letters,
+          promptText,
+        ]),
+      ),
+    );
+    // The order of the random draws is part of the mock's answers: keep it.
+    const letter = this.#choose(request, random);
+    const decoy = pickOther(request.letters, letter, random) ?? letter;
+    const styleIndex = Math.floor(random() * this.#styles.length);
+    const style: MockStyle = request.structured
+      ? "json"
+      : request.rawPrompt !== null
+      ? "lone_letter"
+      : this.#styles[styleIndex] ?? "lone_letter";
+    const thinking = request.think === true
+      ? `Option ${decoy} looks plausible, but checking each option again, ${letter} fits best.`
+      : null;
+    const out = withinBudget(
+      renderAnswer(style, letter, decoy),
+      thinking,
+      request.maxTokens,
+    );
+    const firstTokenTopLogprobs = request.topLogprobs > 0
+      ? topLogprobs(request.letters, letter, request.topLogprobs, random)
+      : null;
+    const jitter = 1 + (random() * 2 - 1) * 0.2;
+    const reply: AskResponse = {
+      content: out.content,
+      thinking,
+      doneReason: out.doneReason,
+      promptTokens: estimateTokens(promptText),
+      evalTokens: out.evalTokens,
+      evalDurationNs: Math.round(out.evalTokens / TOKENS_PER_SECOND * 1e9),
+      firstTokenTopLogprobs,
+    };
+    return { reply, delayMs: this.#options.latencyMs * jitter };
   }
 
   /** Nothing to free. */
@@ -256,6 +248,41 @@ export function renderAnswer(
         `but it does not match what the question asks. Checking the remaining ` +
         `options, only one is consistent with every fact given.\nAnswer: ${letter}`;
   }
+}
+
+/** Cuts the answer at `maxTokens` (thinking counts) the way a server reports it: done_reason "length". */
+function withinBudget(
+  content: string,
+  thinking: string | null,
+  maxTokens: number,
+): { content: string; evalTokens: number; doneReason: string } {
+  const evalTokens = estimateTokens(content) +
+    (thinking === null ? 0 : estimateTokens(thinking));
+  if (evalTokens <= maxTokens) {
+    return { content, evalTokens, doneReason: "stop" };
+  }
+  const budget = Math.max(0, maxTokens);
+  // Three bytes per token (estimateTokens); the mock's text is ASCII.
+  return {
+    content: content.slice(0, budget * 3),
+    evalTokens: budget,
+    doneReason: "length",
+  };
+}
+
+/** The BackendError for an aborted ask, as the HTTP backends give it. */
+function abortError(signal: AbortSignal): BackendError {
+  // The timeout signal gives kind "timeout", any other abort (Ctrl-C)
+  // gives "interrupted".
+  const reason: unknown = signal.reason;
+  const named = reason instanceof Error || reason instanceof DOMException
+    ? reason
+    : new DOMException(String(reason), "AbortError");
+  return errorFromFetchFailure(
+    named.name === "TimeoutError"
+      ? named
+      : new DOMException(named.message, "AbortError"),
+  );
 }
 
 function pickOther(

@@ -44,7 +44,7 @@ interface OllamaShow {
 interface OllamaLogprob {
   token: string;
   logprob: number;
-  "top_logprobs"?: Array<{ token: string; logprob: number }>;
+  "top_logprobs"?: TokenLogprob[];
 }
 
 interface OllamaReply {
@@ -58,7 +58,6 @@ interface OllamaReply {
   "eval_duration"?: number;
   "prompt_eval_duration"?: number;
   logprobs?: OllamaLogprob[];
-  error?: string;
 }
 
 /** Options of the Ollama client. */
@@ -301,30 +300,7 @@ export function parseReply(text: string): AskResponse {
   let last: OllamaReply | null = null;
   const logprobs: OllamaLogprob[] = [];
   for (const line of lines) {
-    let obj: OllamaReply;
-    try {
-      obj = JSON.parse(line) as OllamaReply;
-    } catch {
-      throw new BackendError(
-        `malformed JSON in response: ${truncate(line, 120)}`,
-        {
-          kind: "malformed",
-          retryable: true,
-        },
-      );
-    }
-    if (typeof obj !== "object" || obj === null) {
-      throw new BackendError("response is not a JSON object", {
-        kind: "malformed",
-        retryable: true,
-      });
-    }
-    if (typeof obj.error === "string") {
-      throw new BackendError(`server error: ${truncate(obj.error, 300)}`, {
-        kind: "stream_error",
-        retryable: true,
-      });
-    }
+    const obj = parseLine(line);
     content += obj.message?.content ?? obj.response ?? "";
     thinking += obj.message?.thinking ?? obj.thinking ?? "";
     if (Array.isArray(obj.logprobs)) logprobs.push(...obj.logprobs);
@@ -339,13 +315,6 @@ export function parseReply(text: string): AskResponse {
       },
     );
   }
-  const first = logprobs[0];
-  let top: TokenLogprob[] | null = null;
-  if (first) {
-    top = (first.top_logprobs && first.top_logprobs.length > 0)
-      ? first.top_logprobs.map((t) => ({ token: t.token, logprob: t.logprob }))
-      : [{ token: first.token, logprob: first.logprob }];
-  }
   return {
     content,
     thinking: thinking === "" ? null : thinking,
@@ -354,8 +323,84 @@ export function parseReply(text: string): AskResponse {
     evalTokens: numOrNull(last.eval_count),
     evalDurationNs: numOrNull(last.eval_duration),
     serviceNs: serviceTime(last),
-    firstTokenTopLogprobs: top,
+    firstTokenTopLogprobs: firstTop(logprobs),
   };
+}
+
+/** One NDJSON line of a reply, validated; a line that is not an object, or carries `error`, is a retryable failure. */
+function parseLine(line: string): OllamaReply {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new BackendError(
+      `malformed JSON in response: ${truncate(line, 120)}`,
+      {
+        kind: "malformed",
+        retryable: true,
+      },
+    );
+  }
+  if (!isRecord(parsed)) {
+    throw new BackendError("response is not a JSON object", {
+      kind: "malformed",
+      retryable: true,
+    });
+  }
+  if (typeof parsed.error === "string") {
+    throw new BackendError(`server error: ${truncate(parsed.error, 300)}`, {
+      kind: "stream_error",
+      retryable: true,
+    });
+  }
+  const message = isRecord(parsed.message) ? parsed.message : {};
+  return {
+    message: { content: str(message.content), thinking: str(message.thinking) },
+    response: str(parsed.response),
+    thinking: str(parsed.thinking),
+    done: parsed.done === true,
+    "done_reason": str(parsed["done_reason"]),
+    "prompt_eval_count": num(parsed["prompt_eval_count"]),
+    "eval_count": num(parsed["eval_count"]),
+    "eval_duration": num(parsed["eval_duration"]),
+    "prompt_eval_duration": num(parsed["prompt_eval_duration"]),
+    logprobs: Array.isArray(parsed.logprobs)
+      ? parsed.logprobs.flatMap(logprobOf)
+      : undefined,
+  };
+}
+
+/** A `logprobs` entry with its top candidates; nothing for a malformed one. */
+function logprobOf(value: unknown): OllamaLogprob[] {
+  const entry = tokenLogprob(value);
+  if (entry === null || !isRecord(value)) return [];
+  const top = value["top_logprobs"];
+  return [{
+    ...entry,
+    "top_logprobs": Array.isArray(top)
+      ? top.map(tokenLogprob).filter((t) => t !== null)
+      : undefined,
+  }];
+}
+
+function tokenLogprob(value: unknown): TokenLogprob | null {
+  return isRecord(value) && typeof value.token === "string" &&
+      typeof value.logprob === "number"
+    ? { token: value.token, logprob: value.logprob }
+    : null;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === "number" ? value : undefined;
+}
+
+/** The top candidates of the first generated token, or null without logprobs. */
+function firstTop(logprobs: OllamaLogprob[]): TokenLogprob[] | null {
+  const first = logprobs[0];
+  if (!first) return null;
+  return (first.top_logprobs && first.top_logprobs.length > 0)
+    ? first.top_logprobs.map((t) => ({ token: t.token, logprob: t.logprob }))
+    : [{ token: first.token, logprob: first.logprob }];
 }
 
 /**
