@@ -13,9 +13,12 @@ import {
   type Check,
   type ScenarioContext,
   type ScenarioResult,
-  SCENARIOS,
+  SCENARIOS as BASE_SCENARIOS,
 } from "./scenarios.ts";
+import { autoShort } from "./auto_ramp.ts";
 import { renderTable } from "./stats.ts";
+
+const SCENARIOS = [...BASE_SCENARIOS, autoShort];
 
 const { values } = parseArgs({
   args: Deno.args,

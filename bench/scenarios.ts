@@ -59,7 +59,7 @@ export interface Scenario {
 const datasets = new Map<string, { dir: string; bytes: number }>();
 
 /** A synthetic dataset of `n` questions, written once per bench run. */
-async function dataset(
+export async function dataset(
   ctx: ScenarioContext,
   n: number,
 ): Promise<{ dir: string; bytes: number }> {
@@ -76,7 +76,7 @@ async function dataset(
 let outCounter = 0;
 
 /** One CLI benchmark run against `url`; the run folder is removed afterwards. */
-async function harness(
+export async function harness(
   ctx: ScenarioContext,
   data: string,
   url: string,
@@ -125,7 +125,7 @@ async function bareLoop(data: string, url: string, workers: number) {
 }
 
 /** Runs `client` against a fresh fake; returns the client's figures and the fake's slot stats. */
-async function withFake(
+export async function withFake(
   parallel: number,
   serviceMs: number,
   client: (url: string) => Promise<Timed>,

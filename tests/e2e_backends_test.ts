@@ -93,6 +93,46 @@ Deno.test("llm-bench --backend openai scores exactly, sends the key as bearer an
   });
 });
 
+Deno.test("llm-bench --backend openai: a model removed mid-run stops it with advice for that server, not Ollama's", async () => {
+  await using tmpDir = await tempDir();
+  const tmp = tmpDir.path;
+  await writeDataset(join(tmp, "data"), ["anatomy"], 12);
+  // The fake reads this array on every request: emptying it removes the model.
+  const models = ["llama3.2:latest"];
+  let answered = 0;
+  await using fake = startFakeOpenAI({
+    models,
+    reply: () => {
+      if (++answered === 4) models.length = 0;
+      return { content: '{"answer":"A"}' };
+    },
+  });
+  const r = await runCli([
+    join(tmp, "data"),
+    "--backend",
+    "openai",
+    "--base-url",
+    fake.url,
+    "--model",
+    "llama3.2",
+    "--concurrency",
+    "1",
+    "--metrics-port",
+    "off",
+    "--quiet",
+    "--output-dir",
+    join(tmp, "out"),
+  ]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /the model was removed during the run/);
+  assert.ok(
+    r.stderr.includes(`serves "llama3.2" again`) &&
+      r.stderr.includes(`GET ${fake.url}/models`),
+    r.stderr,
+  );
+  assert.doesNotMatch(r.stderr, /ollama pull/);
+});
+
 function withoutTimings(results: ResultRecord[]): unknown[] {
   return results.map((r) => ({ ...r, "latency_ms": null }))
     .sort((a, b) => a.index - b.index);

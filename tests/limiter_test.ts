@@ -14,7 +14,8 @@ function lcg(seed: number): () => number {
  * Drives a limiter against a simulated server with `slots` parallel slots
  * and service time `serviceMs`: with C requests in flight (C = the limit,
  * the runner keeps it full) each request takes serviceMs × max(1, C/slots).
- * Returns the limit after each window.
+ * Each round's requests report the epoch they started under, as the pool
+ * does. Returns the limit after each window.
  */
 function simulate(
   limiter: GradientLimiter,
@@ -27,11 +28,13 @@ function simulate(
   const history: number[] = [];
   for (let w = 0; w < windows; w++) {
     const inFlight = limiter.limit;
+    const epoch = limiter.epoch;
     const samples = Math.max(4, inFlight);
     for (let i = 0; i < samples; i++) {
       const jitter = 1 + noise * (random() * 2 - 1);
       limiter.onSuccess(
         serviceMs * Math.max(1, inFlight / slots) * jitter,
+        epoch,
       );
     }
     history.push(limiter.limit);
@@ -99,7 +102,45 @@ Deno.test("GradientLimiter.onSuccess() never exceeds max", () => {
 Deno.test("GradientLimiter.onSuccess() waits for a full window before changing", () => {
   const limiter = new GradientLimiter({ initial: 6 });
   for (let i = 0; i < 5; i++) assert.equal(limiter.onSuccess(100), 6);
-  assert.equal(limiter.onSuccess(100), 8);
+  // No queueing seen yet (slow start): twice the allowance per window.
+  assert.equal(limiter.onSuccess(100), 10);
+});
+
+Deno.test("GradientLimiter slow start ends at the first window that shows queueing", () => {
+  const limiter = new GradientLimiter({ initial: 4 });
+  for (let i = 0; i < 4; i++) limiter.onSuccess(100);
+  assert.equal(limiter.limit, 8);
+  // Median twice the floor: halve the gradient, plus the allowance.
+  for (let i = 0; i < 8; i++) limiter.onSuccess(200);
+  assert.equal(limiter.limit, 6);
+  // Back at the floor: from now on +allowance only.
+  for (let i = 0; i < 6; i++) limiter.onSuccess(100);
+  assert.equal(limiter.limit, 8);
+});
+
+Deno.test("GradientLimiter.onFirstAnswer() steps up once, without a latency sample", () => {
+  const limiter = new GradientLimiter();
+  assert.equal(limiter.onFirstAnswer(), 3);
+  assert.equal(limiter.onFirstAnswer(), 3);
+  // The model load is not the floor: a normal window still grows the limit.
+  for (let i = 0; i < 3; i++) limiter.onSuccess(100);
+  assert.equal(limiter.limit, 7);
+});
+
+Deno.test("GradientLimiter.onSuccess() ignores requests started under an older limit", () => {
+  const limiter = new GradientLimiter({ initial: 2 });
+  const old = limiter.epoch;
+  limiter.onSuccess(100, old);
+  limiter.onSuccess(100, old);
+  assert.equal(limiter.limit, 6);
+  assert.notEqual(limiter.epoch, old);
+  // Slow replies of requests sent while the limit was 2 say nothing about 6.
+  for (let i = 0; i < 10; i++) {
+    assert.equal(limiter.onSuccess(10_000, old), 6);
+  }
+  const now = limiter.epoch;
+  for (let i = 0; i < 6; i++) limiter.onSuccess(100, now);
+  assert.equal(limiter.limit, 10);
 });
 
 Deno.test("GradientLimiter.onOverload() shrinks the limit multiplicatively", () => {

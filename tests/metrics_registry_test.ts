@@ -5,7 +5,7 @@ import {
   PROMETHEUS_TEXT_CONTENT_TYPE,
 } from "../src/metrics/exposition.ts";
 import { MetricsRegistry } from "../src/metrics/registry.ts";
-import { wilson } from "../src/report/stats.ts";
+import { wilson } from "../src/stats.ts";
 import type { ErrorKind, ResultRecord, Status } from "../src/schema.ts";
 
 function result(
@@ -58,7 +58,7 @@ function sampleValue(text: string, series: string): number | undefined {
 Deno.test("MetricsRegistry.json() says no metrics before the first result", () => {
   const r = new MetricsRegistry({ model: "m", total: 10 });
   r.requestStarted();
-  r.requestFinished(100, true);
+  r.requestFinished(100);
   assert.deepEqual(r.json(), { status: "no metrics available yet" });
 });
 
@@ -138,7 +138,7 @@ Deno.test("MetricsRegistry.prometheus() renders a cumulative histogram with _cou
   const r = new MetricsRegistry({ model: "m", total: 4 });
   for (const ms of [30, 700, 3000, 200_000]) {
     r.requestStarted();
-    r.requestFinished(ms, true);
+    r.requestFinished(ms);
   }
   const text = r.prometheus("text");
   const bucket = (le: string) =>
@@ -283,7 +283,7 @@ Deno.test("MetricsRegistry.snapshot() reports progress, rate, ETA and subjects",
   r.retry("http_5xx");
   for (const ms of [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]) {
     r.requestStarted();
-    r.requestFinished(ms, true);
+    r.requestFinished(ms);
   }
   r.requestStarted();
   let s = r.snapshot();

@@ -49,7 +49,7 @@ function fedRegistry(): MetricsRegistry {
   r.result(result("correct"));
   r.result(result("wrong", "virology"));
   r.requestStarted();
-  r.requestFinished(800, true);
+  r.requestFinished(800);
   return r;
 }
 

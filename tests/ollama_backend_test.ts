@@ -12,6 +12,7 @@ import { BackendError, RunAbortedError } from "../src/errors.ts";
 import { startFakeOllama } from "./fake_ollama.ts";
 
 const REQUEST: AskRequest = {
+  questionId: "q.csv:1",
   messages: [{ role: "user", content: "Q? A. a B. b" }],
   rawPrompt: null,
   letters: ["A", "B"],
@@ -191,4 +192,94 @@ Deno.test("OllamaBackend keeps a base URL's query string after the API path, and
   assert.ok(err instanceof RunAbortedError);
   assert.doesNotMatch(err.message, /s3cret/);
   assert.match(err.message, /Is `ollama serve` running\?/);
+});
+
+Deno.test("OllamaBackend.advice() says to pull a missing model, nothing for other failures", () => {
+  const backend = new OllamaBackend({
+    baseUrl: "http://127.0.0.1:1",
+    model: "mistral",
+  });
+  const gone = new BackendError('model "mistral" not found', {
+    kind: "model_not_found",
+    status: 404,
+    retryable: false,
+  });
+  assert.equal(backend.advice(gone), "Run `ollama pull mistral`");
+  assert.equal(
+    backend.advice(new BackendError("x", { kind: "busy", retryable: true })),
+    null,
+  );
+});
+
+/**
+ * A server that answers GET /api/version and then drops every other
+ * connection without a reply, as an Ollama that dies mid-preflight does.
+ */
+function droppingServer(): AsyncDisposable & { url: string; paths: string[] } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const paths: string[] = [];
+  const conns = new Set<Deno.Conn>();
+  const serve = async (conn: Deno.Conn) => {
+    conns.add(conn);
+    try {
+      const buf = new Uint8Array(4096);
+      const n = await conn.read(buf);
+      const head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+      const path = /^[A-Z]+ (\S+)/.exec(head)?.[1] ?? "";
+      paths.push(path);
+      if (path.split("?")[0] === "/api/version") {
+        const body = '{"version":"0.12.6"}';
+        await conn.write(new TextEncoder().encode(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        ));
+      }
+    } catch {
+      // the client went away first
+    } finally {
+      conns.delete(conn);
+      conn.close();
+    }
+  };
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) serve(conn);
+    } catch {
+      // listener closed
+    }
+  })();
+  const { port } = listener.addr as Deno.NetAddr;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    paths,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const c of conns) c.close();
+      await accepting;
+    },
+  };
+}
+
+Deno.test("OllamaBackend.preflight() turns a server that drops after /api/version into a BackendError naming the URL", async () => {
+  await using server = droppingServer();
+  // A token in the query string must not reach the message.
+  const backend = new OllamaBackend({
+    baseUrl: `${server.url}/?token=SECRET-123`,
+    model: "mistral",
+  });
+  const err = await backend.preflight(signal()).then(
+    () => assert.fail("preflight should fail"),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof BackendError, String(err));
+  assert.equal(err.kind, "network");
+  assert.match(
+    err.message,
+    new RegExp(`^Network error: cannot reach ${server.url}/api/tags\\?token=`),
+  );
+  assert.doesNotMatch(err.message, /SECRET-123/);
+  assert.doesNotMatch(String(err.cause), /SECRET-123/);
+  assert.deepEqual(server.paths.slice(0, 2), [
+    "/api/version?token=SECRET-123",
+    "/api/tags?token=SECRET-123",
+  ]);
 });

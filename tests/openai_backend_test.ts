@@ -9,6 +9,7 @@ const KEY = "sk-test-SECRET-0123456789";
 
 function askRequest(overrides: Partial<AskRequest> = {}): AskRequest {
   return {
+    questionId: "q.csv:1",
     messages: [{ role: "user", content: "What is 2+2?\nA. 3\nB. 4\nAnswer:" }],
     rawPrompt: null,
     letters: ["A", "B", "C", "D"],
@@ -295,6 +296,15 @@ Deno.test("OpenAIBackend.ask() does not retry 4xx and flags a missing model", as
     assert.equal(err.kind, "model_not_found");
     assert.equal(err.status, 404);
     assert.equal(err.retryable, false);
+    // The advice speaks of this server, never of Ollama's commands.
+    const advice = backend.advice(err) ?? "";
+    assert.match(advice, /serves "foo" again/);
+    assert.ok(advice.includes(`${fake.url}/models`), advice);
+    assert.doesNotMatch(advice, /ollama/i);
+    assert.equal(
+      backend.advice(new BackendError("x", { kind: "busy", retryable: true })),
+      null,
+    );
   });
   await t.step("top_logprobs out of range: 400 http_4xx", async () => {
     await using fake = startFakeOpenAI({ models: [MODEL] });

@@ -1,6 +1,6 @@
+import { answerSchema } from "../src/backend/backend.ts";
 import assert from "node:assert/strict";
 import {
-  answerSchema,
   buildPrompt,
   checkTemplate,
   type FewShotExample,
@@ -447,6 +447,7 @@ Deno.test("answerSchema() allows exactly the question's letters", () => {
     type: "object",
     properties: { answer: { type: "string", enum: ["A", "B", "C"] } },
     required: ["answer"],
+    additionalProperties: false,
   });
 });
 

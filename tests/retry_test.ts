@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import {
   backoffDelay,
   DEFAULT_RETRY_POLICY,
-  isRetryable,
   type RetryPolicy,
   sleep,
 } from "../src/backend/retry.ts";
 import { BackendError } from "../src/errors.ts";
+import { decideAfterFailure } from "../src/runner/retry_decision.ts";
 
 const POLICY: RetryPolicy = {
   maxRetries: 4,
@@ -66,16 +66,55 @@ Deno.test("DEFAULT_RETRY_POLICY is frozen with the documented values", () => {
   assert.ok(Object.isFrozen(DEFAULT_RETRY_POLICY));
 });
 
-Deno.test("isRetryable() follows the BackendError's flag", () => {
-  assert.equal(
-    isRetryable(new BackendError("x", { kind: "http_5xx", retryable: true })),
-    true,
-  );
-  assert.equal(
-    isRetryable(new BackendError("x", { kind: "http_4xx", retryable: false })),
-    false,
-  );
-  assert.equal(isRetryable(new Error("plain")), false);
+Deno.test("decideAfterFailure() drops, stops, gives up or retries after the backoff", async (t) => {
+  const err = (
+    kind: BackendError["kind"],
+    retryable: boolean,
+    retryAfterSeconds: number | null = null,
+  ) => new BackendError("x", { kind, retryable, retryAfterSeconds });
+  const half = () => 0.5;
+  await t.step("interrupted: dropped, resume asks it again", () => {
+    assert.deepEqual(decideAfterFailure(err("interrupted", false), 1, POLICY), {
+      action: "drop",
+    });
+  });
+  await t.step("model gone: the run stops", () => {
+    assert.deepEqual(
+      decideAfterFailure(err("model_not_found", false), 1, POLICY),
+      { action: "stop_run" },
+    );
+  });
+  await t.step("not retryable (4xx): the question's error at once", () => {
+    assert.deepEqual(decideAfterFailure(err("http_4xx", false), 1, POLICY), {
+      action: "give_up",
+    });
+  });
+  await t.step("retryable: jittered exponential backoff", () => {
+    assert.deepEqual(decideAfterFailure(err("busy", true), 3, POLICY, half), {
+      action: "retry",
+      waitMs: 1000,
+    });
+  });
+  await t.step("Retry-After is honoured, capped", () => {
+    assert.deepEqual(
+      decideAfterFailure(err("rate_limited", true, 7), 1, POLICY, half),
+      { action: "retry", waitMs: 7000 },
+    );
+    assert.deepEqual(
+      decideAfterFailure(err("rate_limited", true, 600), 1, POLICY, half),
+      { action: "retry", waitMs: 60_000 },
+    );
+  });
+  await t.step("retries used up: the question's error", () => {
+    assert.equal(
+      decideAfterFailure(err("busy", true), POLICY.maxRetries, POLICY).action,
+      "retry",
+    );
+    assert.deepEqual(
+      decideAfterFailure(err("busy", true), POLICY.maxRetries + 1, POLICY),
+      { action: "give_up" },
+    );
+  });
 });
 
 Deno.test("sleep() resolves early when its signal aborts", async () => {

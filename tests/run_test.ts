@@ -57,6 +57,7 @@ const PROTOCOL: QuestionProtocol = {
       messages,
       prompt: null,
       request: {
+        questionId: q.id,
         messages,
         rawPrompt: null,
         letters: LETTERS,
@@ -499,7 +500,13 @@ Deno.test("runQuestions() stops the run when the model is not found", async () =
   const h = harness(questions(50), backend, { concurrency: 1 });
   const outcome = await h.run();
   assert.equal(outcome.stopped?.kind, "model_not_found");
-  assert.match(outcome.stopped!.message, /ollama pull test-model/);
+  // A backend with no advice of its own gets a neutral one: never another
+  // server's commands.
+  assert.match(
+    outcome.stopped!.message,
+    /model "m" not found at http:\/\/fake:11434: .*Make "test-model" available at http:\/\/fake:11434 again, then resume/,
+  );
+  assert.doesNotMatch(outcome.stopped!.message, /ollama/i);
   assert.deepEqual(ids(h.results), ["q.csv:1", "q.csv:2", "q.csv:3"]);
   // Nothing after the missing model was sent to the server.
   assert.deepEqual(
@@ -907,7 +914,7 @@ Deno.test("runQuestions() reports events for live metrics", async () => {
       reply: answerOf(id),
     }
   );
-  const seen = { started: 0, finished: 0, failed: 0, retries: 0, questions: 0 };
+  const seen = { started: 0, finished: 0, failed: 0, retries: 0 };
   const h = harness(questions(3), backend, {}, {
     events: {
       requestStarted: () => seen.started++,
@@ -916,7 +923,6 @@ Deno.test("runQuestions() reports events for live metrics", async () => {
         if (!ok) seen.failed++;
       },
       retry: () => seen.retries++,
-      questionStarted: () => seen.questions++,
     },
   });
   await h.run();
@@ -925,7 +931,6 @@ Deno.test("runQuestions() reports events for live metrics", async () => {
     finished: 4,
     failed: 1,
     retries: 1,
-    questions: 3,
   });
 });
 
@@ -998,4 +1003,31 @@ Deno.test("runQuestions() waits the long first-request timeout only on a questio
   assert.equal(h.results[0]!.attempts, 3);
   // 200 ms for the first attempt, then 2 × 20 ms: not 3 × 200 ms.
   assert.ok(elapsed < 450, `took ${Math.round(elapsed)} ms`);
+});
+
+Deno.test("runQuestions() takes the advice for a missing model from the backend", async () => {
+  const backend = new ScriptedBackend((id) =>
+    id === "q.csv:2"
+      ? {
+        error: new BackendError('model "m" not found', {
+          kind: "model_not_found",
+          status: 404,
+          retryable: false,
+        }),
+      }
+      : { reply: answerOf(id) }
+  );
+  const seen: BackendError[] = [];
+  const advising = Object.assign(backend, {
+    advice: (e: BackendError) => {
+      seen.push(e);
+      return "Run `fakectl fetch m`";
+    },
+  });
+  const h = harness(questions(5), advising, { concurrency: 1 });
+  const outcome = await h.run();
+  assert.equal(outcome.stopped?.kind, "model_not_found");
+  assert.match(outcome.stopped!.message, /Run `fakectl fetch m`, then resume$/);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]?.kind, "model_not_found");
 });

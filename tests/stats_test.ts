@@ -7,9 +7,8 @@ import {
   expectedCalibrationError,
   LatencyStore,
   mcnemar,
-  percentile,
-  wilson,
 } from "../src/report/stats.ts";
+import { percentile, wilson } from "../src/stats.ts";
 
 function close(
   actual: number | null | undefined,

@@ -1,6 +1,7 @@
 // The interface every model backend (ollama, openai, mock) implements. The
 // runner, prompts and scoring never see a backend's wire format.
 
+import type { BackendError } from "../errors.ts";
 import type { ChatMessage } from "../schema.ts";
 
 /** What the preflight learned about the server and model. */
@@ -21,6 +22,8 @@ export interface ModelInfo {
 
 /** One request to the model: either chat messages or a raw prompt. */
 export interface AskRequest {
+  /** The question's id (`file:line`); never sent to a server. */
+  questionId: string;
   /** Chat messages (answer and cot modes). */
   messages: ChatMessage[] | null;
   /** Raw prompt sent verbatim (logprobs mode), with `raw: true`. */
@@ -80,4 +83,71 @@ export interface Backend {
   ask(request: AskRequest, signal: AbortSignal): Promise<AskResponse>;
   /** Asks the server to free the model (best effort). */
   unload(signal: AbortSignal): Promise<void>;
+  /**
+   * What the user can do about a failure that stops the run (a model gone
+   * from the server), in this backend's terms, e.g. "Run `ollama pull m`";
+   * null (or no method) when there is nothing specific to say.
+   */
+  advice?(error: BackendError): string | null;
+}
+
+/**
+ * The JSON schema that constrains a reply to `{"answer": "<letter>"}`: the
+ * `format` of an Ollama request and the `response_format` schema of an
+ * OpenAI one. `additionalProperties: false` is what OpenAI's strict mode
+ * requires; for Ollama it keeps the grammar to exactly one key.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { answerSchema } from "./backend.ts";
+ * assert.deepEqual(answerSchema(["A", "B"]), {
+ *   type: "object",
+ *   properties: { answer: { type: "string", enum: ["A", "B"] } },
+ *   required: ["answer"],
+ *   additionalProperties: false,
+ * });
+ * ```
+ */
+export function answerSchema(letters: readonly string[]): {
+  type: "object";
+  properties: { answer: { type: "string"; enum: string[] } };
+  required: ["answer"];
+  additionalProperties: false;
+} {
+  return {
+    type: "object",
+    properties: { answer: { type: "string", enum: [...letters] } },
+    required: ["answer"],
+    additionalProperties: false,
+  };
+}
+
+/**
+ * A conservative token count: UTF-8 bytes / 3, rounded up. English runs
+ * about 4 bytes per token and CJK about 3, so this over-counts. The one
+ * estimate of the project: sizing num_ctx must never under-count (a prompt
+ * cut silently is a wrong score), and the mock reports the same figure a
+ * reader can reproduce.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { estimateTokens } from "./backend.ts";
+ * assert.equal(estimateTokens("abcdefg"), 3);
+ * assert.equal(estimateTokens("日本"), 2);
+ * ```
+ */
+export function estimateTokens(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4; // a surrogate pair is one 4-byte code point
+      i++;
+    } else bytes += 3;
+  }
+  return Math.ceil(bytes / 3);
 }

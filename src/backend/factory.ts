@@ -3,15 +3,18 @@
 
 import type { Config } from "../config.ts";
 import type { Backend, ModelInfo } from "./backend.ts";
-import { MockBackend } from "./mock.ts";
+import { type AnswerKey, MockBackend } from "./mock.ts";
 import { OllamaBackend } from "./ollama.ts";
 import { OpenAIBackend } from "./openai.ts";
 
-/** The backends of one model: one per base URL, or the built-in mock. */
+/**
+ * The backends of one model: one per base URL, or the built-in mock, which
+ * answers from `answerKey` (unused by the other backends).
+ */
 export function createBackends(
   config: Config,
   model: string,
-  oracle: WeakMap<object, string>,
+  answerKey: AnswerKey | null = null,
 ): Backend[] {
   if (config.backend === "mock") {
     return [
@@ -22,7 +25,7 @@ export function createBackends(
           accuracy: config.mockAccuracy,
           latencyMs: config.mockLatencyMs,
         },
-        { oracle: (req) => oracle.get(req) ?? null },
+        answerKey === null ? {} : { answerKey },
       ),
     ];
   }

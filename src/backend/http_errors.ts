@@ -85,6 +85,8 @@ export interface HttpErrorOptions {
   secrets?: readonly (string | null | undefined)[];
   /** Clock for HTTP-date Retry-After, ms since epoch. @default Date.now() */
   now?: number;
+  /** The URL that was fetched, named (redacted) in network errors. */
+  url?: string;
 }
 
 /**
@@ -158,8 +160,9 @@ export async function errorFromResponse(
  * Classifies a rejection from `fetch()` or from reading a body: a
  * `TimeoutError` (from `AbortSignal.timeout`) is `timeout`, an `AbortError`
  * (the run was stopped) is `interrupted` and not retried, anything else
- * (TypeError: refused, reset, DNS) is `network`. The message and cause are
- * scrubbed of secrets and URL credentials.
+ * (TypeError: refused, reset, DNS) is `network`, naming `options.url`
+ * (redacted) when given. The message and cause are scrubbed of secrets and
+ * URL credentials.
  */
 export function errorFromFetchFailure(
   error: unknown,
@@ -187,7 +190,10 @@ export function errorFromFetchFailure(
       cause,
     });
   }
-  return new BackendError(`Network error: ${reason}`, {
+  const where = options.url === undefined
+    ? ""
+    : `cannot reach ${redactUrl(options.url)}: `;
+  return new BackendError(`Network error: ${where}${reason}`, {
     kind: "network",
     retryable: true,
     cause,

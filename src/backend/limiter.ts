@@ -1,6 +1,7 @@
 // The adaptive concurrency limit behind `--concurrency auto`: a gradient
-// limiter on observed latency. It grows while latency stays at its no-queue
-// floor and settles a small, bounded queue above the server's capacity.
+// limiter on observed latency. It grows fast while latency stays at its
+// no-queue floor and settles a small, bounded queue above the server's
+// capacity.
 
 /** Options of the adaptive limiter. */
 export interface GradientLimiterOptions {
@@ -20,6 +21,12 @@ export interface GradientLimiterOptions {
  * `limit = limit * floor / median + allowance`. With P slots and C > P in
  * flight the median is about `floor * C / P`, so the limit settles at
  * `P + allowance`: the slots stay busy and the queue stays bounded.
+ *
+ * Two things keep the slots busy from the start on a short run: until a
+ * window first shows queueing the limit grows by twice the allowance per
+ * window (slow start), and the endpoint's first answer (a model load, so no
+ * latency sample) already counts as proof that requests go through. Only
+ * requests started under the current limit are its samples (see `epoch`).
  */
 export class GradientLimiter {
   #limit: number;
@@ -28,6 +35,10 @@ export class GradientLimiter {
   readonly #tolerance: number;
   #floor = Infinity;
   #window: number[] = [];
+  #epoch = 0;
+  /** A window has shown queueing: slow start is over. */
+  #queued = false;
+  #answered = false;
 
   /** Creates a limiter starting at `initial`. */
   constructor(opts: GradientLimiterOptions = {}) {
@@ -42,8 +53,19 @@ export class GradientLimiter {
     return this.#limit;
   }
 
-  /** Records one successful request's latency; returns the (possibly new) limit. */
-  onSuccess(latencyMs: number): number {
+  /** Changes each time the limit does; a request started at an older epoch says nothing about the current limit. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /**
+   * Records one successful request's latency; returns the (possibly new)
+   * limit. `epoch` is the limiter's epoch when the request started: a
+   * request sent under an older limit is not a sample of this one (without
+   * this, the limit chases its own past and swings below the slots).
+   */
+  onSuccess(latencyMs: number, epoch = this.#epoch): number {
+    if (epoch !== this.#epoch) return this.#limit;
     this.#window.push(latencyMs);
     // A window is `limit` samples: one round of requests. Longer windows at
     // a low limit keep the server's other slots idle while ramping up.
@@ -56,19 +78,39 @@ export class GradientLimiter {
     this.#floor = Math.min(this.#floor, median);
     let gradient = median > 0 ? this.#floor / median : 1;
     if (gradient >= this.#tolerance) gradient = 1;
+    else this.#queued = true;
+    const slowStart = this.#queued ? 0 : Math.min(this.#limit, this.#allowance);
     // Clamp the step, not the gradient: at most halve the limit per window.
     const next = Math.max(
       Math.round(this.#limit * 0.5),
-      Math.round(this.#limit * gradient + this.#allowance),
+      Math.round(this.#limit * gradient + this.#allowance + slowStart),
     );
-    this.#limit = Math.min(this.#max, Math.max(1, next));
+    this.#set(Math.min(this.#max, Math.max(1, next)));
+    return this.#limit;
+  }
+
+  /**
+   * Records the endpoint's first answer (it included the model load, so it
+   * is no latency sample): requests go through, so step up as after a
+   * window at the floor. Only the first call counts.
+   */
+  onFirstAnswer(): number {
+    if (this.#answered) return this.#limit;
+    this.#answered = true;
+    this.#set(Math.min(this.#max, this.#limit + this.#allowance));
     return this.#limit;
   }
 
   /** Records an overload signal (503, 429, timeout): multiplicative decrease. */
   onOverload(): number {
-    this.#limit = Math.max(1, Math.floor(this.#limit * 0.75));
+    this.#queued = true;
+    this.#set(Math.max(1, Math.floor(this.#limit * 0.75)));
     this.#window = [];
     return this.#limit;
+  }
+
+  #set(limit: number): void {
+    if (limit !== this.#limit) this.#epoch++;
+    this.#limit = limit;
   }
 }

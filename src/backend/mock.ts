@@ -3,15 +3,16 @@
 // real models use, with synthetic latency, token counts and logprobs.
 
 import { BackendError } from "../errors.ts";
-import type {
-  AskRequest,
-  AskResponse,
-  Backend,
-  ModelInfo,
-  TokenLogprob,
+import {
+  type AskRequest,
+  type AskResponse,
+  type Backend,
+  estimateTokens,
+  type ModelInfo,
+  type TokenLogprob,
 } from "./backend.ts";
 import { errorFromFetchFailure } from "./http_errors.ts";
-import { mulberry32 } from "../protocol/shuffle.ts";
+import { mulberry32 } from "../stats.ts";
 
 /** Ways the mock phrases an unconstrained answer. */
 export type MockStyle = "json" | "answer_is" | "bold" | "lone_letter" | "cot";
@@ -25,13 +26,16 @@ export const MOCK_STYLES: readonly MockStyle[] = [
   "cot",
 ];
 
+/** The correct letter of a question by its id, or null when unknown. */
+export type AnswerKey = (questionId: string) => string | null;
+
 /** How the simulated model behaves. */
 export interface MockBackendOptions {
   /** Model name reported back. */
   model: string;
   /** Seed of every random choice. */
   seed: number;
-  /** Probability of answering the oracle's letter, 0..1. */
+  /** Probability of answering the answer key's letter, 0..1. */
   accuracy: number;
   /** Mean simulated latency (±20% seeded jitter), ms. 0 means no wait. */
   latencyMs: number;
@@ -41,8 +45,12 @@ export interface MockBackendOptions {
 
 /** Collaborators, swappable in tests. */
 export interface MockBackendDeps {
-  /** The correct letter for a request, or null when unknown (answers at random). */
-  oracle?: (request: AskRequest) => string | null;
+  /**
+   * The answer key: the correct letter of a question as shown in its request
+   * (after any option shuffling), by question id; null when unknown. Without
+   * it the mock answers at random.
+   */
+  answerKey?: AnswerKey;
   /** Waits `ms`, rejecting with `signal.reason` on abort. @default abortableSleep */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -53,14 +61,14 @@ const TOKENS_PER_SECOND = 50;
 /**
  * A simulated model. Each answer depends only on the seed and the request
  * (prompt text, letters, request seed), never on call order or concurrency.
- * With probability `accuracy` it picks the oracle's letter, else another.
+ * With probability `accuracy` it picks the answer key's letter, else another.
  */
 export class MockBackend implements Backend {
   /** Always `mock://<model>`. */
   readonly endpoint: string;
   readonly #options: MockBackendOptions;
   readonly #styles: readonly MockStyle[];
-  readonly #oracle: ((request: AskRequest) => string | null) | null;
+  readonly #answerKey: AnswerKey | null;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
   /** Throws RangeError for an accuracy outside 0..1, a negative latency or no styles. */
@@ -81,7 +89,7 @@ export class MockBackend implements Backend {
     }
     this.#options = options;
     this.#styles = styles;
-    this.#oracle = deps.oracle ?? null;
+    this.#answerKey = deps.answerKey ?? null;
     this.#sleep = deps.sleep ?? abortableSleep;
     this.endpoint = `mock://${options.model}`;
   }
@@ -104,75 +112,68 @@ export class MockBackend implements Backend {
   async ask(request: AskRequest, signal: AbortSignal): Promise<AskResponse> {
     try {
       signal.throwIfAborted();
-      if (request.letters.length === 0) {
-        throw new BackendError("Cannot answer: the request has no letters", {
-          kind: "malformed",
-          retryable: false,
-        });
-      }
-      const promptText = request.messages !== null
-        ? request.messages.map((m) => `${m.role}\n${m.content}`).join("\n")
-        : request.rawPrompt ?? "";
-      const random = mulberry32(
-        hashString(
-          JSON.stringify([
-            this.#options.seed,
-            request.seed,
-            request.letters,
-            promptText,
-          ]),
-        ),
-      );
-      const letter = this.#choose(request, random);
-      const decoy = pickOther(request.letters, letter, random) ?? letter;
-      const styleIndex = Math.floor(random() * this.#styles.length);
-      const style: MockStyle = request.structured
-        ? "json"
-        : request.rawPrompt !== null
-        ? "lone_letter"
-        : this.#styles[styleIndex] ?? "lone_letter";
-      let content = renderAnswer(style, letter, decoy);
-      const thinking = request.think === true
-        ? `Option ${decoy} looks plausible, but checking each option again, ${letter} fits best.`
-        : null;
-      let evalTokens = estimateTokens(content) +
-        (thinking === null ? 0 : estimateTokens(thinking));
-      let doneReason = "stop";
-      if (evalTokens > request.maxTokens) {
-        content = content.slice(0, Math.max(0, request.maxTokens) * 4);
-        evalTokens = Math.max(0, request.maxTokens);
-        doneReason = "length";
-      }
-      const firstTokenTopLogprobs = request.topLogprobs > 0
-        ? topLogprobs(request.letters, letter, request.topLogprobs, random)
-        : null;
-      const jitter = 1 + (random() * 2 - 1) * 0.2;
-      const delay = this.#options.latencyMs * jitter;
-      if (delay > 0) await this.#sleep(delay, signal);
+      const { reply, delayMs } = this.#compose(request);
+      if (delayMs > 0) await this.#sleep(delayMs, signal);
       signal.throwIfAborted();
-      return {
-        content,
-        thinking,
-        doneReason,
-        promptTokens: estimateTokens(promptText),
-        evalTokens,
-        evalDurationNs: Math.round(evalTokens / TOKENS_PER_SECOND * 1e9),
-        firstTokenTopLogprobs,
-      };
+      return reply;
     } catch (error) {
       if (!signal.aborted) throw error;
-      // Match the HTTP backends: the timeout signal gives kind "timeout",
-      // any other abort (Ctrl-C) gives "interrupted".
-      const reason: unknown = signal.reason;
-      const named = reason instanceof Error || reason instanceof DOMException
-        ? reason
-        : new DOMException(String(reason), "AbortError");
-      throw errorFromFetchFailure(
-        named.name === "TimeoutError"
-          ? named
-          : new DOMException(named.message, "AbortError"),
-      );
+      throw abortError(signal);
     }
+  }
+
+  /** The reply and its simulated latency: a pure function of the seed and the request. */
+  #compose(request: AskRequest): { reply: AskResponse; delayMs: number } {
+    if (request.letters.length === 0) {
+      throw new BackendError("Cannot answer: the request has no letters", {
+        kind: "malformed",
+        retryable: false,
+      });
+    }
+    const promptText = request.messages !== null
+      ? request.messages.map((m) => `${m.role}\n${m.content}`).join("\n")
+      : request.rawPrompt ?? "";
+    const random = mulberry32(
+      hashString(
+        JSON.stringify([
+          this.#options.seed,
+          request.seed,
+          request.letters,
+          promptText,
+        ]),
+      ),
+    );
+    // The order of the random draws is part of the mock's answers: keep it.
+    const letter = this.#choose(request, random);
+    const decoy = pickOther(request.letters, letter, random) ?? letter;
+    const styleIndex = Math.floor(random() * this.#styles.length);
+    const style: MockStyle = request.structured
+      ? "json"
+      : request.rawPrompt !== null
+      ? "lone_letter"
+      : this.#styles[styleIndex] ?? "lone_letter";
+    const thinking = request.think === true
+      ? `Option ${decoy} looks plausible, but checking each option again, ${letter} fits best.`
+      : null;
+    const out = withinBudget(
+      renderAnswer(style, letter, decoy),
+      thinking,
+      request.maxTokens,
+    );
+    const firstTokenTopLogprobs = request.topLogprobs > 0
+      ? topLogprobs(request.letters, letter, request.topLogprobs, random)
+      : null;
+    const jitter = 1 + (random() * 2 - 1) * 0.2;
+    const reply: AskResponse = {
+      content: out.content,
+      thinking,
+      doneReason: out.doneReason,
+      promptTokens: estimateTokens(promptText),
+      evalTokens: out.evalTokens,
+      evalDurationNs: Math.round(out.evalTokens / TOKENS_PER_SECOND * 1e9),
+      firstTokenTopLogprobs,
+    };
+    return { reply, delayMs: this.#options.latencyMs * jitter };
   }
 
   /** Nothing to free. */
@@ -182,7 +183,7 @@ export class MockBackend implements Backend {
 
   #choose(request: AskRequest, random: () => number): string {
     const letters = request.letters;
-    const correct = this.#oracle?.(request) ?? null;
+    const correct = this.#answerKey?.(request.questionId) ?? null;
     if (correct === null || !letters.includes(correct)) {
       return letters[Math.floor(random() * letters.length)] ?? letters[0]!;
     }
@@ -249,9 +250,39 @@ export function renderAnswer(
   }
 }
 
-/** About four characters per token, at least one for non-empty text. */
-function estimateTokens(text: string): number {
-  return text === "" ? 0 : Math.max(1, Math.round(text.length / 4));
+/** Cuts the answer at `maxTokens` (thinking counts) the way a server reports it: done_reason "length". */
+function withinBudget(
+  content: string,
+  thinking: string | null,
+  maxTokens: number,
+): { content: string; evalTokens: number; doneReason: string } {
+  const evalTokens = estimateTokens(content) +
+    (thinking === null ? 0 : estimateTokens(thinking));
+  if (evalTokens <= maxTokens) {
+    return { content, evalTokens, doneReason: "stop" };
+  }
+  const budget = Math.max(0, maxTokens);
+  // Three bytes per token (estimateTokens); the mock's text is ASCII.
+  return {
+    content: content.slice(0, budget * 3),
+    evalTokens: budget,
+    doneReason: "length",
+  };
+}
+
+/** The BackendError for an aborted ask, as the HTTP backends give it. */
+function abortError(signal: AbortSignal): BackendError {
+  // The timeout signal gives kind "timeout", any other abort (Ctrl-C)
+  // gives "interrupted".
+  const reason: unknown = signal.reason;
+  const named = reason instanceof Error || reason instanceof DOMException
+    ? reason
+    : new DOMException(String(reason), "AbortError");
+  return errorFromFetchFailure(
+    named.name === "TimeoutError"
+      ? named
+      : new DOMException(named.message, "AbortError"),
+  );
 }
 
 function pickOther(

@@ -3,13 +3,13 @@
 // Ollama's snake_case names; they are converted once, here.
 
 import { BackendError, RunAbortedError } from "../errors.ts";
-import { answerSchema } from "../protocol/prompt.ts";
-import type {
-  AskRequest,
-  AskResponse,
-  Backend,
-  ModelInfo,
-  TokenLogprob,
+import {
+  answerSchema,
+  type AskRequest,
+  type AskResponse,
+  type Backend,
+  type ModelInfo,
+  type TokenLogprob,
 } from "./backend.ts";
 import {
   describeFailure,
@@ -44,7 +44,7 @@ interface OllamaShow {
 interface OllamaLogprob {
   token: string;
   logprob: number;
-  "top_logprobs"?: Array<{ token: string; logprob: number }>;
+  "top_logprobs"?: TokenLogprob[];
 }
 
 interface OllamaReply {
@@ -58,7 +58,6 @@ interface OllamaReply {
   "eval_duration"?: number;
   "prompt_eval_duration"?: number;
   logprobs?: OllamaLogprob[];
-  error?: string;
 }
 
 /** Options of the Ollama client. */
@@ -107,23 +106,35 @@ export class OllamaBackend implements Backend {
     return u.href;
   }
 
-  async #getJson<T>(
+  /**
+   * GET (or POST `body` to) `path` and read the body. A failed fetch or body
+   * read is a BackendError naming the URL; an abort of `signal` is rethrown.
+   */
+  async #getJson(
     path: string,
     signal: AbortSignal,
     body?: unknown,
-  ): Promise<{ status: number; json: T | null; text: string }> {
-    const res = await this.#fetch(this.#url(path), {
-      method: body === undefined ? "GET" : "POST",
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: body === undefined
-        ? undefined
-        : { "content-type": "application/json" },
-      signal,
-    });
-    const text = await res.text();
-    let json: T | null = null;
+  ): Promise<{ status: number; json: unknown; text: string }> {
+    const url = this.#url(path);
+    let res: Response;
+    let text: string;
     try {
-      json = JSON.parse(text) as T;
+      res = await this.#fetch(url, {
+        method: body === undefined ? "GET" : "POST",
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: body === undefined
+          ? undefined
+          : { "content-type": "application/json" },
+        signal,
+      });
+      text = await res.text();
+    } catch (e) {
+      if (signal.aborted) throw e;
+      throw errorFromFetchFailure(e, { url });
+    }
+    let json: unknown = null;
+    try {
+      json = JSON.parse(text);
     } catch {
       json = null;
     }
@@ -132,13 +143,48 @@ export class OllamaBackend implements Backend {
 
   /** Checks that the server answers and has the model; reads its details. */
   async preflight(signal: AbortSignal): Promise<ModelInfo> {
-    let version: string | null = null;
-    try {
-      const v = await this.#getJson<{ version?: string }>(
-        "/api/version",
-        signal,
+    const version = await this.#version(signal);
+    const tags = await this.#getJson("/api/tags", signal);
+    // The tag list names the installed models; a server without it (some
+    // proxies) is asked about the model directly below.
+    const installed = tags.status === 200 ? tagList(tags.json) : null;
+    const wanted = normaliseModelName(this.#model);
+    const tag = installed?.find((m) =>
+      m.name === this.#model || normaliseModelName(m.name) === wanted
+    );
+    if (installed !== null && !tag) {
+      const names = installed.map((m) => m.name);
+      throw this.#missing(
+        names.length
+          ? `installed: ${names.slice(0, 30).join(", ")}`
+          : "no models are installed",
       );
-      version = v.json?.version ?? null;
+    }
+    const show = await this.#getJson("/api/show", signal, {
+      model: this.#model,
+    });
+    // A 404 that names the model means it is gone; any other failure of
+    // /api/show only costs the details (the tag list already has the model).
+    if (show.status === 404 && /not found/i.test(errorField(show.json))) {
+      throw this.#missing("the server does not know it");
+    }
+    if (installed === null && show.status !== 200) {
+      throw new RunAbortedError(
+        `Cannot check model "${this.#model}" at ${this.endpoint}: /api/tags answered HTTP ${tags.status} and /api/show HTTP ${show.status}. Is this an Ollama server?`,
+        { exitCode: 2 },
+      );
+    }
+    const info = show.status === 200 ? showInfo(show.json) : {};
+    return modelInfo(this.#model, version, tag ?? null, info);
+  }
+
+  /** The server's version; a server that cannot be reached stops the run before it starts. */
+  async #version(signal: AbortSignal): Promise<string | null> {
+    try {
+      const v = await this.#getJson("/api/version", signal);
+      return isRecord(v.json) && typeof v.json.version === "string"
+        ? v.json.version
+        : null;
     } catch (e) {
       if (signal.aborted) throw e;
       throw new RunAbortedError(
@@ -149,63 +195,13 @@ export class OllamaBackend implements Backend {
         { exitCode: 2 },
       );
     }
-    const tags = await this.#getJson<{ models?: OllamaTag[] }>(
-      "/api/tags",
-      signal,
+  }
+
+  #missing(list: string): RunAbortedError {
+    return new RunAbortedError(
+      `Model "${this.#model}" is not available at ${this.endpoint} (${list}). Run \`ollama pull ${this.#model}\``,
+      { exitCode: 2 },
     );
-    // The tag list names the installed models; a server without it (some
-    // proxies) is asked about the model directly below.
-    const listed = tags.status === 200 && Array.isArray(tags.json?.models);
-    const installed = listed ? tags.json!.models! : [];
-    const wanted = normaliseModelName(this.#model);
-    const tag = installed.find((m) =>
-      m.name === this.#model || normaliseModelName(m.name) === wanted
-    );
-    const missing = (list: string) =>
-      new RunAbortedError(
-        `Model "${this.#model}" is not available at ${this.endpoint} (${list}). Run \`ollama pull ${this.#model}\``,
-        { exitCode: 2 },
-      );
-    if (listed && !tag) {
-      const names = installed.map((m) => m.name);
-      throw missing(
-        names.length
-          ? `installed: ${names.slice(0, 30).join(", ")}`
-          : "no models are installed",
-      );
-    }
-    const show = await this.#getJson<OllamaShow>("/api/show", signal, {
-      model: this.#model,
-    });
-    // A 404 that names the model means it is gone; any other failure of
-    // /api/show only costs the details (the tag list already has the model).
-    if (show.status === 404 && /not found/i.test(show.json?.error ?? "")) {
-      throw missing("the server does not know it");
-    }
-    if (!listed && show.status !== 200) {
-      throw new RunAbortedError(
-        `Cannot check model "${this.#model}" at ${this.endpoint}: /api/tags answered HTTP ${tags.status} and /api/show HTTP ${show.status}. Is this an Ollama server?`,
-        { exitCode: 2 },
-      );
-    }
-    const info: OllamaShow = show.status === 200 && show.json ? show.json : {};
-    let contextLength: number | null = null;
-    for (const [k, v] of Object.entries(info.model_info ?? {})) {
-      if (k.endsWith(".context_length") && typeof v === "number") {
-        contextLength = v;
-      }
-    }
-    const details = info.details ?? tag?.details ?? {};
-    return {
-      name: this.#model,
-      serverVersion: version,
-      digest: tag?.digest ?? null,
-      family: details.family ?? null,
-      parameterSize: details.parameter_size ?? null,
-      quantization: details.quantization_level ?? null,
-      capabilities: info.capabilities ?? ["completion"],
-      contextLength,
-    };
   }
 
   /** One attempt: POST /api/chat (or /api/generate for a raw prompt) with stream false. */
@@ -242,25 +238,33 @@ export class OllamaBackend implements Backend {
       body["top_logprobs"] = Math.min(20, req.topLogprobs);
     }
 
+    const url = this.#url(path);
     let res: Response;
     try {
-      res = await this.#fetch(this.#url(path), {
+      res = await this.#fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
         signal,
       });
     } catch (e) {
-      throw errorFromFetchFailure(e);
+      throw errorFromFetchFailure(e, { url });
     }
     if (res.status !== 200) throw await errorFromResponse(res);
     let text: string;
     try {
       text = await res.text();
     } catch (e) {
-      throw errorFromFetchFailure(e);
+      throw errorFromFetchFailure(e, { url });
     }
     return parseReply(text);
+  }
+
+  /** `ollama pull` for a missing model. */
+  advice(error: BackendError): string | null {
+    return error.kind === "model_not_found"
+      ? `Run \`ollama pull ${this.#model}\``
+      : null;
   }
 
   /** Unloads the model (keep_alive 0) so the next model gets the memory. */
@@ -296,30 +300,7 @@ export function parseReply(text: string): AskResponse {
   let last: OllamaReply | null = null;
   const logprobs: OllamaLogprob[] = [];
   for (const line of lines) {
-    let obj: OllamaReply;
-    try {
-      obj = JSON.parse(line) as OllamaReply;
-    } catch {
-      throw new BackendError(
-        `malformed JSON in response: ${truncate(line, 120)}`,
-        {
-          kind: "malformed",
-          retryable: true,
-        },
-      );
-    }
-    if (typeof obj !== "object" || obj === null) {
-      throw new BackendError("response is not a JSON object", {
-        kind: "malformed",
-        retryable: true,
-      });
-    }
-    if (typeof obj.error === "string") {
-      throw new BackendError(`server error: ${truncate(obj.error, 300)}`, {
-        kind: "stream_error",
-        retryable: true,
-      });
-    }
+    const obj = parseLine(line);
     content += obj.message?.content ?? obj.response ?? "";
     thinking += obj.message?.thinking ?? obj.thinking ?? "";
     if (Array.isArray(obj.logprobs)) logprobs.push(...obj.logprobs);
@@ -334,13 +315,6 @@ export function parseReply(text: string): AskResponse {
       },
     );
   }
-  const first = logprobs[0];
-  let top: TokenLogprob[] | null = null;
-  if (first) {
-    top = (first.top_logprobs && first.top_logprobs.length > 0)
-      ? first.top_logprobs.map((t) => ({ token: t.token, logprob: t.logprob }))
-      : [{ token: first.token, logprob: first.logprob }];
-  }
   return {
     content,
     thinking: thinking === "" ? null : thinking,
@@ -349,8 +323,84 @@ export function parseReply(text: string): AskResponse {
     evalTokens: numOrNull(last.eval_count),
     evalDurationNs: numOrNull(last.eval_duration),
     serviceNs: serviceTime(last),
-    firstTokenTopLogprobs: top,
+    firstTokenTopLogprobs: firstTop(logprobs),
   };
+}
+
+/** One NDJSON line of a reply, validated; a line that is not an object, or carries `error`, is a retryable failure. */
+function parseLine(line: string): OllamaReply {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new BackendError(
+      `malformed JSON in response: ${truncate(line, 120)}`,
+      {
+        kind: "malformed",
+        retryable: true,
+      },
+    );
+  }
+  if (!isRecord(parsed)) {
+    throw new BackendError("response is not a JSON object", {
+      kind: "malformed",
+      retryable: true,
+    });
+  }
+  if (typeof parsed.error === "string") {
+    throw new BackendError(`server error: ${truncate(parsed.error, 300)}`, {
+      kind: "stream_error",
+      retryable: true,
+    });
+  }
+  const message = isRecord(parsed.message) ? parsed.message : {};
+  return {
+    message: { content: str(message.content), thinking: str(message.thinking) },
+    response: str(parsed.response),
+    thinking: str(parsed.thinking),
+    done: parsed.done === true,
+    "done_reason": str(parsed["done_reason"]),
+    "prompt_eval_count": num(parsed["prompt_eval_count"]),
+    "eval_count": num(parsed["eval_count"]),
+    "eval_duration": num(parsed["eval_duration"]),
+    "prompt_eval_duration": num(parsed["prompt_eval_duration"]),
+    logprobs: Array.isArray(parsed.logprobs)
+      ? parsed.logprobs.flatMap(logprobOf)
+      : undefined,
+  };
+}
+
+/** A `logprobs` entry with its top candidates; nothing for a malformed one. */
+function logprobOf(value: unknown): OllamaLogprob[] {
+  const entry = tokenLogprob(value);
+  if (entry === null || !isRecord(value)) return [];
+  const top = value["top_logprobs"];
+  return [{
+    ...entry,
+    "top_logprobs": Array.isArray(top)
+      ? top.map(tokenLogprob).filter((t) => t !== null)
+      : undefined,
+  }];
+}
+
+function tokenLogprob(value: unknown): TokenLogprob | null {
+  return isRecord(value) && typeof value.token === "string" &&
+      typeof value.logprob === "number"
+    ? { token: value.token, logprob: value.logprob }
+    : null;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === "number" ? value : undefined;
+}
+
+/** The top candidates of the first generated token, or null without logprobs. */
+function firstTop(logprobs: OllamaLogprob[]): TokenLogprob[] | null {
+  const first = logprobs[0];
+  if (!first) return null;
+  return (first.top_logprobs && first.top_logprobs.length > 0)
+    ? first.top_logprobs.map((t) => ({ token: t.token, logprob: t.logprob }))
+    : [{ token: first.token, logprob: first.logprob }];
 }
 
 /**
@@ -369,4 +419,80 @@ function numOrNull(v: unknown): number | null {
 
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+type OllamaDetails = NonNullable<OllamaTag["details"]>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function errorField(json: unknown): string {
+  return isRecord(json) ? str(json.error) ?? "" : "";
+}
+
+function detailsOf(value: unknown): OllamaDetails | undefined {
+  if (!isRecord(value)) return undefined;
+  return {
+    family: str(value.family),
+    "parameter_size": str(value["parameter_size"]),
+    "quantization_level": str(value["quantization_level"]),
+  };
+}
+
+/** The installed models of an `/api/tags` reply; null when it is not a tag list. */
+function tagList(json: unknown): OllamaTag[] | null {
+  if (!isRecord(json) || !Array.isArray(json.models)) return null;
+  const tags: OllamaTag[] = [];
+  for (const m of json.models) {
+    if (!isRecord(m) || typeof m.name !== "string") continue;
+    tags.push({
+      name: m.name,
+      digest: str(m.digest),
+      details: detailsOf(m.details),
+    });
+  }
+  return tags;
+}
+
+/** The fields of an `/api/show` reply the run uses; unknown shapes read as absent. */
+function showInfo(json: unknown): OllamaShow {
+  if (!isRecord(json)) return {};
+  const caps = json.capabilities;
+  return {
+    capabilities: Array.isArray(caps)
+      ? caps.filter((c): c is string => typeof c === "string")
+      : undefined,
+    details: detailsOf(json.details),
+    "model_info": isRecord(json["model_info"]) ? json["model_info"] : undefined,
+  };
+}
+
+function modelInfo(
+  model: string,
+  version: string | null,
+  tag: OllamaTag | null,
+  info: OllamaShow,
+): ModelInfo {
+  let contextLength: number | null = null;
+  for (const [k, v] of Object.entries(info.model_info ?? {})) {
+    if (k.endsWith(".context_length") && typeof v === "number") {
+      contextLength = v;
+    }
+  }
+  const details = info.details ?? tag?.details ?? {};
+  return {
+    name: model,
+    serverVersion: version,
+    digest: tag?.digest ?? null,
+    family: details.family ?? null,
+    parameterSize: details.parameter_size ?? null,
+    quantization: details.quantization_level ?? null,
+    capabilities: info.capabilities ?? ["completion"],
+    contextLength,
+  };
 }

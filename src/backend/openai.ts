@@ -4,12 +4,13 @@
 
 import { BackendError, RunAbortedError } from "../errors.ts";
 import type { ChatMessage } from "../schema.ts";
-import type {
-  AskRequest,
-  AskResponse,
-  Backend,
-  ModelInfo,
-  TokenLogprob,
+import {
+  answerSchema,
+  type AskRequest,
+  type AskResponse,
+  type Backend,
+  type ModelInfo,
+  type TokenLogprob,
 } from "./backend.ts";
 import {
   describeFailure,
@@ -98,45 +99,7 @@ export class OpenAIBackend implements Backend {
 
   /** Lists `/models` and checks the model is there; RunAbortedError when the run cannot start. */
   async preflight(signal: AbortSignal): Promise<ModelInfo> {
-    const url = this.#url("models");
-    let response: Response;
-    try {
-      response = await this.#fetch(url, {
-        method: "GET",
-        headers: this.#headers(false),
-        signal,
-      });
-    } catch (error) {
-      throw this.#unreachable(error);
-    }
-    if (response.status === 401 || response.status === 403) {
-      await response.body?.cancel();
-      const what = this.#apiKey === null
-        ? "requires an API key"
-        : "rejected the API key";
-      throw new RunAbortedError(
-        `The OpenAI-compatible server at ${this.endpoint} ${what} (${response.status}): set LLM_BENCH_API_KEY`,
-        { exitCode: 2 },
-      );
-    }
-    if (!response.ok) {
-      const cause = await errorFromResponse(response, {
-        secrets: this.#secrets,
-      });
-      const hint = response.status === 404
-        ? ": check the base URL (it usually ends in /v1)"
-        : "";
-      throw new RunAbortedError(
-        `Cannot list models at ${this.endpoint}/models (HTTP ${response.status}): ${cause.message}${hint}`,
-        { exitCode: response.status >= 500 ? 1 : 2, cause },
-      );
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw this.#unreachable(error);
-    }
+    const text = await this.#modelListText(signal);
     const models = parseModelList(text);
     if (models === null) {
       throw new RunAbortedError(
@@ -170,9 +133,10 @@ export class OpenAIBackend implements Backend {
   /** One non-streaming chat completion; throws BackendError. */
   async ask(request: AskRequest, signal: AbortSignal): Promise<AskResponse> {
     const body = this.#chatBody(request);
+    const url = this.#url("chat/completions");
     let text: string;
     try {
-      const response = await this.#fetch(this.#url("chat/completions"), {
+      const response = await this.#fetch(url, {
         method: "POST",
         headers: this.#headers(true),
         body: JSON.stringify(body),
@@ -183,14 +147,67 @@ export class OpenAIBackend implements Backend {
       }
       text = await response.text();
     } catch (error) {
-      throw errorFromFetchFailure(error, { secrets: this.#secrets });
+      throw errorFromFetchFailure(error, { secrets: this.#secrets, url });
     }
     return parseChatCompletion(text, request.topLogprobs > 0, this.#secrets);
+  }
+
+  /** For a missing model: have the server list it again (OpenAI has no pull). */
+  advice(error: BackendError): string | null {
+    return error.kind === "model_not_found"
+      ? `Check that the server at ${this.endpoint} serves "${this.#model}" again (it must be listed by GET ${this.endpoint}/models)`
+      : null;
   }
 
   /** Nothing to do: the OpenAI API has no unload. */
   unload(_signal: AbortSignal): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** The body of GET /models; RunAbortedError for an unreachable server or a refusal. */
+  async #modelListText(signal: AbortSignal): Promise<string> {
+    const url = this.#url("models");
+    let response: Response;
+    try {
+      response = await this.#fetch(url, {
+        method: "GET",
+        headers: this.#headers(false),
+        signal,
+      });
+    } catch (error) {
+      throw this.#unreachable(error);
+    }
+    if (!response.ok) throw await this.#refused(response);
+    try {
+      return await response.text();
+    } catch (error) {
+      // The server answered, then dropped: a network failure, not a usage error.
+      if (signal.aborted) throw this.#unreachable(error);
+      throw errorFromFetchFailure(error, { secrets: this.#secrets, url });
+    }
+  }
+
+  async #refused(response: Response): Promise<RunAbortedError> {
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      const what = this.#apiKey === null
+        ? "requires an API key"
+        : "rejected the API key";
+      return new RunAbortedError(
+        `The OpenAI-compatible server at ${this.endpoint} ${what} (${response.status}): set LLM_BENCH_API_KEY`,
+        { exitCode: 2 },
+      );
+    }
+    const cause = await errorFromResponse(response, {
+      secrets: this.#secrets,
+    });
+    const hint = response.status === 404
+      ? ": check the base URL (it usually ends in /v1)"
+      : "";
+    return new RunAbortedError(
+      `Cannot list models at ${this.endpoint}/models (HTTP ${response.status}): ${cause.message}${hint}`,
+      { exitCode: response.status >= 500 ? 1 : 2, cause },
+    );
   }
 
   #url(path: string): string {
@@ -252,24 +269,6 @@ export class OpenAIBackend implements Backend {
       { exitCode: 2, cause },
     );
   }
-}
-
-/**
- * The JSON schema that constrains a reply to `{"answer": "<letter>"}`.
- *
- * @example
- * ```ts
- * import { answerSchema } from "./openai.ts";
- * answerSchema(["A", "B"]).properties.answer.enum; // ["A", "B"]
- * ```
- */
-export function answerSchema(letters: readonly string[]) {
-  return {
-    type: "object",
-    properties: { answer: { type: "string", enum: [...letters] } },
-    required: ["answer"],
-    additionalProperties: false,
-  };
 }
 
 interface ListedModel {

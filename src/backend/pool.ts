@@ -142,6 +142,7 @@ export class EndpointPool {
     const state = best!;
     state.inFlight++;
     const warmAtStart = state.warm;
+    const epoch = state.limiter?.epoch ?? 0;
     let done = false;
     return {
       backend: state.backend,
@@ -150,7 +151,7 @@ export class EndpointPool {
         if (done) return;
         done = true;
         state.inFlight--;
-        this.#record(state, outcome, warmAtStart);
+        this.#record(state, outcome, warmAtStart, epoch);
         give();
         this.#refresh();
       },
@@ -161,6 +162,7 @@ export class EndpointPool {
     state: EndpointState,
     outcome: { ok: boolean; latencyMs: number; errorKind: ErrorKind | null },
     warmAtStart: boolean,
+    epoch: number,
   ): void {
     state.stats.requests++;
     if (outcome.ok) {
@@ -170,7 +172,9 @@ export class EndpointPool {
       // An attempt sent before the endpoint first answered includes the
       // model's load time: not a service-time sample for the limiter.
       if (state.limiter && warmAtStart) {
-        state.cap = state.limiter.onSuccess(outcome.latencyMs);
+        state.cap = state.limiter.onSuccess(outcome.latencyMs, epoch);
+      } else if (state.limiter) {
+        state.cap = state.limiter.onFirstAnswer();
       }
     } else if (outcome.errorKind !== "interrupted") {
       state.stats.failures++;

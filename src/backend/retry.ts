@@ -1,8 +1,6 @@
 // Retry policy as data, and the exponential backoff with full jitter that
 // the runner sleeps between attempts (outside any semaphore permit).
 
-import { BackendError } from "../errors.ts";
-
 /** When and how long to wait before another attempt. */
 export interface RetryPolicy {
   /** Retries after the first attempt (total attempts = maxRetries + 1). @default 4 */
@@ -48,11 +46,6 @@ export function backoffDelay(
     policy.baseDelayMs * 2 ** (retry - 1),
   );
   return Math.floor(random() * ceiling);
-}
-
-/** Whether an attempt that failed with `error` may be tried again. */
-export function isRetryable(error: unknown): boolean {
-  return error instanceof BackendError && error.retryable;
 }
 
 /** Sleeps `ms`, resolving early (without throwing) when `signal` aborts. */

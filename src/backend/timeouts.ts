@@ -4,6 +4,8 @@
 // above --request-timeout), so a stalled request does not hold a slot for
 // minutes when answers normally take a second.
 
+import { percentile } from "../stats.ts";
+
 /** Options of AttemptTimeouts. */
 export interface AttemptTimeoutOptions {
   /** Ceiling of one attempt once the model answered, ms. */
@@ -102,8 +104,7 @@ export class AttemptTimeouts {
       this.#samples % 8 === 0
     ) {
       const n = Math.min(this.#samples, WINDOW);
-      const sorted = this.#recent.slice(0, n).sort();
-      const p95 = sorted[Math.min(n - 1, Math.floor(n * 0.95))]!;
+      const p95 = percentile(this.#recent.slice(0, n).sort(), 95)!;
       this.#limit = Math.min(
         this.#opts.requestTimeoutMs,
         Math.max(this.#opts.minAdaptiveMs, this.#opts.factor * p95),

@@ -456,7 +456,7 @@ async function preflightModel(
   model: string,
   control: BenchControl,
 ): Promise<{ model: string; info: ModelInfo; endpoints: string[] }> {
-  const backends = createBackends(config, model, new WeakMap());
+  const backends = createBackends(config, model);
   const info = await preflightAll(backends, control.abort);
   return { model, info, endpoints: backends.map((b) => b.endpoint) };
 }

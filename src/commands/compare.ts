@@ -41,10 +41,6 @@ export async function readOutcomes(dir: string): Promise<Map<string, Status>> {
   return out;
 }
 
-function toItems(m: Map<string, Status>) {
-  return [...m].map(([id, status]) => ({ id, status }));
-}
-
 /** Compares every pair; writes comparison.json, comparison.md and report.html into `dir`. Returns a console table. */
 export async function writeComparison(
   dir: string,
@@ -67,7 +63,7 @@ export async function writeComparison(
       pairs.push({
         a: runs[i]!.model,
         b: runs[j]!.model,
-        result: comparePaired(toItems(outcomes[i]!), toItems(outcomes[j]!)),
+        result: comparePaired(outcomes[i]!, outcomes[j]!),
       });
     }
   }
@@ -153,8 +149,8 @@ export async function compareRuns(
     return warning + await writeComparison(outputDir, runs);
   }
   const result = comparePaired(
-    toItems(await readOutcomes(dirA)),
-    toItems(await readOutcomes(dirB)),
+    await readOutcomes(dirA),
+    await readOutcomes(dirB),
   );
   return warning +
     renderCompareText(result, { a: runs[0]!.model, b: runs[1]!.model });

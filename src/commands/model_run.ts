@@ -65,8 +65,13 @@ export async function runModel(
 ): Promise<{ summary: Summary; stopped: RunStop | null }> {
   const { config, model, mode, plan, select, dir, registry, log, io, control } =
     input;
-  const oracle = new WeakMap<object, string>();
-  const backends = createBackends(config, model, oracle);
+  // The mock's answer key: each question's letter as asked (after shuffling).
+  const answers = new Map<string, string>();
+  const backends = createBackends(
+    config,
+    model,
+    (id) => answers.get(id) ?? null,
+  );
   const info = await preflightAll(backends, control.abort);
   const canThink = info.capabilities.includes("thinking");
   let think: boolean | null = null;
@@ -163,7 +168,7 @@ export async function runModel(
     ? {
       prepare: async (q: Parameters<typeof baseProtocol.prepare>[0]) => {
         const p = await baseProtocol.prepare(q);
-        oracle.set(p.request, p.question.answer);
+        answers.set(p.question.id, p.question.answer);
         return p;
       },
       score: baseProtocol.score,
@@ -287,7 +292,7 @@ export async function runModel(
       isDone: (id, repeat) => done.has(`${id}#${repeat}`),
       events: {
         requestStarted: () => registry.requestStarted(),
-        requestFinished: (ms, ok) => registry.requestFinished(ms, ok),
+        requestFinished: (ms) => registry.requestFinished(ms),
         retry: (kind) => registry.retry(kind),
       },
     }, control);

@@ -2,13 +2,18 @@
 // rendered on demand as the seed JSON, Prometheus/OpenMetrics text, or the
 // snapshot the live page polls. No I/O; the clock is injected.
 
-import type { ErrorKind, ResultRecord, Status } from "../schema.ts";
+import {
+  type ErrorKind,
+  type ResultRecord,
+  type Status,
+  STATUSES,
+} from "../schema.ts";
 import {
   type ExpositionFormat,
   ExpositionWriter,
   formatLe,
 } from "./exposition.ts";
-import { wilson } from "../report/stats.ts";
+import { percentile, scoredAccuracy } from "../stats.ts";
 
 /** Histogram bucket upper bounds of `llm_bench_request_duration_seconds`, in seconds. */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [
@@ -174,7 +179,6 @@ function round(x: number, decimals: number): number {
 }
 
 function group(name: string, c: StatusCounts): LiveGroup {
-  const answered = c.correct + c.wrong + c.unparsed;
   return {
     name,
     correct: c.correct,
@@ -182,16 +186,8 @@ function group(name: string, c: StatusCounts): LiveGroup {
     unparsed: c.unparsed,
     errors: c.error,
     skipped: c.skipped,
-    accuracy: answered > 0 ? c.correct / answered : null,
-    ci95: wilson(c.correct, answered),
+    ...scoredAccuracy(c),
   };
-}
-
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  // Nearest-rank: the smallest value with at least p% of values at or below it.
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1] ?? null;
 }
 
 /**
@@ -227,11 +223,6 @@ export class MetricsRegistry {
     return s;
   }
 
-  /** Updates the number of questions planned for the whole run. */
-  setTotal(n: number): void {
-    this.#planned = n;
-  }
-
   /** Switches the current model; later requests, retries and tokens count for it. */
   setModel(model: string): void {
     this.#model = model;
@@ -244,7 +235,7 @@ export class MetricsRegistry {
   }
 
   /** An HTTP attempt ended after `latencyMs`, successfully or not. */
-  requestFinished(latencyMs: number, _ok: boolean): void {
+  requestFinished(latencyMs: number): void {
     if (this.#inFlight > 0) this.#inFlight--;
     const s = this.#state;
     const seconds = latencyMs / 1000;
@@ -389,140 +380,160 @@ export class MetricsRegistry {
   /** Prometheus text format 0.0.4 or OpenMetrics 1.0.0 exposition of every metric. */
   prometheus(format: ExpositionFormat): string {
     const w = new ExpositionWriter(format);
-    const family = w.family.bind(w);
-    const sample = w.sample.bind(w);
     const models = [...this.#models.entries()];
-
-    family(
-      "llm_bench_questions_total",
-      "counter",
-      "Questions finished, by final status.",
-    );
-    for (const [model, s] of models) {
-      for (const status of Object.keys(s.counts) as Status[]) {
-        sample("llm_bench_questions_total", [["model", model], [
-          "status",
-          status,
-        ]], s.counts[status]);
-      }
-    }
-    family(
-      "llm_bench_retries_total",
-      "counter",
-      "HTTP attempts retried, by failure kind.",
-    );
-    for (const [model, s] of models) {
-      for (const [kind, n] of s.retriesByKind) {
-        sample(
-          "llm_bench_retries_total",
-          [["model", model], ["kind", kind]],
-          n,
-        );
-      }
-    }
-    family(
-      "llm_bench_request_errors_total",
-      "counter",
-      "Failed HTTP attempts (retried or final), by failure kind.",
-    );
-    for (const [model, s] of models) {
-      for (const [kind, n] of s.requestErrorsByKind) {
-        sample("llm_bench_request_errors_total", [["model", model], [
-          "kind",
-          kind,
-        ]], n);
-      }
-    }
-    family(
-      "llm_bench_request_duration_seconds",
-      "histogram",
-      "Wall time of HTTP attempts to the model server.",
-    );
-    for (const [model, s] of models) {
-      let cumulative = 0;
-      DURATION_BUCKETS_SECONDS.forEach((le, i) => {
-        cumulative += s.bucketCounts[i] ?? 0;
-        sample(
-          "llm_bench_request_duration_seconds_bucket",
-          [["model", model], ["le", formatLe(le)]],
-          cumulative,
-        );
-      });
-      sample(
-        "llm_bench_request_duration_seconds_bucket",
-        [["model", model], ["le", "+Inf"]],
-        s.requestCount,
-      );
-      sample(
-        "llm_bench_request_duration_seconds_sum",
-        [["model", model]],
-        s.requestSumSeconds,
-      );
-      sample(
-        "llm_bench_request_duration_seconds_count",
-        [["model", model]],
-        s.requestCount,
-      );
-    }
-    family(
+    writeCounters(w, models);
+    writeDurations(w, models);
+    w.family(
       "llm_bench_in_flight_requests",
       "gauge",
       "HTTP attempts in flight now.",
     );
-    sample("llm_bench_in_flight_requests", [], this.#inFlight);
-    family(
-      "llm_bench_accuracy_ratio",
-      "gauge",
-      "Correct / (correct + wrong + unparsed) so far, 0-1.",
-    );
-    for (const [model, s] of models) {
-      const answered = s.counts.correct + s.counts.wrong + s.counts.unparsed;
-      if (answered > 0) {
-        sample(
-          "llm_bench_accuracy_ratio",
-          [["model", model]],
-          s.counts.correct / answered,
-        );
-      }
-    }
-    family(
-      "llm_bench_progress_ratio",
-      "gauge",
-      "Questions finished / planned, 0-1.",
-    );
-    sample(
-      "llm_bench_progress_ratio",
-      [],
-      this.#planned > 0 ? Math.min(1, this.#done / this.#planned) : 0,
-    );
-    family(
-      "llm_bench_questions_planned",
-      "gauge",
-      "Questions planned for the whole run.",
-    );
-    sample("llm_bench_questions_planned", [], this.#planned);
-    family(
-      "llm_bench_tokens_per_second",
-      "gauge",
-      "Generated tokens per second of server eval time.",
-    );
-    for (const [model, s] of models) {
-      if (s.evalDurationNs > 0) {
-        sample(
-          "llm_bench_tokens_per_second",
-          [["model", model]],
-          s.evalTokens / (s.evalDurationNs / 1e9),
-        );
-      }
-    }
-    family(
-      "llm_bench_eval_tokens_total",
-      "counter",
-      "Tokens generated by the model.",
-    );
-    for (const [model, s] of models) {
-      sample("llm_bench_eval_tokens_total", [["model", model]], s.evalTokens);
-    }
+    w.sample("llm_bench_in_flight_requests", [], this.#inFlight);
+    writeAccuracy(w, models);
+    writeProgress(w, this.#done, this.#planned);
+    writeTokens(w, models);
     return w.toString();
+  }
+}
+
+type ModelEntry = [model: string, state: ModelState];
+
+/** Questions by status, retries and failed attempts by kind, per model. */
+function writeCounters(w: ExpositionWriter, models: ModelEntry[]): void {
+  w.family(
+    "llm_bench_questions_total",
+    "counter",
+    "Questions finished, by final status.",
+  );
+  for (const [model, s] of models) {
+    for (const status of STATUSES) {
+      w.sample(
+        "llm_bench_questions_total",
+        [["model", model], ["status", status]],
+        s.counts[status],
+      );
+    }
+  }
+  writeByKind(
+    w,
+    models,
+    "llm_bench_retries_total",
+    "HTTP attempts retried, by failure kind.",
+    (s) => s.retriesByKind,
+  );
+  writeByKind(
+    w,
+    models,
+    "llm_bench_request_errors_total",
+    "Failed HTTP attempts (retried or final), by failure kind.",
+    (s) => s.requestErrorsByKind,
+  );
+}
+
+function writeByKind(
+  w: ExpositionWriter,
+  models: ModelEntry[],
+  name: string,
+  help: string,
+  counts: (s: ModelState) => Map<string, number>,
+): void {
+  w.family(name, "counter", help);
+  for (const [model, s] of models) {
+    for (const [kind, n] of counts(s)) {
+      w.sample(name, [["model", model], ["kind", kind]], n);
+    }
+  }
+}
+
+/** The request-duration histogram per model (buckets summed when rendered). */
+function writeDurations(w: ExpositionWriter, models: ModelEntry[]): void {
+  const name = "llm_bench_request_duration_seconds";
+  w.family(
+    name,
+    "histogram",
+    "Wall time of HTTP attempts to the model server.",
+  );
+  for (const [model, s] of models) {
+    let cumulative = 0;
+    DURATION_BUCKETS_SECONDS.forEach((le, i) => {
+      cumulative += s.bucketCounts[i] ?? 0;
+      w.sample(
+        `${name}_bucket`,
+        [["model", model], ["le", formatLe(le)]],
+        cumulative,
+      );
+    });
+    w.sample(
+      `${name}_bucket`,
+      [["model", model], ["le", "+Inf"]],
+      s.requestCount,
+    );
+    w.sample(`${name}_sum`, [["model", model]], s.requestSumSeconds);
+    w.sample(`${name}_count`, [["model", model]], s.requestCount);
+  }
+}
+
+/** Progress of the whole run and the questions planned. */
+function writeProgress(
+  w: ExpositionWriter,
+  done: number,
+  planned: number,
+): void {
+  w.family(
+    "llm_bench_progress_ratio",
+    "gauge",
+    "Questions finished / planned, 0-1.",
+  );
+  w.sample(
+    "llm_bench_progress_ratio",
+    [],
+    planned > 0 ? Math.min(1, done / planned) : 0,
+  );
+  w.family(
+    "llm_bench_questions_planned",
+    "gauge",
+    "Questions planned for the whole run.",
+  );
+  w.sample("llm_bench_questions_planned", [], planned);
+}
+
+/** Accuracy so far per model. */
+function writeAccuracy(w: ExpositionWriter, models: ModelEntry[]): void {
+  w.family(
+    "llm_bench_accuracy_ratio",
+    "gauge",
+    "Correct / (correct + wrong + unparsed) so far, 0-1.",
+  );
+  for (const [model, s] of models) {
+    const { accuracy } = scoredAccuracy(s.counts);
+    if (accuracy !== null) {
+      w.sample("llm_bench_accuracy_ratio", [["model", model]], accuracy);
+    }
+  }
+}
+
+/** Token speed and generated tokens per model. */
+function writeTokens(w: ExpositionWriter, models: ModelEntry[]): void {
+  w.family(
+    "llm_bench_tokens_per_second",
+    "gauge",
+    "Generated tokens per second of server eval time.",
+  );
+  for (const [model, s] of models) {
+    if (s.evalDurationNs > 0) {
+      w.sample(
+        "llm_bench_tokens_per_second",
+        [["model", model]],
+        s.evalTokens / (s.evalDurationNs / 1e9),
+      );
+    }
+  }
+  w.family(
+    "llm_bench_eval_tokens_total",
+    "counter",
+    "Tokens generated by the model.",
+  );
+  for (const [model, s] of models) {
+    w.sample("llm_bench_eval_tokens_total", [["model", model]], s.evalTokens);
   }
 }

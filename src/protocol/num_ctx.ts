@@ -1,33 +1,10 @@
 // Sizes Ollama's num_ctx for a prompt: a conservative token estimate plus the
 // output budget, rounded so that one value serves a whole run.
 
+import { estimateTokens } from "../backend/backend.ts";
 import type { BuiltPrompt } from "./prompt.ts";
 
-/**
- * A conservative token count: UTF-8 bytes / 3, rounded up. English runs
- * about 4 bytes per token and CJK about 3, so this over-counts.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { estimateTokens } from "./num_ctx.ts";
- * assert.equal(estimateTokens("abcdefg"), 3);
- * assert.equal(estimateTokens("日本"), 2);
- * ```
- */
-export function estimateTokens(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 4; // a surrogate pair is one 4-byte code point
-      i++;
-    } else bytes += 3;
-  }
-  return Math.ceil(bytes / 3);
-}
+export { estimateTokens };
 
 /** Tokens a chat template adds around one message (role markers), generously. */
 const MESSAGE_OVERHEAD_TOKENS = 8;

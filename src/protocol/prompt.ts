@@ -449,27 +449,3 @@ export function buildPrompt(q: Question, opts: PromptOptions): BuiltPrompt {
   messages.push({ role: "user", content: pendingHeader + format.question(q) });
   return { messages, rawPrompt: null, letters };
 }
-
-/**
- * The JSON schema that constrains `answer` mode output to one allowed letter.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { answerSchema } from "./prompt.ts";
- * assert.deepEqual(answerSchema(["A", "B"]), {
- *   type: "object",
- *   properties: { answer: { type: "string", enum: ["A", "B"] } },
- *   required: ["answer"],
- * });
- * ```
- */
-export function answerSchema(
-  letters: readonly string[],
-): Record<string, unknown> {
-  return {
-    type: "object",
-    properties: { answer: { type: "string", enum: [...letters] } },
-    required: ["answer"],
-  };
-}

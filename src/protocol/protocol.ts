@@ -19,7 +19,7 @@ import type {
   PreparedQuestion,
   QuestionProtocol,
   Scored,
-} from "../runner/run.ts";
+} from "../runner/types.ts";
 
 /** Few-shot examples for a question (the subject's dev rows). */
 export type ExamplesFor = (q: Question, k: number) => Promise<FewShotExample[]>;
@@ -65,6 +65,7 @@ export function createProtocol(
         : [];
       const built = buildPrompt(q, { ...opts.prompt, mode: opts.mode, shots });
       const request: AskRequest = {
+        questionId: q.id,
         messages: built.messages,
         rawPrompt: built.rawPrompt,
         letters: built.letters,
@@ -128,18 +129,8 @@ export function scoreReply(
       reason = "truncated_in_thinking";
     }
   }
-  const promptText = p.prompt ??
-    (p.messages ?? []).map((m) => m.content).join("\n");
-  if (r.promptTokens !== null && r.promptTokens > 0) {
-    const estimate = estimateTokens(promptText);
-    // The estimate over-counts (bytes / 3); a real count far below it means
-    // the server cut the prompt to fit its context.
-    if (estimate > 512 && r.promptTokens < estimate * 0.4) {
-      const note =
-        `prompt_truncated (server counted ${r.promptTokens} tokens, about ${estimate} expected)`;
-      reason = reason === null ? note : `${reason}; ${note}`;
-    }
-  }
+  const note = truncationNote(p, r);
+  if (note !== null) reason = reason === null ? note : `${reason}; ${note}`;
   if (letter === null) {
     return {
       predicted: null,
@@ -156,4 +147,18 @@ export function scoreReply(
     reason,
     letterProbs,
   };
+}
+
+/** A note when the server counted far fewer prompt tokens than were sent (it cut the prompt), else null. */
+function truncationNote(p: PreparedQuestion, r: AskResponse): string | null {
+  if (r.promptTokens === null || r.promptTokens <= 0) return null;
+  const promptText = p.prompt ??
+    (p.messages ?? []).map((m) => m.content).join("\n");
+  const estimate = estimateTokens(promptText);
+  // The estimate over-counts (bytes / 3); a real count far below it means
+  // the server cut the prompt to fit its context.
+  if (estimate > 512 && r.promptTokens < estimate * 0.4) {
+    return `prompt_truncated (server counted ${r.promptTokens} tokens, about ${estimate} expected)`;
+  }
+  return null;
 }

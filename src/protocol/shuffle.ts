@@ -4,6 +4,9 @@
 
 import type { Question } from "../schema.ts";
 import { lettersFor } from "./prompt.ts";
+import { mulberry32 } from "../stats.ts";
+
+export { mulberry32 };
 
 /**
  * A 32-bit hash of a string (FNV-1a over UTF-16 code units, then the
@@ -29,28 +32,6 @@ export function hashString(s: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/**
- * mulberry32: a small seeded PRNG returning floats in [0, 1).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { mulberry32 } from "./shuffle.ts";
- * const a = mulberry32(42), b = mulberry32(42);
- * assert.equal(a(), b());
- * ```
- */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -10,7 +10,8 @@ import {
   formatPercent,
   sanitizeText,
 } from "./format.ts";
-import { mcnemar, type McNemarResult, wilson } from "./stats.ts";
+import { mcnemar, type McNemarResult } from "./stats.ts";
+import { wilson } from "../stats.ts";
 import { asciiTable } from "./text.ts";
 
 /** What the comparison needs of a result line. */
@@ -50,7 +51,17 @@ export interface PairedComparison {
 
 const SCORED: ReadonlySet<Status> = new Set(["correct", "wrong", "unparsed"]);
 
-function toMap(items: Iterable<PairedOutcome>): Map<string, Status> {
+/** One side of a comparison: outcome lines, or a map of id to status. */
+export type PairedSide = Iterable<PairedOutcome> | ReadonlyMap<string, Status>;
+
+function isStatusMap(
+  side: PairedSide,
+): side is ReadonlyMap<string, Status> {
+  return side instanceof Map;
+}
+
+function toMap(items: PairedSide): ReadonlyMap<string, Status> {
+  if (isStatusMap(items)) return items;
   const map = new Map<string, Status>();
   for (const item of items) map.set(item.id, item.status);
   return map;
@@ -74,8 +85,8 @@ function toMap(items: Iterable<PairedOutcome>): Map<string, Status> {
  * ```
  */
 export function comparePaired(
-  a: Iterable<PairedOutcome>,
-  b: Iterable<PairedOutcome>,
+  a: PairedSide,
+  b: PairedSide,
 ): PairedComparison {
   const mapA = toMap(a);
   const mapB = toMap(b);

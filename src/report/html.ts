@@ -2,7 +2,7 @@
 // inline script, no network) for one run or a side-by-side comparison of
 // several. Every piece of data text is HTML-escaped.
 
-import type { GroupStats, Status } from "../schema.ts";
+import type { GroupStats } from "../schema.ts";
 import {
   accuracyChart,
   type AccuracyGroup,
@@ -447,9 +447,7 @@ function comparisonSection(
         );
         continue;
       }
-      const toItems = (m: Map<string, Status>) =>
-        [...m].map(([id, status]) => ({ id, status }));
-      const r = comparePaired(toItems(oa), toItems(ob));
+      const r = comparePaired(oa, ob);
       const p = r.mcnemar["p_value"];
       const d = r.difference;
       pairs.push(

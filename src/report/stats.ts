@@ -1,6 +1,8 @@
-// Pure statistics for reports: Wilson intervals, McNemar's paired test,
-// calibration (Brier, ECE), percentiles, an order-independent exact sum and
-// a compact latency store. No I/O.
+// Pure statistics for reports: McNemar's paired test, calibration (Brier,
+// ECE), an order-independent exact sum and a compact latency store. No I/O.
+// The Wilson interval and percentiles are shared, in src/stats.ts.
+
+import { percentile } from "../stats.ts";
 
 /** McNemar's test on the discordant pairs of a paired comparison. */
 export interface McNemarResult {
@@ -22,39 +24,6 @@ export interface ProbabilisticPrediction {
   probs: Readonly<Record<string, number>>;
   /** The correct letter. */
   expected: string;
-}
-
-/**
- * Wilson score interval for a binomial proportion; null when `n` is 0.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { wilson } from "./stats.ts";
- * const [lo, hi] = wilson(81, 100)!;
- * assert.ok(lo > 0.722 && lo < 0.7223 && hi > 0.8748 && hi < 0.8749);
- * ```
- */
-export function wilson(
-  correct: number,
-  n: number,
-  z = 1.96,
-): [number, number] | null {
-  if (!Number.isFinite(n) || n <= 0) return null;
-  if (correct < 0 || correct > n) {
-    throw new RangeError(
-      `Cannot compute a Wilson interval: ${correct} successes out of ${n}`,
-    );
-  }
-  const p = correct / n;
-  const z2 = z * z;
-  const denom = 1 + z2 / n;
-  const center = (p + z2 / (2 * n)) / denom;
-  const half = (z / denom) * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n));
-  // Clamp: rounding can leave -1e-17 or 1 + 1e-16 at the ends.
-  const lo = correct === 0 ? 0 : Math.max(0, center - half);
-  const hi = correct === n ? 1 : Math.min(1, center + half);
-  return [lo, hi];
 }
 
 /**
@@ -290,29 +259,6 @@ export class CalibrationAccumulator {
     }
     return { brier: this.#brier.value() / this.#n, ece, n: this.#n };
   }
-}
-
-/**
- * Nearest-rank percentile of an ascending-sorted array: the smallest value
- * such that at least `p` percent of values are ≤ it (`sorted[ceil(p/100·n)−1]`).
- * Always an observed value; null for an empty array.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { percentile } from "./stats.ts";
- * const xs = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
- * assert.ok(percentile(xs, 50) === 5 && percentile(xs, 90) === 9);
- * ```
- */
-export function percentile(sorted: Float64Array, p: number): number | null {
-  const n = sorted.length;
-  if (n === 0) return null;
-  if (!(p >= 0 && p <= 100)) {
-    throw new RangeError(`Cannot take percentile ${p}: expected 0 to 100`);
-  }
-  const rank = Math.ceil((p / 100) * n);
-  return sorted[Math.min(n, Math.max(1, rank)) - 1]!;
 }
 
 /**

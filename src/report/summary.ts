@@ -17,8 +17,8 @@ import {
   describeSorted,
   ExactSum,
   LatencyStore,
-  wilson,
 } from "./stats.ts";
+import { scoredAccuracy } from "../stats.ts";
 
 /** What the run read, passed through unchanged into summary.json. */
 export type { SummaryDatasetFile };
@@ -187,7 +187,6 @@ function emptyCounts(): Counts {
  * ```
  */
 export function groupStats(c: Counts): GroupStats {
-  const scored = c.correct + c.wrong + c.unparsed;
   return {
     total: c.total,
     correct: c.correct,
@@ -195,8 +194,7 @@ export function groupStats(c: Counts): GroupStats {
     unparsed: c.unparsed,
     errors: c.errors,
     skipped: c.skipped,
-    accuracy: scored === 0 ? null : c.correct / scored,
-    ci95: wilson(c.correct, scored),
+    ...scoredAccuracy(c),
   };
 }
 
