@@ -59,6 +59,10 @@ export interface Config {
   preflightOnly: boolean;
   /** API key for the openai backend (never printed or written). */
   apiKey: string | null;
+  /** Answer a request asked before (same model digest) from the response cache. */
+  cache: boolean;
+  /** Folder of the response cache; null when neither XDG_CACHE_HOME nor HOME is set. */
+  cacheDir: string | null;
 }
 
 /** A run id or model name made safe to use as one path segment. */

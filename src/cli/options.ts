@@ -398,6 +398,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "check the server, model and dataset, then exit",
   },
   {
+    key: "cache",
+    flag: "cache",
+    env: "LLM_BENCH_CACHE",
+    kind: "bool",
+    defaultText: "false",
+    help:
+      "answer requests asked before (same model digest) from the response cache; see docs/cache.md",
+  },
+  {
+    key: "cacheDir",
+    flag: "cache-dir",
+    env: "LLM_BENCH_CACHE_DIR",
+    kind: "string",
+    defaultText: "$XDG_CACHE_HOME/llm-bench or ~/.cache/llm-bench",
+    valueName: "DIR",
+    help: "folder of the response cache",
+  },
+  {
     key: "verbose",
     flag: "verbose",
     env: "VERBOSE",
@@ -424,6 +442,8 @@ export const EXTRA_ENV = [
   "OPENAI_API_KEY",
   "LLM_BENCH_CSV_DIR",
   "INIT_CWD",
+  "XDG_CACHE_HOME",
+  "HOME",
 ] as const;
 
 /** The help text: every flag with its env var and default. */

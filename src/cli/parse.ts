@@ -2,6 +2,7 @@
 // override defaults. Every option is one row of OPTIONS (flag, env var,
 // default, help), so --help, README's table and validation never disagree.
 
+import { isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { OPTIONS, type OptionSpec } from "./options.ts";
@@ -349,6 +350,8 @@ export function parseCommand(argv: string[], env: Env): Command {
     mockLatencyMs: get("mockLatencyMs", num(0, 600_000), 20),
     preflightOnly: get("preflightOnly", bool, false),
     apiKey,
+    cache: get("cache", bool, false),
+    cacheDir: get("cacheDir", nonEmpty, defaultCacheDir(env)),
   };
   if (config.retryErrors && !config.resume) {
     throw new UsageError(
@@ -359,6 +362,15 @@ export function parseCommand(argv: string[], env: Env): Command {
     explicit.add("csvDir");
   }
   return { kind: "run", config: Object.freeze(config), explicit };
+}
+
+/** `$XDG_CACHE_HOME/llm-bench`, else `$HOME/.cache/llm-bench`, else null. */
+function defaultCacheDir(env: Env): string | null {
+  const xdg = env("XDG_CACHE_HOME");
+  // The XDG spec ignores a relative value.
+  if (xdg && isAbsolute(xdg)) return join(xdg, "llm-bench");
+  const home = env("HOME");
+  return home ? join(home, ".cache", "llm-bench") : null;
 }
 
 function parseSubcommand(

@@ -33,6 +33,7 @@ import {
 } from "../report/outputs.ts";
 import { TOOL } from "../version.ts";
 import type { BenchControl, BenchIo } from "./bench_io.ts";
+import { openRunCache } from "./run_cache.ts";
 
 /** Everything one model's run needs from the benchmark command. */
 export interface ModelRunInput {
@@ -66,7 +67,11 @@ export async function runModel(
   const { config, model, mode, plan, select, dir, registry, log, io, control } =
     input;
   const oracle = new WeakMap<object, string>();
-  const backends = createBackends(config, model, oracle);
+  const cache = openRunCache(config, model, (message) => {
+    io.stderr(`warning: ${message}\n`);
+    log.warn("cache_warning", { model, message });
+  });
+  const backends = cache.wrap(createBackends(config, model, oracle));
   const info = await preflightAll(backends, control.abort);
   const canThink = info.capabilities.includes("thinking");
   let think: boolean | null = null;
@@ -254,7 +259,10 @@ export async function runModel(
   const sink = (r: ResultRecord) => {
     writer.write(r);
     registry.result(r);
-    if (r["eval_tokens"] !== null && r["eval_duration_ns"] !== null) {
+    if (
+      r["eval_tokens"] !== null && r["eval_duration_ns"] !== null &&
+      r.cached !== true
+    ) {
       registry.tokens(r["eval_tokens"], r["eval_duration_ns"]);
     }
     log.debug("question_scored", {
@@ -297,6 +305,8 @@ export async function runModel(
     // A partial summary still being written must land before the final one.
     await partialDone;
     writer.close();
+    cache.close();
+    if (config.cache) log.info("cache_used", { model, ...cache.counts() });
   }
   const finishedAt = new Date();
   const complete = outcome.stopped === null && outcome.unfinished === 0;

@@ -261,7 +261,11 @@ export async function runQuestions(
       let reply: AskResponse | null = null;
       let failure: BackendError | null = null;
       try {
-        reply = await lease.backend.ask(prepared.request, attemptCtl.signal);
+        reply = await lease.backend.ask(
+          prepared.request,
+          attemptCtl.signal,
+          repeat,
+        );
       } catch (e) {
         failure = toBackendError(e, attemptCtl.signal, abortCtl.signal);
       } finally {
@@ -269,11 +273,16 @@ export async function runQuestions(
         abortCtl.signal.removeEventListener("abort", onHardAbort);
       }
       const latencyMs = now() - t0;
-      if (reply !== null) timeouts.success(lease.backend.endpoint, latencyMs);
+      // A cached answer says nothing about the server's speed or warmth.
+      const cached = reply?.cached === true;
+      if (reply !== null && !cached) {
+        timeouts.success(lease.backend.endpoint, latencyMs);
+      }
       lease.release({
         ok: reply !== null,
         latencyMs,
         errorKind: failure?.kind ?? null,
+        cached,
       });
       events.requestFinished?.(latencyMs, reply !== null);
 
@@ -308,6 +317,7 @@ export async function runQuestions(
           "letter_probs": s.letterProbs,
           endpoint: lease.backend.endpoint,
           repeat,
+          ...(cached ? { cached: true } : {}),
         };
       }
       const err = failure!;
