@@ -456,6 +456,7 @@ export function helpText(version: string): string {
     "  llm-bench report RUN_DIR...            rebuild report.html and summary.md from results.jsonl",
     "  llm-bench compare RUN_A RUN_B          compare two finished runs (paired McNemar test)",
     "  llm-bench merge RUN_DIR... --output-dir DIR   combine shard runs into one run",
+    "  llm-bench cache stats|prune|clear      look after the response cache (--cache; cache --help)",
     "",
     "Options (flag, env var, default):",
   ];

@@ -2,7 +2,6 @@
 // override defaults. Every option is one row of OPTIONS (flag, env var,
 // default, help), so --help, README's table and validation never disagree.
 
-import { isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { OPTIONS, type OptionSpec } from "./options.ts";
@@ -10,6 +9,7 @@ import { OPTIONS, type OptionSpec } from "./options.ts";
 import {
   type BackendKind,
   type Config,
+  defaultCacheDir,
   type Mode,
   safePathSegment,
   type ThinkSetting,
@@ -24,7 +24,8 @@ export type Command =
   | { kind: "run"; config: Config; explicit: ReadonlySet<keyof Config> }
   | { kind: "report"; runDirs: string[] }
   | { kind: "compare"; runDirs: string[]; outputDir: string | null }
-  | { kind: "merge"; runDirs: string[]; outputDir: string };
+  | { kind: "merge"; runDirs: string[]; outputDir: string }
+  | { kind: "cache"; args: string[] };
 
 type Env = (name: string) => string | undefined;
 
@@ -136,6 +137,7 @@ function buildParseOptions() {
  */
 export function parseCommand(argv: string[], env: Env): Command {
   const sub = argv[0];
+  if (sub === "cache") return { kind: "cache", args: argv.slice(1) };
   if (sub === "report" || sub === "compare" || sub === "merge") {
     return parseSubcommand(sub, argv.slice(1));
   }
@@ -362,15 +364,6 @@ export function parseCommand(argv: string[], env: Env): Command {
     explicit.add("csvDir");
   }
   return { kind: "run", config: Object.freeze(config), explicit };
-}
-
-/** `$XDG_CACHE_HOME/llm-bench`, else `$HOME/.cache/llm-bench`, else null. */
-function defaultCacheDir(env: Env): string | null {
-  const xdg = env("XDG_CACHE_HOME");
-  // The XDG spec ignores a relative value.
-  if (xdg && isAbsolute(xdg)) return join(xdg, "llm-bench");
-  const home = env("HOME");
-  return home ? join(home, ".cache", "llm-bench") : null;
 }
 
 function parseSubcommand(
