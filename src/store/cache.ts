@@ -12,7 +12,7 @@ export const CACHE_SCHEMA_VERSION = 1;
 export const CACHE_FILE = "responses.sqlite";
 
 /** How long a statement waits for another process's lock, ms. */
-const BUSY_TIMEOUT_MS = 10_000;
+const BUSY_TIMEOUT_MS = 5_000;
 
 /** Hits are counted in memory and written in one transaction per this many. */
 const HIT_FLUSH_EVERY = 512;
@@ -56,7 +56,7 @@ export interface CacheStats {
 export interface CacheOpenOptions {
   /** Create the folder and the database when missing. @default true */
   create?: boolean;
-  /** Wait for another process's lock this long, ms. @default 10000 */
+  /** Wait for another process's lock this long, ms. @default 5000 */
   busyTimeoutMs?: number;
   /** Clock, ms since the epoch. @default Date.now */
   now?: () => number;
