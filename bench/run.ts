@@ -13,9 +13,12 @@ import {
   type Check,
   type ScenarioContext,
   type ScenarioResult,
-  SCENARIOS,
+  SCENARIOS as CORE_SCENARIOS,
 } from "./scenarios.ts";
 import { renderTable } from "./stats.ts";
+import { CACHE_SCENARIO } from "./cache.ts";
+
+const SCENARIOS = [...CORE_SCENARIOS, CACHE_SCENARIO];
 
 const { values } = parseArgs({
   args: Deno.args,
