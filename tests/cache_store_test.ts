@@ -92,14 +92,30 @@ Deno.test("ResponseCache gives CacheError, not a hang, while another process hol
     try {
       // Readers still read in WAL mode; a writer waits, then gives up.
       assert.equal(cache.get("k"), null);
-      assert.throws(() => cache.put("k", META, "v"), CacheError);
+      cache.put("k", META, "v");
+      assert.throws(() => cache.flush(), CacheError);
     } finally {
       other.exec("ROLLBACK");
       other.close();
     }
     cache.put("k", META, "v");
+    cache.flush();
     assert.equal(cache.get("k"), "v");
     cache.close();
+  });
+});
+
+Deno.test("ResponseCache keeps new entries in memory until flush() and serves them meanwhile", async () => {
+  await withDir((dir) => {
+    const writer = ResponseCache.open(dir);
+    const reader = ResponseCache.open(dir);
+    writer.put("k", META, "v");
+    assert.equal(writer.get("k"), "v");
+    assert.equal(reader.get("k"), null);
+    writer.flush();
+    assert.equal(reader.get("k"), "v");
+    writer.close();
+    reader.close();
   });
 });
 

@@ -14,8 +14,14 @@ export const CACHE_FILE = "responses.sqlite";
 /** How long a statement waits for another process's lock, ms. */
 const BUSY_TIMEOUT_MS = 5_000;
 
-/** Hits are counted in memory and written in one transaction per this many. */
-const HIT_FLUSH_EVERY = 512;
+/**
+ * New entries and hit counts wait in memory and are written in one
+ * transaction per this many, or once this many ms passed: one commit per
+ * answer would cost a live run far more than the lookups do. A crash loses at
+ * most these (they are asked again next time).
+ */
+const FLUSH_EVERY = 256;
+const FLUSH_AFTER_MS = 1000;
 
 /** The cache cannot be used: missing, corrupt, locked, or from a newer llm-bench. */
 export class CacheError extends Error {
@@ -83,12 +89,18 @@ export class ResponseCache {
   readonly #put: StatementSync;
   readonly #hit: StatementSync;
   #pendingHits = new Map<string, number>();
+  #pendingPuts = new Map<
+    string,
+    { meta: CacheEntryMeta; value: string; at: number }
+  >();
+  #lastFlush: number;
   #closed = false;
 
   private constructor(path: string, db: DatabaseSync, now: () => number) {
     this.path = path;
     this.#db = db;
     this.#now = now;
+    this.#lastFlush = now();
     this.#get = db.prepare("SELECT value FROM entries WHERE key = ?");
     this.#put = db.prepare(
       `INSERT INTO entries (key, backend, model, digest, value, created_at, used_at, hits)
@@ -164,36 +176,56 @@ export class ResponseCache {
 
   /** The value stored under `key`, or null; a found value counts as a hit. */
   get(key: string): string | null {
-    const row = this.#wrap("read the cache", () => this.#get.get(key));
-    const value = row === undefined ? null : row.value;
+    let value: unknown = this.#pendingPuts.get(key)?.value;
+    if (value === undefined) {
+      const row = this.#wrap("read the cache", () => this.#get.get(key));
+      value = row === undefined ? null : row.value;
+    }
     if (typeof value !== "string") return null;
     this.#pendingHits.set(key, (this.#pendingHits.get(key) ?? 0) + 1);
-    if (this.#pendingHits.size >= HIT_FLUSH_EVERY) this.flush();
+    this.#maybeFlush();
     return value;
   }
 
   /** Stores `value` under `key` (replacing an older value). */
   put(key: string, meta: CacheEntryMeta, value: string): void {
-    const now = this.#now();
-    this.#wrap("write the cache", () =>
-      this.#put.run(
-        key,
-        meta.backend,
-        meta.model,
-        meta.digest,
-        value,
-        now,
-        now,
-      ));
+    if (this.#closed) {
+      throw new CacheError("Cannot write the cache: it is closed");
+    }
+    this.#pendingPuts.set(key, { meta, value, at: this.#now() });
+    this.#maybeFlush();
   }
 
-  /** Writes the hit counts gathered in memory. */
+  #maybeFlush(): void {
+    if (
+      this.#pendingPuts.size + this.#pendingHits.size >= FLUSH_EVERY ||
+      this.#now() - this.#lastFlush >= FLUSH_AFTER_MS
+    ) {
+      this.flush();
+    }
+  }
+
+  /** Writes the entries and hit counts waiting in memory, in one transaction. */
   flush(): void {
-    if (this.#pendingHits.size === 0) return;
+    this.#lastFlush = this.#now();
+    if (this.#pendingHits.size === 0 && this.#pendingPuts.size === 0) return;
     const hits = this.#pendingHits;
+    const puts = this.#pendingPuts;
     this.#pendingHits = new Map();
+    this.#pendingPuts = new Map();
     const now = this.#now();
-    this.#transaction("count cache hits", () => {
+    this.#transaction("write the cache", () => {
+      for (const [key, { meta, value, at }] of puts) {
+        this.#put.run(
+          key,
+          meta.backend,
+          meta.model,
+          meta.digest,
+          value,
+          at,
+          at,
+        );
+      }
       for (const [key, n] of hits) this.#hit.run(n, now, key);
     });
   }
