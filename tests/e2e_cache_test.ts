@@ -188,6 +188,25 @@ Deno.test("after a re-pull (new digest) every question is asked again", async ()
     assert.equal(generations(pulled), N);
     assertExact(after, s);
     assert.ok(after.results.every((r) => r.cached === undefined));
+    // Both digests' entries are kept until pruned or cleared.
+    const cache = (...args: string[]) =>
+      runCli(["cache", ...args], { env: { XDG_CACHE_HOME: s.xdg, DENO_DIR } });
+    const stats = await cache("stats");
+    assert.match(stats.stdout, new RegExp(`${2 * N} entries, 0 hits`));
+    assert.match(stats.stdout, /\| aaaa/);
+    assert.match(stats.stdout, /\| bbbb/);
+    const pruned = await cache("prune", "--older-than", "1d");
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(
+      pruned.stdout,
+      new RegExp(`Deleted 0 entries .*; ${2 * N} left`),
+    );
+    const cleared = await cache("clear");
+    assert.match(cleared.stdout, new RegExp(`Deleted ${2 * N} entries`));
+    assert.match(
+      (await cache("stats")).stdout,
+      /: [\d.]+ KB, 0 entries, 0 hits/,
+    );
   } finally {
     await Deno.remove(s.tmp, { recursive: true });
   }
