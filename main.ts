@@ -98,6 +98,14 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case "cache": {
+      const { CACHE_HELP, parseCacheArgs, runCacheCommand } = await import(
+        "./src/commands/cache.ts"
+      );
+      const args = parseCacheArgs(command.args, env);
+      console.log(args.action === "help" ? CACHE_HELP : runCacheCommand(args));
+      return 0;
+    }
     case "merge": {
       const { mergeRuns } = await import("./src/commands/merge.ts");
       console.log(await mergeRuns(command.runDirs, command.outputDir));

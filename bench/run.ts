@@ -17,8 +17,9 @@ import {
 } from "./scenarios.ts";
 import { autoShort } from "./auto_ramp.ts";
 import { renderTable } from "./stats.ts";
+import { CACHE_SCENARIO } from "./cache.ts";
 
-const SCENARIOS = [...BASE_SCENARIOS, autoShort];
+const SCENARIOS = [...BASE_SCENARIOS, autoShort, CACHE_SCENARIO];
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -1,6 +1,7 @@
 // The resolved configuration of a run: what every command and module reads,
 // after src/cli/ has parsed flags and environment into it.
 
+import { isAbsolute, join } from "node:path";
 import { redactUrl } from "./redact.ts";
 import type { Mode } from "./schema.ts";
 /** How answers are obtained from the model (see src/prompt.ts). */
@@ -63,6 +64,35 @@ export interface Config {
   preflightOnly: boolean;
   /** API key for the openai backend (never printed or written). */
   apiKey: string | null;
+  /** Answer a request asked before (same model digest) from the response cache. */
+  cache: boolean;
+  /** Folder of the response cache; null when neither XDG_CACHE_HOME nor HOME is set. */
+  cacheDir: string | null;
+}
+
+/**
+ * The response cache folder: `$XDG_CACHE_HOME/llm-bench`, else
+ * `$HOME/.cache/llm-bench`, else null.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { defaultCacheDir } from "./config.ts";
+ * const env = (vars: Record<string, string>) => (n: string) => vars[n];
+ * assert.equal(defaultCacheDir(env({ XDG_CACHE_HOME: "/c", HOME: "/h" })), join("/c", "llm-bench"));
+ * assert.equal(defaultCacheDir(env({ XDG_CACHE_HOME: "rel", HOME: "/h" })), join("/h", ".cache", "llm-bench"));
+ * assert.equal(defaultCacheDir(env({})), null);
+ * ```
+ */
+export function defaultCacheDir(
+  env: (name: string) => string | undefined,
+): string | null {
+  const xdg = env("XDG_CACHE_HOME");
+  // The XDG spec says to ignore a relative value.
+  if (xdg && isAbsolute(xdg)) return join(xdg, "llm-bench");
+  const home = env("HOME");
+  return home ? join(home, ".cache", "llm-bench") : null;
 }
 
 /** A run id or model name made safe to use as one path segment. */

@@ -136,6 +136,12 @@ export interface ResultRecord {
   endpoint: string | null;
   /** Repeat number (0-based) when `--repeats` > 1. */
   repeat: number;
+  /**
+   * True when the reply came from the response cache (`--cache`); absent for
+   * a live answer. Scored exactly like a live one; left out of latency,
+   * model-time and tokens/s figures.
+   */
+  cached?: boolean;
 }
 
 /** Counts per status; `total` is their sum. */

@@ -71,6 +71,8 @@ export interface AskResponse {
   serviceNs?: number | null;
   /** Top candidates for the first generated token, when asked for. */
   firstTokenTopLogprobs: TokenLogprob[] | null;
+  /** True when the reply came from the response cache (src/backend/cached.ts). */
+  cached?: boolean;
 }
 
 /** A model server. Methods throw BackendError on failure. */
@@ -79,8 +81,15 @@ export interface Backend {
   readonly endpoint: string;
   /** Checks the server and the model; throws RunAbortedError when the run cannot start. */
   preflight(signal: AbortSignal): Promise<ModelInfo>;
-  /** Makes exactly one attempt; throws BackendError. */
-  ask(request: AskRequest, signal: AbortSignal): Promise<AskResponse>;
+  /**
+   * Makes exactly one attempt; throws BackendError. `repeat` (0-based, with
+   * `--repeats`) only matters to the response cache.
+   */
+  ask(
+    request: AskRequest,
+    signal: AbortSignal,
+    repeat?: number,
+  ): Promise<AskResponse>;
   /** Asks the server to free the model (best effort). */
   unload(signal: AbortSignal): Promise<void>;
   /**

@@ -43,15 +43,22 @@ interface EndpointState {
   stats: EndpointStats;
 }
 
+/** How an attempt ended, for the endpoint's figures and limiter. */
+export interface AttemptOutcome {
+  ok: boolean;
+  latencyMs: number;
+  errorKind: ErrorKind | null;
+  /** Answered from the response cache: not a request, not a latency sample. */
+  cached?: boolean;
+}
+
 /** One permit: an endpoint to send exactly one attempt to. */
 export interface Lease {
   backend: Backend;
   /** Whether this endpoint has answered before (model loaded). */
   warm: boolean;
   /** Gives the permit back with the attempt's outcome. */
-  release(
-    outcome: { ok: boolean; latencyMs: number; errorKind: ErrorKind | null },
-  ): void;
+  release(outcome: AttemptOutcome): void;
 }
 
 /** A pool of endpoints for one model. */
@@ -160,10 +167,11 @@ export class EndpointPool {
 
   #record(
     state: EndpointState,
-    outcome: { ok: boolean; latencyMs: number; errorKind: ErrorKind | null },
+    outcome: AttemptOutcome,
     warmAtStart: boolean,
     epoch: number,
   ): void {
+    if (outcome.cached === true) return;
     state.stats.requests++;
     if (outcome.ok) {
       state.warm = true;

@@ -518,6 +518,28 @@ const RUN_CONTROL: readonly OptionSpec[] = [
     help: "resume even if the dataset or prompt options changed",
   }),
   row({
+    key: "cache",
+    flag: "cache",
+    env: "LLM_BENCH_CACHE",
+    boolean: true,
+    default: false,
+    read: readBool,
+    group: "Run control",
+    help:
+      "answer requests asked before (same model digest) from the response cache; see docs/cache.md",
+  }),
+  row({
+    key: "cacheDir",
+    flag: "cache-dir",
+    env: "LLM_BENCH_CACHE_DIR",
+    valueName: "DIR",
+    default: null,
+    defaultText: "$XDG_CACHE_HOME/llm-bench or ~/.cache/llm-bench",
+    read: nonEmpty,
+    group: "Run control",
+    help: "folder of the response cache",
+  }),
+  row({
     key: "retryErrors",
     flag: "retry-errors",
     env: null,

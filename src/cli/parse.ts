@@ -17,7 +17,13 @@ import {
 } from "./options.ts";
 import { int } from "./values.ts";
 
-import type { BackendKind, Config, Mode, ThinkSetting } from "../config.ts";
+import {
+  type BackendKind,
+  type Config,
+  defaultCacheDir,
+  type Mode,
+  type ThinkSetting,
+} from "../config.ts";
 
 export type { BackendKind, Config, Mode, ThinkSetting };
 
@@ -34,7 +40,8 @@ export type Command =
   | { kind: "run"; config: Config; explicit: ReadonlySet<keyof Config> }
   | { kind: "report"; runDirs: string[] }
   | { kind: "compare"; runDirs: string[]; outputDir: string | null }
-  | { kind: "merge"; runDirs: string[]; outputDir: string };
+  | { kind: "merge"; runDirs: string[]; outputDir: string }
+  | { kind: "cache"; args: string[] };
 
 type Env = (name: string) => string | undefined;
 
@@ -55,6 +62,7 @@ export function parseCommand(argv: string[], env: Env): Command {
       `Invalid arguments: version takes none, got "${argv[1]}"`,
     );
   }
+  if (first === "cache") return { kind: "cache", args: argv.slice(1) };
   if (isSubcommand(first)) return parseSubcommand(first, argv.slice(1));
   const parsed = parseFlags(argv, runFlagTypes());
   if (parsed.values.help) return { kind: "help" };
@@ -179,6 +187,7 @@ function resolveConfig(
   if (positional !== undefined || csvDirEnv) explicit.add("csvDir");
   target.csvDir = positional ?? (csvDirEnv || DEFAULT_CSV_DIR);
   target.apiKey = env("LLM_BENCH_API_KEY") || env("OPENAI_API_KEY") || null;
+  target.cacheDir ??= defaultCacheDir(env);
   if (target.retryErrors && !target.resume) {
     throw new UsageError(
       "Invalid --retry-errors: it goes with --resume RUN_DIR",

@@ -71,6 +71,9 @@ export function withUserPaths(
         resume: c.resume === null ? null : p(c.resume),
         fewshotDir: c.fewshotDir === null ? null : p(c.fewshotDir),
         templateFile: c.templateFile === null ? null : p(c.templateFile),
+        cacheDir: c.cacheDir === null || !command.explicit.has("cacheDir")
+          ? c.cacheDir
+          : p(c.cacheDir, false),
       });
       return { ...command, config };
     }

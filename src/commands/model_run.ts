@@ -33,6 +33,7 @@ import {
 } from "../report/outputs.ts";
 import { TOOL } from "../version.ts";
 import type { BenchControl, BenchIo } from "./bench_io.ts";
+import { openRunCache } from "./run_cache.ts";
 
 /** Everything one model's run needs from the benchmark command. */
 export interface ModelRunInput {
@@ -67,11 +68,15 @@ export async function runModel(
     input;
   // The mock's answer key: each question's letter as asked (after shuffling).
   const answers = new Map<string, string>();
-  const backends = createBackends(
+  const cache = openRunCache(config, model, (message) => {
+    io.stderr(`warning: ${message}\n`);
+    log.warn("cache_warning", { model, message });
+  });
+  const backends = cache.wrap(createBackends(
     config,
     model,
     (id) => answers.get(id) ?? null,
-  );
+  ));
   const info = await preflightAll(backends, control.abort);
   const canThink = info.capabilities.includes("thinking");
   let think: boolean | null = null;
@@ -259,7 +264,10 @@ export async function runModel(
   const sink = (r: ResultRecord) => {
     writer.write(r);
     registry.result(r);
-    if (r["eval_tokens"] !== null && r["eval_duration_ns"] !== null) {
+    if (
+      r["eval_tokens"] !== null && r["eval_duration_ns"] !== null &&
+      r.cached !== true
+    ) {
       registry.tokens(r["eval_tokens"], r["eval_duration_ns"]);
     }
     log.debug("question_scored", {
@@ -302,6 +310,8 @@ export async function runModel(
     // A partial summary still being written must land before the final one.
     await partialDone;
     writer.close();
+    cache.close();
+    if (config.cache) log.info("cache_used", { model, ...cache.counts() });
   }
   const finishedAt = new Date();
   const complete = outcome.stopped === null && outcome.unfinished === 0;

@@ -115,7 +115,8 @@ export class ReportDetailsBuilder {
   /** Adds one result line. */
   add(r: ResultRecord): void {
     if (
-      ANSWERED.has(r.status) && typeof r.latency_ms === "number" &&
+      ANSWERED.has(r.status) && r.cached !== true &&
+      typeof r.latency_ms === "number" &&
       Number.isFinite(r.latency_ms)
     ) {
       const bin = latencyBin(r.latency_ms);

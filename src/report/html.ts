@@ -21,7 +21,7 @@ import {
   truncate,
 } from "./format.ts";
 import { REPORT_CSS } from "./html_style.ts";
-import type { Summary } from "./summary.ts";
+import { cacheNote, type Summary } from "./summary.ts";
 
 /** Colours given to runs, in order. */
 export const RUN_COLORS = [
@@ -327,6 +327,8 @@ ${statsTable("Subject", Object.entries(s.subjects), overall(s))}
       } · max ${formatNumber(s["latency_ms"].max)} ms · ${
         formatNumber(s["tokens_per_second"], 1)
       } tokens/s</p>`
+  }${
+    cacheNote(s) === null ? "" : `<p class="muted">${h(cacheNote(s)!)}</p>`
   }</div>
 <div><h3>Answer letters</h3>${
     letterShareChart(s.letters.expected, s.letters.predicted)

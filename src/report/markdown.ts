@@ -8,7 +8,7 @@ import {
   formatNumber,
   formatPercent,
 } from "./format.ts";
-import type { Summary } from "./summary.ts";
+import { cacheNote, type Summary } from "./summary.ts";
 
 const HEADER =
   "| Subject | N | Correct | Wrong | Unparsed | Errors | Skipped | Accuracy | 95% CI |\n" +
@@ -96,6 +96,8 @@ export function renderSummaryMarkdown(s: Summary): string {
       formatNumber(s["tokens_per_second"], 1)
     } tokens/s`,
   );
+  const fromCache = cacheNote(s);
+  if (fromCache !== null) out.push(`- ${fromCache}`);
   out.push(`- Retries: ${s.retries}`);
   if (Object.keys(s["errors_by_kind"]).length > 0) {
     out.push(`- Errors by kind: ${countsList(s["errors_by_kind"])}`);

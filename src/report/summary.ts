@@ -112,7 +112,13 @@ export interface Summary {
   subjects: Record<string, GroupStats>;
   /** MMLU roll-ups; null unless every scored subject is an MMLU subject. */
   categories: Record<string, CategoryStats> | null;
-  /** Latency of answered questions (correct, wrong, unparsed); null when none. */
+  /**
+   * Answers (correct, wrong, unparsed) taken from the response cache; the
+   * latency, model-time, tokens/s and endpoint figures cover the others only.
+   * Absent in summaries written before the cache existed.
+   */
+  "cached_answers"?: number;
+  /** Latency of live answered questions (correct, wrong, unparsed); null when none. */
   "latency_ms": LatencyStats | null;
   /**
    * Model time of answered questions (prompt evaluation + generation, no
@@ -169,6 +175,31 @@ const COUNT_KEY: Readonly<Record<Status, keyof Counts>> = {
   error: "errors",
   skipped: "skipped",
 };
+
+/**
+ * "N of M answers from cache" with what that means for the timing figures,
+ * or null when no answer came from the cache.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cacheNote } from "./summary.ts";
+ * const counts = { total: 5, correct: 3, wrong: 1, unparsed: 0, errors: 1, skipped: 0 };
+ * assert.equal(cacheNote({ counts, "cached_answers": 0 }), null);
+ * assert.equal(
+ *   cacheNote({ counts, "cached_answers": 4 }),
+ *   "4 of 4 answers from cache (latency, model time and tokens/s: live answers only)",
+ * );
+ * ```
+ */
+export function cacheNote(
+  s: Pick<Summary, "counts" | "cached_answers">,
+): string | null {
+  const cached = s["cached_answers"] ?? 0;
+  if (cached === 0) return null;
+  const answers = s.counts.correct + s.counts.wrong + s.counts.unparsed;
+  return `${cached} of ${answers} answers from cache (latency, model time and tokens/s: live answers only)`;
+}
 
 function emptyCounts(): Counts {
   return { total: 0, correct: 0, wrong: 0, unparsed: 0, errors: 0, skipped: 0 };
@@ -256,6 +287,7 @@ export class SummaryBuilder {
   #endpoints = new Map<string, EndpointAcc>();
   #repeats = new Map<string, RepeatAcc>();
   #maxRepeat = 0;
+  #cached = 0;
 
   /** Adds one result line. Throws RangeError on an unknown status. */
   add(r: ResultRecord): void {
@@ -276,12 +308,19 @@ export class SummaryBuilder {
     subject[key]++;
 
     const scored = SCORED.has(r.status);
-    if (scored && isCount(r.latency_ms)) this.#latency.push(r.latency_ms);
-    if (scored && isCount(r.service_ms)) this.#service.push(r.service_ms);
+    // A cached answer took no server time now: timing figures are live only.
+    const live = r.cached !== true;
+    if (scored && !live) this.#cached++;
+    if (scored && live && isCount(r.latency_ms)) {
+      this.#latency.push(r.latency_ms);
+    }
+    if (scored && live && isCount(r.service_ms)) {
+      this.#service.push(r.service_ms);
+    }
     if (isCount(r.prompt_tokens)) this.#promptTokens += r.prompt_tokens;
     if (isCount(r.eval_tokens)) {
       this.#evalTokens += r.eval_tokens;
-      if (isCount(r.eval_duration_ns) && r.eval_duration_ns > 0) {
+      if (live && isCount(r.eval_duration_ns) && r.eval_duration_ns > 0) {
         this.#tpsTokens += r.eval_tokens;
         this.#tpsNs.add(r.eval_duration_ns);
         this.#tpsN++;
@@ -321,7 +360,7 @@ export class SummaryBuilder {
       }
       ep.requests++;
       if (r.status === "error") ep.errors++;
-      if (scored && isCount(r.latency_ms)) {
+      if (scored && live && isCount(r.latency_ms)) {
         ep.answered++;
         ep.latency.add(r.latency_ms);
       }
@@ -413,6 +452,7 @@ export class SummaryBuilder {
       "accuracy_macro": macroN === 0 ? null : macro.value() / macroN,
       subjects: sortedSubjects,
       categories: this.#categories(),
+      "cached_answers": this.#cached,
       "latency_ms": describeSorted(this.#latency.sorted()),
       "service_ms": describeSorted(this.#service.sorted()),
       "tokens_per_second": this.#tpsN === 0

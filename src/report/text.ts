@@ -9,7 +9,7 @@ import {
   sanitizeText,
   truncate,
 } from "./format.ts";
-import type { Summary } from "./summary.ts";
+import { cacheNote, type Summary } from "./summary.ts";
 
 /** Longest subject name shown before it is cut with `…`. */
 const MAX_NAME = 48;
@@ -127,7 +127,9 @@ export function renderSummaryText(s: Summary): string {
   const lat = s["latency_ms"];
   lines.push(
     lat === null
-      ? "Latency: no answered questions"
+      ? `Latency: no ${
+        (s["cached_answers"] ?? 0) > 0 ? "live" : "answered"
+      } questions`
       : `Latency ms: mean ${formatNumber(lat.mean)}, p50 ${
         formatNumber(lat.p50)
       }, p90 ${formatNumber(lat.p90)}, p99 ${formatNumber(lat.p99)}, max ${
@@ -148,6 +150,8 @@ export function renderSummaryText(s: Summary): string {
     `Tokens: prompt ${s["prompt_tokens"]}, generated ${s["eval_tokens"]}, ` +
       `${formatNumber(s["tokens_per_second"], 1)} tokens/s`,
   );
+  const fromCache = cacheNote(s);
+  if (fromCache !== null) lines.push(fromCache);
   let timing = `Retries: ${s.retries}`;
   if (s["wall_time_s"] !== null) {
     timing += ` | wall time ${formatNumber(s["wall_time_s"], 1)} s`;

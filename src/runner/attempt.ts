@@ -68,6 +68,7 @@ export async function attemptOnce(
   env: AttemptEnv,
   request: AskRequest,
   first: boolean,
+  repeat = 0,
 ): Promise<AttemptResult | null> {
   const stop = env.state.stop;
   let lease: Lease;
@@ -83,7 +84,7 @@ export async function attemptOnce(
     lease.release({ ok: false, latencyMs: 0, errorKind: "interrupted" });
     return null;
   }
-  return await send(env, lease, request, first && !lease.warm);
+  return await send(env, lease, request, first && !lease.warm, repeat);
 }
 
 async function send(
@@ -91,6 +92,7 @@ async function send(
   lease: Lease,
   request: AskRequest,
   cold: boolean,
+  repeat: number,
 ): Promise<AttemptResult> {
   const { backend } = lease;
   const hard = env.state.abort;
@@ -111,7 +113,7 @@ async function send(
   let reply: AskResponse | null = null;
   let failure: BackendError | null = null;
   try {
-    reply = await backend.ask(request, attemptCtl.signal);
+    reply = await backend.ask(request, attemptCtl.signal, repeat);
   } catch (e) {
     failure = toBackendError(e, attemptCtl.signal, hard);
   } finally {
@@ -119,11 +121,16 @@ async function send(
     hard.removeEventListener("abort", onHardAbort);
   }
   const latencyMs = env.now() - t0;
-  if (reply !== null) env.timeouts.success(backend.endpoint, latencyMs);
+  // A cached answer says nothing about the server's speed or warmth.
+  const cached = reply?.cached === true;
+  if (reply !== null && !cached) {
+    env.timeouts.success(backend.endpoint, latencyMs);
+  }
   lease.release({
     ok: reply !== null,
     latencyMs,
     errorKind: failure?.kind ?? null,
+    cached,
   });
   env.events.requestFinished?.(latencyMs, reply !== null);
   return reply !== null

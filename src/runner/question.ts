@@ -69,7 +69,12 @@ async function askQuestion(
 ): Promise<ResultRecord | null> {
   for (let attempts = 1;; attempts++) {
     if (env.state.stop.aborted) return null;
-    const got = await attemptOnce(env, prepared.request, attempts === 1);
+    const got = await attemptOnce(
+      env,
+      prepared.request,
+      attempts === 1,
+      repeat,
+    );
     if (got === null) return null;
     const at = {
       model: env.model,

@@ -94,6 +94,7 @@ export function answeredRecord(
     "letter_probs": scored.letterProbs,
     endpoint: at.endpoint,
     repeat: at.repeat,
+    ...(reply.cached === true ? { cached: true } : {}),
   };
 }
 
