@@ -73,6 +73,16 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case "leaderboard": {
+      const { parseLeaderboardArgs, runLeaderboard } = await import(
+        "./src/commands/leaderboard.ts"
+      );
+      const width = Deno.stdout.isTerminal() ? terminalColumns() : 80;
+      console.log(
+        await runLeaderboard(parseLeaderboardArgs(command.argv), width),
+      );
+      return 0;
+    }
     case "merge": {
       const { mergeRuns } = await import("./src/commands/merge.ts");
       console.log(await mergeRuns(command.runDirs, command.outputDir));

@@ -23,7 +23,8 @@ export type Command =
   | { kind: "run"; config: Config; explicit: ReadonlySet<keyof Config> }
   | { kind: "report"; runDirs: string[] }
   | { kind: "compare"; runDirs: string[]; outputDir: string | null }
-  | { kind: "merge"; runDirs: string[]; outputDir: string };
+  | { kind: "merge"; runDirs: string[]; outputDir: string }
+  | { kind: "leaderboard"; argv: string[] };
 
 type Env = (name: string) => string | undefined;
 
@@ -137,6 +138,9 @@ export function parseCommand(argv: string[], env: Env): Command {
   const sub = argv[0];
   if (sub === "report" || sub === "compare" || sub === "merge") {
     return parseSubcommand(sub, argv.slice(1));
+  }
+  if (sub === "leaderboard") {
+    return { kind: "leaderboard", argv: argv.slice(1) };
   }
   let parsed;
   try {
