@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
           command.runDirs[0]!,
           command.runDirs[1]!,
           command.outputDir,
+          Deno.stdout.isTerminal() ? terminalColumns() : 80,
         ),
       );
       return 0;

@@ -19,6 +19,8 @@ export const LEADERBOARD_CSS = `
 .scroll { max-width: 100%; overflow-x: auto; }
 table.board td.grp { text-align: left; font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 600; }
 table.board td.name { max-width: 300px; }
+table.board td.ci, table.pairs td.ci { white-space: nowrap; }
+table.pairs td.name { min-width: 64px; overflow-wrap: break-word; }
 table.board .dig { color: var(--muted); font-size: 11.5px; }
 table.heat td { text-align: center; min-width: 44px; font-size: 12.5px; }
 table.heat td.na { color: var(--muted); }
@@ -32,11 +34,16 @@ ul.warn { color: var(--warn); margin: 4px 0 8px; padding-left: 20px; }
   header { padding: 14px 14px 10px; }
   main { padding: 10px 8px; }
   section { padding: 12px 10px; }
-  table.board .opt { display: none; }
+  table.board .opt, table.pairs .opt { display: none; }
   th, td { padding: 3px 5px; }
   table.board td.name { max-width: 150px; }
 }
 `;
+
+const ERROR_HOOK = `window.onerror = function (msg, src, line) {
+  var box = document.getElementById("js-errors");
+  if (box) { box.textContent += String(msg) + " @" + line + "\\n"; box.hidden = false; }
+};`;
 
 const SORT_SCRIPT = `
 document.querySelectorAll("table.sortable").forEach((t) => {
@@ -51,6 +58,7 @@ document.querySelectorAll("table.sortable").forEach((t) => {
     }).forEach((r) => body.appendChild(r));
   }));
 });
+document.documentElement.dataset.ready = "1";
 `;
 
 function modelName(m: BoardModel): string {
@@ -99,7 +107,7 @@ function pairsTable(b: Leaderboard): string {
   ).join("\n");
   return `<details${
     b.pairs.length <= 6 ? " open" : ""
-  }><summary>Every pair (${b.pairs.length}): paired difference in points on the questions both answered</summary><div class="scroll"><table><thead><tr><th class="name">A</th><th class="name">B</th><th>Shared</th><th>Only A right</th><th>Only B right</th><th>A − B</th><th>95% CI</th><th>p (exact)</th><th>p (Holm)</th></tr></thead><tbody>\n${rows}\n</tbody></table></div></details>`;
+  }><summary>Every pair (${b.pairs.length}): paired difference in points on the questions both answered</summary><div class="scroll"><table class="pairs"><thead><tr><th class="name">A</th><th class="name">B</th><th>Shared</th><th class="opt">Only A right</th><th class="opt">Only B right</th><th>A − B</th><th>95% CI</th><th class="opt">p (exact)</th><th>p (Holm)</th></tr></thead><tbody>\n${rows}\n</tbody></table></div></details>`;
 }
 
 function notes(b: Leaderboard): string {
@@ -174,8 +182,10 @@ export function renderLeaderboardHtml(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>llm-bench ${h(title.toLowerCase())}</title>
 <style>${REPORT_CSS}${LEADERBOARD_CSS}</style>
+<script>${ERROR_HOOK}</script>
 </head>
 <body>
+<pre id="js-errors" hidden></pre>
 <header><h1>llm-bench ${
     h(title.toLowerCase())
   }</h1><p class="sub">${b.models.length} models · ${b.questions} questions · ranked by ${
