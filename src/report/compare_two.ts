@@ -297,12 +297,12 @@ export function twoWaySection(
         formatPercent(g["accuracy_b"])
       }</td><td class="acc">${formatPoints(g.diff)}</td><td class="ci">${
         diffCi(g["diff_ci95"])
-      }</td><td${
-        g["p_value"] !== null && g["p_value"] < 0.05 ? ' class="sig"' : ""
-      }>${g["p_value"] === null ? "-" : formatP(g["p_value"])}</td></tr>`
+      }</td><td class="opt${
+        g["p_value"] !== null && g["p_value"] < 0.05 ? " sig" : ""
+      }">${g["p_value"] === null ? "-" : formatP(g["p_value"])}</td></tr>`
     ).join("");
   const table = (first: string, gs: PairedGroup[]) =>
-    `<div class="scroll"><table class="pairs"><thead><tr><th class="name">${first}</th><th>Shared</th><th>A</th><th>B</th><th>A − B</th><th>95% CI</th><th>p</th></tr></thead><tbody>${
+    `<div class="scroll"><table class="pairs"><thead><tr><th class="name">${first}</th><th>Shared</th><th>A</th><th>B</th><th>A − B</th><th>95% CI</th><th class="opt">p</th></tr></thead><tbody>${
       rows(gs)
     }</tbody></table></div>`;
   const legend = (m: BoardModel, k: 0 | 1) =>

@@ -92,19 +92,22 @@ function boardTable(b: Leaderboard): string {
 
 function pairsTable(b: Leaderboard): string {
   if (b.pairs.length === 0) return "";
-  const rows = b.pairs.map((p) =>
-    `<tr><td class="name">${h(p.a)}</td><td class="name">${
+  const rows = b.pairs.map((p) => {
+    const ci = `${formatPoints(p["diff_ci95"]?.[0] ?? null)} to ${
+      formatPoints(p["diff_ci95"]?.[1] ?? null)
+    }`;
+    const pv = p["p_value"] === null ? "-" : formatP(p["p_value"]);
+    const ph = p["p_holm"] === null ? "-" : formatP(p["p_holm"]);
+    return `<tr><td class="name">${h(p.a)}</td><td class="name">${
       h(p.b)
-    }</td><td>${p.shared}</td><td>${p["a_only"]}</td><td>${
-      p["b_only"]
-    }</td><td>${formatPoints(p.diff)}</td><td class="ci">${
-      formatPoints(p["diff_ci95"]?.[0] ?? null)
-    } to ${formatPoints(p["diff_ci95"]?.[1] ?? null)}</td><td>${
-      p["p_value"] === null ? "-" : formatP(p["p_value"])
-    }</td><td${p.significant ? ' class="sig"' : ""}>${
-      p["p_holm"] === null ? "-" : formatP(p["p_holm"])
-    }</td></tr>`
-  ).join("\n");
+    }</td><td>${p.shared}</td><td class="opt">${
+      p["a_only"]
+    }</td><td class="opt">${p["b_only"]}</td><td>${
+      formatPoints(p.diff)
+    }</td><td class="ci">${ci}</td><td class="opt">${pv}</td><td${
+      p.significant ? ' class="sig"' : ""
+    }>${ph}</td></tr>`;
+  }).join("\n");
   return `<details${
     b.pairs.length <= 6 ? " open" : ""
   }><summary>Every pair (${b.pairs.length}): paired difference in points on the questions both answered</summary><div class="scroll"><table class="pairs"><thead><tr><th class="name">A</th><th class="name">B</th><th>Shared</th><th class="opt">Only A right</th><th class="opt">Only B right</th><th>A − B</th><th>95% CI</th><th class="opt">p (exact)</th><th>p (Holm)</th></tr></thead><tbody>\n${rows}\n</tbody></table></div></details>`;

@@ -27,6 +27,16 @@ export function mcnemarExactP(b: number, c: number): number {
   if (n === 0) return 1;
   const k = Math.min(b, c);
   if (2 * k === n) return 1;
+  if (n <= 1000) {
+    // C(n, i) and 2^n are finite doubles up to here: sum directly.
+    let tail = 0;
+    let coef = 1;
+    for (let i = 0; i <= k; i++) {
+      tail += coef;
+      coef = coef * (n - i) / (i + 1);
+    }
+    return Math.min(1, 2 * tail / 2 ** n);
+  }
   // log C(n, i) - n log 2, accumulated term by term; log-sum-exp over the tail.
   const ln2n = n * Math.LN2;
   let logC = 0;
