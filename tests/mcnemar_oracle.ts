@@ -13,9 +13,9 @@ export function bigMcnemar(b: number, c: number): number {
     tail += coef;
     coef = coef * BigInt(n - i) / BigInt(i + 1);
   }
-  // 18 significant digits of 2·tail / 2^n.
-  const scaled = 2n * tail * 10n ** 18n / (2n ** BigInt(n));
-  return Math.min(1, Number(scaled) / 1e18);
+  // 2·tail / 2^n: keep the top 64 bits of tail, then scale by an exact power of 2.
+  const shift = Math.max(0, tail.toString(2).length - 64);
+  return Math.min(1, 2 * Number(tail >> BigInt(shift)) * 2 ** (shift - n));
 }
 
 /** Holm: sort ascending, p_(i)·(m−i+1), running maximum, capped at 1. */
