@@ -157,7 +157,7 @@ Deno.test("llm-bench leaderboard ranks four models of two runs as served, with e
   const md = await Deno.readTextFile(join(board, "leaderboard.md"));
   assert.match(md, /^\| 1 \| a \| alpha /m);
   const html = await Deno.readTextFile(join(board, "leaderboard.html"));
-  assert.match(html, /<svg class="chart"/);
+  assert.match(html, /<svg class="chart scatter"/);
   assert.doesNotMatch(html, /<link|src="http/);
   if (chromium !== null) await checkInBrowser(join(board, "leaderboard.html"));
 });

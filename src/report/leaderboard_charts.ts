@@ -113,7 +113,7 @@ export function scatterChart(models: readonly BoardModel[]): string | null {
     m["service_ms_per_question"] > 0
   );
   if (pts.length === 0) return null;
-  const W = 720, H = 380, L = 56, R = 16, T = 16, B = 46;
+  const W = 520, H = 360, L = 52, R = 12, T = 16, B = 48;
   const xs = pts.map((m) => m["service_ms_per_question"]!);
   let x0 = Math.min(...xs), x1 = Math.max(...xs);
   const log = x1 / x0 > 8;
@@ -174,6 +174,7 @@ export function scatterChart(models: readonly BoardModel[]): string | null {
   }
   pts.forEach((m) => {
     const x = px(m["service_ms_per_question"]!).toFixed(1);
+    const right = Number(x) > L + (W - L - R) * 0.7;
     const tip = `${m.label}: ${formatPercent(m.accuracy)} ${
       formatCi(m.ci95)
     }, ${fmtMs(m["service_ms_per_question"]!)} per question${
@@ -189,12 +190,14 @@ export function scatterChart(models: readonly BoardModel[]): string | null {
         m.pareto ? "pt front-pt" : "pt"
       }" cx="${x}" cy="${
         py(m.accuracy!).toFixed(1)
-      }" r="5"/><text class="lbl" x="${(Number(x) + 8).toFixed(1)}" y="${
-        (py(m.accuracy!) - 6).toFixed(1)
-      }">${h(truncate(m.label, 22))}</text></g>`,
+      }" r="5"/><text class="lbl" x="${
+        (Number(x) + (right ? -8 : 8)).toFixed(1)
+      }" y="${(py(m.accuracy!) - 6).toFixed(1)}"${
+        right ? ' text-anchor="end"' : ""
+      }>${h(truncate(m.label, 18))}</text></g>`,
     );
   });
-  return `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" role="img" aria-label="accuracy against model time per question">${
+  return `<svg class="chart scatter" viewBox="0 0 ${W} ${H}" width="${W}" role="img" aria-label="accuracy against model time per question">${
     parts.join("")
   }</svg>`;
 }

@@ -19,7 +19,10 @@ export const LEADERBOARD_CSS = `
 .scroll { max-width: 100%; overflow-x: auto; }
 table.board td.grp { text-align: left; font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 600; }
 table.board td.name { max-width: 300px; }
-table.board td.ci, table.pairs td.ci { white-space: nowrap; }
+table.board td.ci, table.pairs td.ci, table.board td.date { white-space: nowrap; }
+svg.scatter { width: 100%; max-width: 600px; }
+svg.scatter .lbl { font-size: 14px; }
+svg.scatter .tick { font-size: 13px; }
 table.pairs td.name { min-width: 64px; overflow-wrap: break-word; }
 table.board .dig { color: var(--muted); font-size: 11.5px; }
 table.heat td { text-align: center; min-width: 44px; font-size: 12.5px; }
@@ -34,9 +37,12 @@ ul.warn { color: var(--warn); margin: 4px 0 8px; padding-left: 20px; }
   header { padding: 14px 14px 10px; }
   main { padding: 10px 8px; }
   section { padding: 12px 10px; }
-  table.board .opt, table.pairs .opt { display: none; }
-  th, td { padding: 3px 5px; }
-  table.board td.name { max-width: 150px; }
+  table.board .opt, table.pairs .opt, table.board .dig { display: none; }
+  th, td { padding: 3px 4px; }
+  table.board, table.heat, table.pairs { font-size: 12.5px; }
+  table.board td.name { min-width: 96px; max-width: 150px; overflow-wrap: break-word; }
+  table.heat th.name { min-width: 84px; overflow-wrap: normal; }
+  table.heat td { min-width: 34px; }
 }
 `;
 
@@ -82,9 +88,9 @@ function boardTable(b: Leaderboard): string {
       formatNumber(m["service_ms_per_question"])
     }</td><td class="opt">${
       formatNumber(m["tokens_per_second"], 1)
-    }</td><td class="opt">${h(m["started_at"].slice(0, 10))}</td></tr>`
+    }</td><td class="opt date">${h(m["started_at"].slice(0, 10))}</td></tr>`
   ).join("\n");
-  return `<div class="scroll"><table class="board"><thead><tr><th>#</th><th>Group</th><th class="name">Model</th><th>Accuracy</th><th>95% CI</th><th class="opt">Macro</th><th class="opt">Scored</th><th class="opt">Unparsed</th><th class="opt">Errors</th><th>ms/question</th><th class="opt">Tokens/s</th><th class="opt">Run date</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>
+  return `<div class="scroll"><table class="board"><thead><tr><th>#</th><th>Group</th><th class="name">Model</th><th>Accuracy</th><th>95% CI</th><th class="opt">Macro</th><th class="opt">Scored</th><th class="opt">Unparsed</th><th class="opt">Errors</th><th title="model time per question, ms">ms/q</th><th class="opt">Tokens/s</th><th class="opt">Run date</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>
 <p class="muted">Group: rows sharing a letter are not significantly different (${
     h(b.test)
   }). ms/question: model time (prompt evaluation + generation) from the server's timings.</p>`;

@@ -32,7 +32,10 @@ export function formatPoints(d: number | null): string {
 }
 
 function modelCell(m: BoardModel): string {
-  const q = m.quantization ? ` ${m.quantization}` : "";
+  const quant = m.quantization;
+  const q = quant && !m.label.toLowerCase().includes(quant.toLowerCase())
+    ? ` ${quant}`
+    : "";
   return sanitizeText(`${m.label}${q}`) +
     (m.backend === "mock" ? " (mock)" : "");
 }
@@ -49,7 +52,7 @@ const COLUMNS: Column[] = [
   { head: "Err", keep: 6, cell: (m) => String(m.errors) },
   {
     head: "ms/q",
-    keep: 4,
+    keep: 6,
     cell: (m) => formatNumber(m["service_ms_per_question"]),
   },
   {
@@ -103,25 +106,24 @@ function fitColumns(models: BoardModel[], width: number): Column[] {
     ).sort((a, b) => a.keep - b.keep)[0];
     if (victim === undefined) break;
     // Shorten the model name rather than drop an important column.
-    if (need(cols) - width <= slack && victim.keep >= 5) break;
+    if (need(cols) - width <= slack && victim.keep >= 3) break;
     cols = cols.filter((c) => c !== victim);
   }
   return cols;
 }
 
-function pairLine(p: BoardPair): string {
+function pairLine(p: BoardPair, pos: (label: string) => number): string {
   const verdict = p["p_holm"] === null
     ? "not tested"
     : p.significant
-    ? "significant"
-    : "not significant";
-  return `${sanitizeText(p.a)} vs ${sanitizeText(p.b)}: ${
-    formatPoints(p.diff)
-  } pts [${formatPoints(p["diff_ci95"]?.[0] ?? null)}, ${
-    formatPoints(p["diff_ci95"]?.[1] ?? null)
-  }] on ${p.shared}, p ${
-    p["p_value"] === null ? "-" : formatP(p["p_value"])
-  }, Holm ${p["p_holm"] === null ? "-" : formatP(p["p_holm"])} (${verdict})`;
+    ? "different"
+    : "tie";
+  const ci = p["diff_ci95"];
+  return `#${pos(p.a)} vs #${pos(p.b)}: ${formatPoints(p.diff)} pts [${
+    formatPoints(ci?.[0] ?? null)
+  }, ${formatPoints(ci?.[1] ?? null)}] on ${p.shared}, Holm p ${
+    p["p_holm"] === null ? "-" : formatP(p["p_holm"])
+  } (${verdict})`;
 }
 
 /** Options of {@link renderLeaderboardText}. */
@@ -150,18 +152,15 @@ export function renderLeaderboardText(
     "Grp: rows sharing a letter are not significantly different (exact McNemar,",
     "Holm-adjusted p < 0.05, on the questions both answered).",
   ];
-  const shown = b.pairs.length <= 10
-    ? b.pairs
-    : b.pairs.filter((p, k) =>
-      k < b.models.length - 1 || (!p.significant && p["p_holm"] !== null)
-    ).slice(0, 10);
+  // Neighbours in the ranking: is each row really ahead of the next one?
+  const pos = (label: string) =>
+    b.models.findIndex((m) => m.label === label) + 1;
+  const shown = b.pairs.filter((p) => pos(p.b) === pos(p.a) + 1);
   if (shown.length > 0) {
     out.push(
-      b.pairs.length > shown.length
-        ? `Pairs (${shown.length} of ${b.pairs.length}; all in leaderboard.json):`
-        : "Pairs:",
+      `Neighbours (A - B, paired; all ${b.pairs.length} pairs in leaderboard.json):`,
     );
-    out.push(...shown.map((p) => wrap(pairLine(p), width, "  ")));
+    out.push(...shown.map((p) => wrap(pairLine(p, pos), width, "  ")));
   }
   for (const w of b.warnings) out.push(wrap(`warning: ${w}`, width, ""));
   if (b.excluded.runs.length > 0) {
