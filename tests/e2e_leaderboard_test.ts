@@ -215,7 +215,7 @@ Deno.test("llm-bench compare names A and B, and a multi-model folder lists the m
   assert.match(r.stdout, /^A = gamma \(run day2\)$/m);
   assert.match(r.stdout, /^B = beta \(run day1\)$/m);
   // gamma 50%, beta 75%: A − B is −25 points.
-  assert.match(r.stdout, /^Difference A - B: -25\.0 pts, 95% CI \[-/m);
+  assert.match(r.stdout, /^Difference \(A - B\): -25\.0 pts, 95% CI \[-/m);
   assert.match(r.stdout, /^anatomy\s+24\s+50\.0%\s+75\.0%\s+-25\.0/m);
   const parent = await runCli([
     "compare",

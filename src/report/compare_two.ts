@@ -196,11 +196,11 @@ export function renderTwoWayText(
   width = 80,
 ): string {
   const a = sanitizeText(names.a.label), b = sanitizeText(names.b.label);
-  const head = ["Subject", "N", "A", "B", "A-B", "95% CI"];
+  const head = ["Subject", "Paired N", "A", "B", "A-B", "95% CI"];
   const out = [
     `A = ${a} (run ${sanitizeText(names.a.run)})`,
     `B = ${b} (run ${sanitizeText(names.b.run)})`,
-    `Difference A - B: ${formatPoints(pair.diff)} pts, 95% CI ${
+    `Difference (A - B): ${formatPoints(pair.diff)} pts, 95% CI ${
       diffCi(pair["diff_ci95"])
     } on ${pair.shared} questions both answered`,
     `Both right ${pair["both_correct"]}, both wrong ${

@@ -89,5 +89,11 @@ export function settingsLabel(summaries: readonly Summary[]): string[] {
   labels = labels.map((l, i) =>
     counts.get(l)! > 1 ? `${l} [${summaries[i]!["run_id"]}]` : l
   );
-  return labels;
+  // Still the same (one run id twice, e.g. --model x,x): number them.
+  const seen = new Map<string, number>();
+  return labels.map((l) => {
+    const k = (seen.get(l) ?? 0) + 1;
+    seen.set(l, k);
+    return k === 1 ? l : `${l} #${k}`;
+  });
 }
