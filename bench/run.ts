@@ -13,8 +13,11 @@ import {
   type Check,
   type ScenarioContext,
   type ScenarioResult,
-  SCENARIOS,
+  SCENARIOS as BASE_SCENARIOS,
 } from "./scenarios.ts";
+import { leaderboardScenario } from "./leaderboard.ts";
+
+const SCENARIOS = [...BASE_SCENARIOS, leaderboardScenario];
 import { renderTable } from "./stats.ts";
 
 const { values } = parseArgs({
