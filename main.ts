@@ -4,7 +4,7 @@
 // or aborted, 2 usage or input error, 130 interrupted).
 
 import { parseCommand } from "./src/cli/parse.ts";
-import { withUserPaths } from "./src/cli/user_paths.ts";
+import { userPath, withUserPaths } from "./src/cli/user_paths.ts";
 import { helpText } from "./src/cli/options.ts";
 import {
   BackendError,
@@ -79,9 +79,11 @@ async function main(argv: string[]): Promise<number> {
         "./src/commands/leaderboard.ts"
       );
       const width = Deno.stdout.isTerminal() ? terminalColumns() : 80;
-      console.log(
-        await runLeaderboard(parseLeaderboardArgs(command.argv), width),
-      );
+      const args = parseLeaderboardArgs(command.argv);
+      const cwd = env("INIT_CWD") ?? null;
+      args.paths = args.paths.map((p) => userPath(p, cwd, true));
+      if (args.outputDir) args.outputDir = userPath(args.outputDir, cwd, false);
+      console.log(await runLeaderboard(args, width));
       return 0;
     }
     case "merge": {

@@ -271,6 +271,22 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
     await Deno.copyFile(join(run, "summary.json"), join(copy, "summary.json"));
     await expect([copy], /Cannot read ".*noresults": no results\.jsonl/);
   });
+  await t.step("an empty results file", async () => {
+    const copy = join(tmp, "emptyresults");
+    await Deno.mkdir(copy);
+    await Deno.copyFile(join(run, "summary.json"), join(copy, "summary.json"));
+    await Deno.writeTextFile(join(copy, "results.jsonl"), "");
+    await expect(
+      [copy],
+      /Cannot read ".*emptyresults": results\.jsonl is empty/,
+    );
+  });
+  await t.step("a subject no run has", async () => {
+    await expect(
+      [out, "--subjects", "anatomy,astrology"],
+      /Cannot rank: no questions of subject "astrology" in these runs \(they have 2 subjects: anatomy, virology\)/,
+    );
+  });
   await t.step("a torn results file", async () => {
     const copy = join(tmp, "torn");
     await Deno.mkdir(copy);

@@ -128,8 +128,35 @@ export async function leaderboardOf(
 ): Promise<Leaderboard> {
   const { runs, index } = await tallyRuns(await findRunFolders(paths));
   const board = buildLeaderboard(runs, index.subjects, opts);
+  checkSubjects(opts.subjects ?? null, index.subjects, board);
   checkOverlap(board);
   return board;
+}
+
+/** --subjects must name subjects the runs have. */
+function checkSubjects(
+  wanted: readonly string[] | null,
+  subjectOf: readonly string[],
+  board: Leaderboard,
+) {
+  if (wanted === null) return;
+  const known = new Set(subjectOf);
+  const unknown = wanted.filter((s) => !known.has(s));
+  if (unknown.length > 0) {
+    const some = [...known].sort().slice(0, 8).join(", ");
+    throw new UsageError(
+      `Cannot rank: no questions of subject${unknown.length > 1 ? "s" : ""} "${
+        unknown.join('", "')
+      }" in these runs (they have ${known.size} subjects: ${some}${
+        known.size > 8 ? ", …" : ""
+      })`,
+    );
+  }
+  if (board.questions === 0) {
+    throw new UsageError(
+      `Cannot rank: no scored question in subjects "${wanted.join('", "')}"`,
+    );
+  }
 }
 
 /** A row that shares no question with any other row cannot be ranked against them. */

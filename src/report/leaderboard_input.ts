@@ -220,6 +220,11 @@ export async function tallyRun(
       },
     );
   }
+  if (t.lines === 0) {
+    throw new UsageError(
+      `Cannot read "${dir}": ${RUN_FILES.results} is empty (the run has no results)`,
+    );
+  }
   t.status = status;
   return t;
 }
