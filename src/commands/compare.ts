@@ -15,7 +15,11 @@ import {
 import { comparePaired } from "../report/compare.ts";
 import { outcomeKey } from "../report/details.ts";
 import { escapeHtml } from "../report/format.ts";
-import { buildLeaderboard, type Leaderboard } from "../report/leaderboard.ts";
+import {
+  type BoardPair,
+  buildLeaderboard,
+  type Leaderboard,
+} from "../report/leaderboard.ts";
 import { findRunFolders } from "../report/leaderboard_input.ts";
 import { renderLeaderboardHtml } from "../report/leaderboard_html.ts";
 import {
@@ -138,6 +142,21 @@ function datasetWarning(a: Summary, b: Summary): string {
     : "warning: the two runs read different dataset files (names or contents); only questions of identical files are paired\n";
 }
 
+/** The board with rows labelled `A: …`/`B: …` and its one pair oriented A − B. */
+function markAB(
+  board: Leaderboard,
+  pair: BoardPair,
+  a: string,
+  b: string,
+): Leaderboard {
+  const rename = (l: string) => l === a ? `A: ${a}` : l === b ? `B: ${b}` : l;
+  return {
+    ...board,
+    models: board.models.map((m) => ({ ...m, label: rename(m.label) })),
+    pairs: [{ ...pair, a: rename(pair.a), b: rename(pair.b) }],
+  };
+}
+
 /** The `compare RUN_A RUN_B` command: terminal text, and files with an output folder. */
 export async function compareRuns(
   dirA: string,
@@ -161,23 +180,24 @@ export async function compareRuns(
   if (resolve(dirs[0]!) === resolve(dirs[1]!)) {
     throw new UsageError(`Cannot compare "${dirA}" with itself`);
   }
-  const board = buildLeaderboard(runs, index.subjects, { all: true });
-  const a = board.models.find((m) => resolve(m.dir) === resolve(dirs[0]!))!;
-  const b = board.models.find((m) => resolve(m.dir) === resolve(dirs[1]!))!;
-  const pair = orientPair(board.pairs[0]!, a.label);
+  const ranked = buildLeaderboard(runs, index.subjects, { all: true });
+  const a = ranked.models.find((m) => resolve(m.dir) === resolve(dirs[0]!))!;
+  const b = ranked.models.find((m) => resolve(m.dir) === resolve(dirs[1]!))!;
+  const pair = orientPair(ranked.pairs[0]!, a.label);
   const two = pairTwoWay(runs[0]!.status, runs[1]!.status, index.subjects);
-  const names = { a, b };
+  const names = { a: { ...a }, b: { ...b } };
+  const board = markAB(ranked, pair, a.label, b.label);
   const warning = datasetWarning(runs[0]!.summary, runs[1]!.summary);
   let text = warning +
-    renderLeaderboardText(board, { width, title: "Comparison" }) + "\n" +
+    renderLeaderboardText(board, { width, title: "Comparison", pairs: false }) +
+    "\n" +
     renderTwoWayText(pair, two, names, width);
   if (outputDir !== null) {
     await Deno.mkdir(outputDir, { recursive: true });
     await writeJsonAtomic(join(outputDir, "comparison.json"), {
       ...board,
-      a: a.label,
-      b: b.label,
-      "a_vs_b": pair,
+      a: names.a.label,
+      b: names.b.label,
       "by_subject": two.subjects,
       "by_category": two.categories,
     });

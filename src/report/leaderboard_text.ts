@@ -132,6 +132,8 @@ export interface LeaderboardTextOptions {
   width?: number;
   /** Title line. @default "Leaderboard" */
   title?: string;
+  /** Print the neighbouring pairs under the table. @default true */
+  pairs?: boolean;
 }
 
 /** The leaderboard for a terminal, every line at most `width` characters. */
@@ -155,7 +157,9 @@ export function renderLeaderboardText(
   // Neighbours in the ranking: is each row really ahead of the next one?
   const pos = (label: string) =>
     b.models.findIndex((m) => m.label === label) + 1;
-  const shown = b.pairs.filter((p) => pos(p.b) === pos(p.a) + 1);
+  const shown = opts.pairs === false
+    ? []
+    : b.pairs.filter((p) => pos(p.b) === pos(p.a) + 1);
   if (shown.length > 0) {
     out.push(
       `Neighbours (A - B, paired; all ${b.pairs.length} pairs in leaderboard.json):`,
