@@ -17,6 +17,8 @@ import { STACK_TRACE_REGEXP } from "./e2e_util.ts";
 import { wilson } from "../src/report/stats.ts";
 import { bigMcnemar, holmOracle } from "./mcnemar_oracle.ts";
 import { CHROMIUM_FLAGS, findChromium } from "./report_sample.ts";
+import { writeComparison } from "../src/commands/compare.ts";
+import type { Summary } from "../src/report/summary.ts";
 
 /** Served quality: a model is wrong on question n when `wrong(n)`. */
 const MODELS: Record<string, { wrong: (n: number) => boolean; ms: number }> = {
@@ -328,4 +330,26 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
       /Cannot rank .*shares no scored question with the other runs \(different datasets\)/,
     );
   });
+});
+
+Deno.test("writeComparison() leaves out a model stopped before its first answer", async () => {
+  await using tmpDir = await tempDir();
+  const tmp = tmpDir.path;
+  const { out } = await twoRuns(tmp);
+  const run = join(out, "day1");
+  const read = async (m: string) => ({
+    model: m,
+    dir: join(run, m),
+    summary: JSON.parse(
+      await Deno.readTextFile(join(run, m, "summary.json")),
+    ) as Summary,
+  });
+  const [alpha, beta] = [await read("alpha"), await read("beta")];
+  // beta as if interrupted before any answer: no lines, total 0.
+  await Deno.writeTextFile(join(beta.dir, "results.jsonl"), "");
+  beta.summary.counts = { ...beta.summary.counts, total: 0 };
+  assert.equal(await writeComparison(run, [alpha, beta]), "");
+  const gamma = await read("../day2/gamma");
+  const text = await writeComparison(run, [alpha, beta, gamma]);
+  assert.match(text, /^Comparison: 2 models/m);
 });

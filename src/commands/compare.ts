@@ -106,6 +106,9 @@ export async function writeComparison(
   runs: ComparedRun[],
   width = 80,
 ): Promise<string> {
+  // A model stopped before its first answer has nothing to rank.
+  runs = runs.filter((r) => r.summary.counts.total > 0);
+  if (runs.length < 2) return "";
   const { runs: tallies, index } = await tallyRuns(runs.map((r) => r.dir));
   const board = buildLeaderboard(tallies, index.subjects, { all: true });
   await writeLeaderboardFiles(dir, board);
