@@ -256,3 +256,20 @@ Deno.test("buildLeaderboard() leaves errors and skipped rows out of accuracy and
   assert.equal(only.models[0]!.scored, 1);
   assert.equal(only.models[0]!.errors, 0);
 });
+
+Deno.test("buildLeaderboard() does not rank an unmerged shard and says to merge it", () => {
+  const { runs, index } = tallies([
+    { model: "m", run: "whole", outcomes: pattern(10, (i) => i < 2) },
+    {
+      model: "m",
+      run: "shard1",
+      config: { shard: { index: 1, count: 2 } },
+      outcomes: pattern(5, () => false),
+    },
+  ]);
+  const b = buildLeaderboard(runs, index.subjects);
+  assert.deepEqual(b.models.map((m) => m.run), ["whole"]);
+  assert.deepEqual(b.excluded.runs.map((r) => [r.run, r.reason]), [
+    ["shard1", "shard 1/2: merge the shards first (llm-bench merge)"],
+  ]);
+});

@@ -187,12 +187,15 @@ function pickRows(runs: readonly RunTally[], all: boolean) {
   const groups = new Map<string, RunTally[]>();
   for (const t of runs) {
     const s = t.summary;
-    const shard = s.config.shard as { index?: number; count?: number } | null;
-    if (shard && typeof shard === "object") {
+    const shard: unknown = s.config.shard;
+    if (typeof shard === "object" && shard !== null) {
+      const { index, count } = shard as Record<string, unknown>;
       excluded.push(
         exclude(
           t,
-          `shard ${shard.index}/${shard.count}: merge the shards first (llm-bench merge)`,
+          `shard ${String(index)}/${
+            String(count)
+          }: merge the shards first (llm-bench merge)`,
         ),
       );
       continue;

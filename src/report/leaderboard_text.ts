@@ -4,6 +4,7 @@
 import type { BoardModel, BoardPair, Leaderboard } from "./leaderboard.ts";
 import {
   escapeMarkdown,
+  formatCi,
   formatNumber,
   formatP,
   formatPercent,
@@ -215,7 +216,7 @@ export function renderLeaderboardMarkdown(
         m.digest
           ? ` \`${e(m.digest.replace(/^sha256:/, "").slice(0, 7))}\``
           : ""
-      } | ${formatPercent(m.accuracy)} | ${ci(m.ci95)} | ${
+      } | ${formatPercent(m.accuracy)} | ${formatCi(m.ci95)} | ${
         formatPercent(m["macro_accuracy"])
       } | ${m.scored} | ${m.unparsed} | ${m.errors} | ${
         formatNumber(m["service_ms_per_question"])
