@@ -96,7 +96,10 @@ function layout(cols: Column[], models: BoardModel[], width: number): string[] {
 }
 
 function fitColumns(models: BoardModel[], width: number): Column[] {
-  let cols = [...COLUMNS];
+  // A column with no figure in any row says nothing.
+  let cols = COLUMNS.filter((c) =>
+    c.keep >= 10 || models.some((m) => c.cell(m) !== "-")
+  );
   const need = (cs: Column[]) =>
     Math.max(...layout(cs, models, 10_000).map((l) => [...l].length));
   const slack = Math.max(...models.map((m) => [...modelCell(m)].length), 5) -
@@ -163,7 +166,9 @@ export function renderLeaderboardText(
     : b.pairs.filter((p) => pos(p.b) === pos(p.a) + 1);
   if (shown.length > 0) {
     out.push(
-      `Neighbours (A - B, paired; all ${b.pairs.length} pairs in leaderboard.json):`,
+      b.pairs.length > shown.length
+        ? `Neighbours (A - B, paired; all ${b.pairs.length} pairs in leaderboard.json):`
+        : "A - B, paired:",
     );
     out.push(...shown.map((p) => wrap(pairLine(p, pos), width, "  ")));
   }
