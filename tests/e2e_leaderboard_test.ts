@@ -238,6 +238,9 @@ Deno.test("llm-bench compare names A and B, and a multi-model folder lists the m
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /Cannot read ".*nope"/);
   assert.doesNotMatch(missing.stderr, STACK_TRACE_REGEXP);
+  const report = await runCli(["report", join(tmp, "nope")]);
+  assert.equal(report.code, 2);
+  assert.match(report.stderr, /^Cannot read ".*nope": no such folder$/m);
 });
 
 Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trace", async (t) => {
