@@ -15,11 +15,8 @@ import {
 import { comparePaired } from "../report/compare.ts";
 import { outcomeKey } from "../report/details.ts";
 import { escapeHtml } from "../report/format.ts";
-import {
-  type BoardPair,
-  buildLeaderboard,
-  type Leaderboard,
-} from "../report/leaderboard.ts";
+import { buildLeaderboard, type Leaderboard } from "../report/leaderboard.ts";
+import type { BoardPair } from "../report/leaderboard_pairs.ts";
 import { findRunFolders } from "../report/leaderboard_input.ts";
 import { renderLeaderboardHtml } from "../report/leaderboard_html.ts";
 import {

@@ -13,7 +13,8 @@ import {
   sanitizeText,
   truncate,
 } from "./format.ts";
-import type { BoardModel, BoardPair } from "./leaderboard.ts";
+import type { BoardModel } from "./leaderboard.ts";
+import type { BoardPair } from "./leaderboard_pairs.ts";
 import { STATUS_CODE } from "./leaderboard_input.ts";
 import { mcnemarExactP, pairedDiffCi } from "./leaderboard_stats.ts";
 import { formatPoints } from "./leaderboard_text.ts";

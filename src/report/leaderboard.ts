@@ -4,13 +4,15 @@
 
 import { mmluCategory } from "./categories.ts";
 import { type RunTally, STATUS_CODE } from "./leaderboard_input.ts";
+import { compactLetters, paretoFront } from "./leaderboard_stats.ts";
 import {
-  compactLetters,
-  holm,
-  mcnemarExactP,
-  pairedDiffCi,
-  paretoFront,
-} from "./leaderboard_stats.ts";
+  type Bits,
+  type BoardPair,
+  countAny,
+  sharedGap,
+  testPairs,
+  toBits,
+} from "./leaderboard_pairs.ts";
 import {
   rowSettings,
   type Settings,
@@ -62,30 +64,6 @@ export interface BoardModel {
   categories: Record<string, Tally> | null;
 }
 
-/** One pair of rows (`pairs[]` of leaderboard.json); a is ranked above b. */
-export interface BoardPair {
-  a: string;
-  b: string;
-  /** Questions scored by both: the paired set. */
-  shared: number;
-  /** Discordant: a right and b not / b right and a not. */
-  "a_only": number;
-  "b_only": number;
-  "both_correct": number;
-  "both_wrong": number;
-  /** Questions scored by only one of the two (left out of the test). */
-  excluded: number;
-  /** Paired accuracy difference a − b on the shared questions. */
-  diff: number | null;
-  "diff_ci95": [number, number] | null;
-  /** Exact two-sided McNemar p-value (binomial, not mid-p). */
-  "p_value": number | null;
-  /** Holm-adjusted across all pairs. */
-  "p_holm": number | null;
-  /** p_holm < 0.05. */
-  significant: boolean;
-}
-
 /** A run that is not a row, and why. */
 export interface ExcludedRun {
   run: string;
@@ -117,14 +95,6 @@ export interface LeaderboardOptions {
   subjects?: readonly string[] | null;
 }
 
-/** Bitsets of one row: scored and correct questions. */
-interface Bits {
-  scored: Uint32Array;
-  correct: Uint32Array;
-}
-
-const ALPHA = 0.05;
-
 /**
  * Builds the leaderboard from tallied runs (see leaderboard_input.ts).
  * `subjectOf[i]` is the subject of question i. Pure.
@@ -147,7 +117,7 @@ export function buildLeaderboard(
   );
   const sorted = order.map((i) => models[i]!);
   const sortedBits = order.map((i) => bits[i]!);
-  const pairs = testPairs(sorted, sortedBits);
+  const pairs = testPairs(sorted.map((m) => m.label), sortedBits);
   assignRanks(sorted, metric);
   const sig = new Set(
     pairs.filter((p) => p.significant).map((p) => `${p.a}\u0000${p.b}`),
@@ -252,32 +222,6 @@ function exclude(t: RunTally, reason: string): ExcludedRun {
     model: t.summary.model,
     reason,
   };
-}
-
-function toBits(
-  status: Uint8Array,
-  n: number,
-  subjectOf: readonly string[],
-  keep: ReadonlySet<string> | null,
-): Bits {
-  const words = Math.ceil(n / 32);
-  const scored = new Uint32Array(words);
-  const correct = new Uint32Array(words);
-  const len = Math.min(n, status.length);
-  for (let i = 0; i < len; i++) {
-    const c = status[i]!;
-    if (c === 0 || c > STATUS_CODE.unparsed) continue;
-    if (keep !== null && !keep.has(subjectOf[i]!)) continue;
-    scored[i >>> 5]! |= 1 << (i & 31);
-    if (c === STATUS_CODE.correct) correct[i >>> 5]! |= 1 << (i & 31);
-  }
-  return { scored, correct };
-}
-
-function popcount(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 function rowFigures(
@@ -387,55 +331,6 @@ function assignRanks(sorted: BoardModel[], metric: "accuracy" | "macro") {
   });
 }
 
-function testPairs(sorted: BoardModel[], bits: Bits[]): BoardPair[] {
-  const pairs: BoardPair[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    for (let j = i + 1; j < sorted.length; j++) {
-      pairs.push(
-        pairOf(sorted[i]!.label, sorted[j]!.label, bits[i]!, bits[j]!),
-      );
-    }
-  }
-  const adjusted = holm(pairs.map((p) => p["p_value"]));
-  pairs.forEach((p, k) => {
-    p["p_holm"] = adjusted[k]!;
-    p.significant = p["p_holm"] !== null && p["p_holm"] < ALPHA;
-  });
-  return pairs;
-}
-
-/** Tests one pair on the questions both scored. */
-function pairOf(a: string, b: string, x: Bits, y: Bits): BoardPair {
-  let shared = 0, both = 0, aOnly = 0, bOnly = 0, excluded = 0;
-  for (let w = 0; w < x.scored.length; w++) {
-    const sx = x.scored[w]!, sy = y.scored[w]!;
-    const s = sx & sy;
-    if (s === 0 && sx === 0 && sy === 0) continue;
-    const cx = x.correct[w]! & s, cy = y.correct[w]! & s;
-    shared += popcount(s);
-    excluded += popcount(sx ^ sy);
-    both += popcount(cx & cy);
-    aOnly += popcount(cx & ~cy);
-    bOnly += popcount(cy & ~cx);
-  }
-  const neither = shared - both - aOnly - bOnly;
-  return {
-    a,
-    b,
-    shared,
-    "a_only": aOnly,
-    "b_only": bOnly,
-    "both_correct": both,
-    "both_wrong": neither,
-    excluded,
-    diff: shared === 0 ? null : (aOnly - bOnly) / shared,
-    "diff_ci95": pairedDiffCi({ both, aOnly, bOnly, neither }),
-    "p_value": shared === 0 ? null : mcnemarExactP(aOnly, bOnly),
-    "p_holm": null,
-    significant: false,
-  };
-}
-
 function markPareto(sorted: BoardModel[]) {
   const timed = sorted.filter((m) =>
     m["service_ms_per_question"] !== null && m.accuracy !== null
@@ -446,32 +341,6 @@ function markPareto(sorted: BoardModel[]) {
       value: m.accuracy!,
     })))
   ) timed[i]!.pareto = true;
-}
-
-function countAny(bits: Bits[]): number {
-  if (bits.length === 0) return 0;
-  let total = 0;
-  for (let w = 0; w < bits[0]!.scored.length; w++) {
-    let any = 0;
-    for (const b of bits) any |= b.scored[w]!;
-    total += popcount(any);
-  }
-  return total;
-}
-
-/** Questions scored by some row but not by every row. */
-function sharedGap(bits: Bits[], n: number): number {
-  if (bits.length === 0) return 0;
-  let gap = 0;
-  for (let w = 0; w < Math.ceil(n / 32); w++) {
-    let any = 0, every = -1;
-    for (const b of bits) {
-      any |= b.scored[w]!;
-      every &= b.scored[w]!;
-    }
-    gap += popcount(any & ~every);
-  }
-  return gap;
 }
 
 function datasetWarnings(

@@ -102,20 +102,25 @@ function fmtMs(v: number): string {
   return v >= 1000 ? `${(v / 1000).toPrecision(2)} s` : `${Math.round(v)} ms`;
 }
 
-/**
- * Accuracy (with Wilson whiskers) against mean model time per question; the
- * Pareto front (nothing both faster and more accurate) is joined and marked.
- * Null when fewer than one row has a model time.
- */
-export function scatterChart(models: readonly BoardModel[]): string | null {
-  const pts = models.filter((m) =>
-    m["service_ms_per_question"] !== null && m.accuracy !== null &&
-    m["service_ms_per_question"] > 0
-  );
-  if (pts.length === 0) return null;
-  const W = 520, H = 360, L = 52, R = 12, T = 16, B = 48;
-  const xs = pts.map((m) => m["service_ms_per_question"]!);
+const W = 520, H = 360, L = 52, R = 12, T = 16, B = 48;
+
+/** Data → pixel mapping of the scatter. */
+interface Frame {
+  px: (ms: number) => number;
+  py: (acc: number) => number;
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  log: boolean;
+}
+
+const msOf = (m: BoardModel) => m["service_ms_per_question"]!;
+
+function frameOf(pts: readonly BoardModel[]): Frame {
+  const xs = pts.map(msOf);
   let x0 = Math.min(...xs), x1 = Math.max(...xs);
+  // Log scale when model times span nearly an order of magnitude.
   const log = x1 / x0 > 8;
   if (log) [x0, x1] = [x0 / 1.3, x1 * 1.3];
   else {
@@ -126,77 +131,99 @@ export function scatterChart(models: readonly BoardModel[]): string | null {
   const hi = Math.max(...pts.map((m) => m.ci95?.[1] ?? m.accuracy!));
   const y0 = Math.max(0, Math.floor(lo * 20) / 20 - 0.05);
   const y1 = Math.min(1, Math.ceil(hi * 20) / 20 + 0.02);
-  const px = (v: number) =>
-    L +
-    (log
-        ? (Math.log(v) - Math.log(x0)) / (Math.log(x1) - Math.log(x0))
-        : (v - x0) / (x1 - x0)) * (W - L - R);
-  const py = (v: number) => T + (1 - (v - y0) / (y1 - y0 || 1)) * (H - T - B);
+  const fx = (v: number) =>
+    log
+      ? (Math.log(v) - Math.log(x0)) / (Math.log(x1) - Math.log(x0))
+      : (v - x0) / (x1 - x0);
+  return {
+    px: (v) => L + fx(v) * (W - L - R),
+    py: (v) => T + (1 - (v - y0) / (y1 - y0 || 1)) * (H - T - B),
+    x0,
+    x1,
+    y0,
+    y1,
+    log,
+  };
+}
+
+function axes(f: Frame): string[] {
   const parts: string[] = [];
-  for (const t of niceTicks(y0, y1, false)) {
+  for (const t of niceTicks(f.y0, f.y1, false)) {
+    const y = f.py(t).toFixed(1);
     parts.push(
-      `<line class="grid" x1="${L}" x2="${W - R}" y1="${
-        py(t).toFixed(1)
-      }" y2="${py(t).toFixed(1)}"/><text class="tick" x="${L - 6}" y="${
-        (py(t) + 4).toFixed(1)
+      `<line class="grid" x1="${L}" x2="${
+        W - R
+      }" y1="${y}" y2="${y}"/><text class="tick" x="${L - 6}" y="${
+        (f.py(t) + 4).toFixed(1)
       }" text-anchor="end">${Math.round(t * 100)}%</text>`,
     );
   }
-  for (const t of niceTicks(x0, x1, log)) {
+  for (const t of niceTicks(f.x0, f.x1, f.log)) {
+    const x = f.px(t).toFixed(1);
     parts.push(
-      `<line class="grid" y1="${T}" y2="${H - B}" x1="${
-        px(t).toFixed(1)
-      }" x2="${px(t).toFixed(1)}"/><text class="tick" y="${H - B + 16}" x="${
-        px(t).toFixed(1)
-      }" text-anchor="middle">${fmtMs(t)}</text>`,
+      `<line class="grid" y1="${T}" y2="${
+        H - B
+      }" x1="${x}" x2="${x}"/><text class="tick" y="${
+        H - B + 16
+      }" x="${x}" text-anchor="middle">${fmtMs(t)}</text>`,
     );
   }
   parts.push(
     `<text class="tick" x="${(L + W - R) / 2}" y="${
       H - 8
     }" text-anchor="middle">model time per question${
-      log ? " (log scale)" : ""
+      f.log ? " (log scale)" : ""
     }</text>`,
   );
-  const front = pts.filter((m) => m.pareto).sort((a, b) =>
-    a["service_ms_per_question"]! - b["service_ms_per_question"]!
+  return parts;
+}
+
+function point(m: BoardModel, f: Frame): string {
+  const x = f.px(msOf(m)).toFixed(1);
+  const y = f.py(m.accuracy!);
+  // Labels of points on the right go to their left, inside the chart.
+  const right = Number(x) > L + (W - L - R) * 0.7;
+  const tip = `${m.label}: ${formatPercent(m.accuracy)} ${formatCi(m.ci95)}, ${
+    fmtMs(msOf(m))
+  } per question${m.pareto ? " (Pareto front)" : ""}`;
+  const ci = m.ci95
+    ? `<line class="whisker" x1="${x}" x2="${x}" y1="${
+      f.py(m.ci95[0]).toFixed(1)
+    }" y2="${f.py(m.ci95[1]).toFixed(1)}"/>`
+    : "";
+  return `<g><title>${h(tip)}</title>${ci}<circle class="${
+    m.pareto ? "pt front-pt" : "pt"
+  }" cx="${x}" cy="${y.toFixed(1)}" r="5"/><text class="lbl" x="${
+    (Number(x) + (right ? -8 : 8)).toFixed(1)
+  }" y="${(y - 6).toFixed(1)}"${right ? ' text-anchor="end"' : ""}>${
+    h(truncate(m.label, 18))
+  }</text></g>`;
+}
+
+/**
+ * Accuracy (with Wilson whiskers) against mean model time per question; the
+ * Pareto front (nothing both faster and more accurate) is joined and marked.
+ * Null when no row has a model time.
+ */
+export function scatterChart(models: readonly BoardModel[]): string | null {
+  const pts = models.filter((m) =>
+    m["service_ms_per_question"] !== null && m.accuracy !== null &&
+    m["service_ms_per_question"] > 0
   );
+  if (pts.length === 0) return null;
+  const f = frameOf(pts);
+  const parts = axes(f);
+  const front = pts.filter((m) => m.pareto).sort((a, b) => msOf(a) - msOf(b));
   if (front.length > 1) {
     parts.push(
       `<polyline class="front" points="${
         front.map((m) =>
-          `${px(m["service_ms_per_question"]!).toFixed(1)},${
-            py(m.accuracy!).toFixed(1)
-          }`
+          `${f.px(msOf(m)).toFixed(1)},${f.py(m.accuracy!).toFixed(1)}`
         ).join(" ")
       }"/>`,
     );
   }
-  pts.forEach((m) => {
-    const x = px(m["service_ms_per_question"]!).toFixed(1);
-    const right = Number(x) > L + (W - L - R) * 0.7;
-    const tip = `${m.label}: ${formatPercent(m.accuracy)} ${
-      formatCi(m.ci95)
-    }, ${fmtMs(m["service_ms_per_question"]!)} per question${
-      m.pareto ? " (Pareto front)" : ""
-    }`;
-    const ci = m.ci95
-      ? `<line class="whisker" x1="${x}" x2="${x}" y1="${
-        py(m.ci95[0]).toFixed(1)
-      }" y2="${py(m.ci95[1]).toFixed(1)}"/>`
-      : "";
-    parts.push(
-      `<g><title>${h(tip)}</title>${ci}<circle class="${
-        m.pareto ? "pt front-pt" : "pt"
-      }" cx="${x}" cy="${
-        py(m.accuracy!).toFixed(1)
-      }" r="5"/><text class="lbl" x="${
-        (Number(x) + (right ? -8 : 8)).toFixed(1)
-      }" y="${(py(m.accuracy!) - 6).toFixed(1)}"${
-        right ? ' text-anchor="end"' : ""
-      }>${h(truncate(m.label, 18))}</text></g>`,
-    );
-  });
+  parts.push(...pts.map((m) => point(m, f)));
   return `<svg class="chart scatter" viewBox="0 0 ${W} ${H}" width="${W}" role="img" aria-label="accuracy against model time per question">${
     parts.join("")
   }</svg>`;

@@ -1,7 +1,8 @@
 // The leaderboard as terminal text (fitted to a width: columns are dropped
 // from the least important up and the model name shortened) and as Markdown.
 
-import type { BoardModel, BoardPair, Leaderboard } from "./leaderboard.ts";
+import type { BoardModel, Leaderboard } from "./leaderboard.ts";
+import type { BoardPair } from "./leaderboard_pairs.ts";
 import {
   escapeMarkdown,
   formatCi,
