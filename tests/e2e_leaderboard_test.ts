@@ -254,6 +254,12 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
   };
+  await t.step("a run reached twice counts once", async () => {
+    const r = await runCli(["leaderboard", out, run + "/"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Leaderboard: 4 models/m);
+    assert.doesNotMatch(r.stdout, /Not ranked/);
+  });
   await t.step("a folder with no runs", async () => {
     await Deno.mkdir(join(tmp, "empty"));
     await expect([join(tmp, "empty")], /Cannot read ".*empty": no runs in it/);

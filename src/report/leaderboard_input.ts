@@ -2,7 +2,7 @@
 // and streams each results.jsonl once into a compact per-question status
 // array (one byte per question), so memory grows with questions, not runs.
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { DatasetError, UsageError } from "../errors.ts";
 import type { ResultRecord, Status } from "../schema.ts";
 import { streamResults } from "../store/results_file.ts";
@@ -100,7 +100,10 @@ export async function findRunFolders(
       );
     }
   }
-  return [...found].sort();
+  // The same folder reached twice (a parent and its child, or "x/" and "x") is one run.
+  const byPath = new Map<string, string>();
+  for (const d of found) if (!byPath.has(resolve(d))) byPath.set(resolve(d), d);
+  return [...byPath.values()].sort();
 }
 
 async function walk(dir: string, found: Set<string>, depth: number) {
