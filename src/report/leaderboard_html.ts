@@ -20,7 +20,7 @@ export const LEADERBOARD_CSS = `
 table.board td.grp { text-align: left; font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 600; }
 table.board td.name { max-width: 300px; }
 table.board td.ci, table.pairs td.ci, table.board td.date { white-space: nowrap; }
-svg.scatter { width: 100%; max-width: 600px; }
+svg.scatter { width: 100%; max-width: 540px; }
 svg.scatter .lbl { font-size: 14px; }
 svg.scatter .tick { font-size: 13px; }
 table.pairs td.name { min-width: 64px; overflow-wrap: break-word; }
