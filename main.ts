@@ -4,7 +4,7 @@
 // or aborted, 2 usage or input error, 130 interrupted).
 
 import { parseCommand } from "./src/cli/parse.ts";
-import { withUserPaths } from "./src/cli/user_paths.ts";
+import { userPath, withUserPaths } from "./src/cli/user_paths.ts";
 import { helpColumns, helpText, subcommandHelp } from "./src/cli/help.ts";
 import {
   BackendError,
@@ -94,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
           command.runDirs[0]!,
           command.runDirs[1]!,
           command.outputDir,
+          Deno.stdout.isTerminal() ? terminalColumns() : 80,
         ),
       );
       return 0;
@@ -104,6 +105,18 @@ async function main(argv: string[]): Promise<number> {
       );
       const args = parseCacheArgs(command.args, env);
       console.log(args.action === "help" ? CACHE_HELP : runCacheCommand(args));
+      return 0;
+    }
+    case "leaderboard": {
+      const { parseLeaderboardArgs, runLeaderboard } = await import(
+        "./src/commands/leaderboard.ts"
+      );
+      const width = Deno.stdout.isTerminal() ? terminalColumns() : 80;
+      const args = parseLeaderboardArgs(command.argv);
+      const cwd = env("INIT_CWD") ?? null;
+      args.paths = args.paths.map((p) => userPath(p, cwd, true));
+      if (args.outputDir) args.outputDir = userPath(args.outputDir, cwd, false);
+      console.log(await runLeaderboard(args, width));
       return 0;
     }
     case "merge": {

@@ -16,10 +16,16 @@ import {
   SCENARIOS as BASE_SCENARIOS,
 } from "./scenarios.ts";
 import { autoShort } from "./auto_ramp.ts";
+import { leaderboardScenario } from "./leaderboard.ts";
 import { renderTable } from "./stats.ts";
 import { CACHE_SCENARIO } from "./cache.ts";
 
-const SCENARIOS = [...BASE_SCENARIOS, autoShort, CACHE_SCENARIO];
+const SCENARIOS = [
+  ...BASE_SCENARIOS,
+  autoShort,
+  CACHE_SCENARIO,
+  leaderboardScenario,
+];
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -123,6 +123,8 @@ const USAGE: readonly (readonly [string, string])[] = [
   ["llm-bench report RUN_DIR...", "rebuild a run's reports"],
   ["llm-bench compare RUN_A RUN_B", "compare two finished runs"],
   ["llm-bench merge RUN_DIR... --output-dir DIR", "combine shard runs"],
+  ["llm-bench leaderboard PATH...", "rank every model of many runs"],
+  ["llm-bench cache stats|prune|clear", "look after the response cache"],
   ["llm-bench help [COMMAND]", "this help, or a command's"],
   ["llm-bench version", "versions of llm-bench and Deno"],
 ];

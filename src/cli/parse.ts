@@ -41,7 +41,8 @@ export type Command =
   | { kind: "report"; runDirs: string[] }
   | { kind: "compare"; runDirs: string[]; outputDir: string | null }
   | { kind: "merge"; runDirs: string[]; outputDir: string }
-  | { kind: "cache"; args: string[] };
+  | { kind: "cache"; args: string[] }
+  | { kind: "leaderboard"; argv: string[] };
 
 type Env = (name: string) => string | undefined;
 
@@ -63,6 +64,9 @@ export function parseCommand(argv: string[], env: Env): Command {
     );
   }
   if (first === "cache") return { kind: "cache", args: argv.slice(1) };
+  if (first === "leaderboard") {
+    return { kind: "leaderboard", argv: argv.slice(1) };
+  }
   if (isSubcommand(first)) return parseSubcommand(first, argv.slice(1));
   const parsed = parseFlags(argv, runFlagTypes());
   if (parsed.values.help) return { kind: "help" };
@@ -85,6 +89,13 @@ function tooManyPositionals(parsed: ParsedArgv): UsageError {
 function parseHelpWord(rest: string[]): Command {
   const topic = rest[0];
   if (topic === undefined) return { kind: "help" };
+  // Commands that parse their own arguments answer their own --help.
+  if (topic === "leaderboard" && rest.length === 1) {
+    return { kind: "leaderboard", argv: ["--help"] };
+  }
+  if (topic === "cache" && rest.length === 1) {
+    return { kind: "cache", args: ["--help"] };
+  }
   if (isSubcommand(topic) && rest.length === 1) return { kind: "help", topic };
   throw new UsageError(
     `Invalid arguments: no help on "${rest.join(" ")}" (try help ${

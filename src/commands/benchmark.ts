@@ -314,7 +314,7 @@ export async function runBench(
 
   if (summaries.length > 1) {
     const { writeComparison } = await import("./compare.ts");
-    const table = await writeComparison(runDir, summaries);
+    const table = await writeComparison(runDir, summaries, io.columns);
     io.stdout(table);
   }
 

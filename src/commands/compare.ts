@@ -1,29 +1,34 @@
-// Comparing runs on the same questions: comparison.json, comparison.md and a
-// comparison report.html for a multi-model run, and the `compare` command.
-// Per-question outcomes are streamed from each run's results.jsonl.
+// Comparing runs on the same questions, as the leaderboard's code: the
+// `compare A B` command (two rows, A and B named, per-subject and
+// per-category paired differences) and the end of a multi-model run
+// (leaderboard printed once, written into the run folder with report.html).
 
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import {
-  comparePaired,
-  type PairedComparison,
-  renderCompareMarkdown,
-  renderCompareText,
-} from "../report/compare.ts";
+  orientPair,
+  pairTwoWay,
+  renderTwoWayMarkdown,
+  renderTwoWayText,
+  twoWaySection,
+} from "../report/compare_two.ts";
+import { comparePaired } from "../report/compare.ts";
+import { outcomeKey } from "../report/details.ts";
+import { escapeHtml } from "../report/format.ts";
+import { buildLeaderboard, type Leaderboard } from "../report/leaderboard.ts";
+import type { BoardPair } from "../report/leaderboard_pairs.ts";
+import { findRunFolders } from "../report/leaderboard_input.ts";
+import { renderLeaderboardHtml } from "../report/leaderboard_html.ts";
 import {
-  outcomeKey,
-  type ReportDetails,
-  ReportDetailsBuilder,
-} from "../report/details.ts";
-import { renderReport } from "../report/html.ts";
-import { asciiTable } from "../report/text.ts";
-import { formatCi, formatPercent, sanitizeText } from "../report/format.ts";
+  renderLeaderboardMarkdown,
+  renderLeaderboardText,
+} from "../report/leaderboard_text.ts";
 import type { Summary } from "../report/summary.ts";
 import type { Status } from "../schema.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
 import { streamResults } from "../store/results_file.ts";
-import { RUN_FILES } from "../report/outputs.ts";
-import { readSummary } from "../store/run_folder.ts";
+import { RUN_FILES } from "../store/run_folder.ts";
+import { tallyRuns, writeLeaderboardFiles } from "./leaderboard.ts";
 
 /** One run taking part in a comparison. */
 export interface ComparedRun {
@@ -41,23 +46,11 @@ export async function readOutcomes(dir: string): Promise<Map<string, Status>> {
   return out;
 }
 
-/** Compares every pair; writes comparison.json, comparison.md and report.html into `dir`. Returns a console table. */
-export async function writeComparison(
-  dir: string,
-  runs: ComparedRun[],
-): Promise<string> {
-  const outcomes: Map<string, Status>[] = [];
-  const details: ReportDetails[] = [];
-  for (const r of runs) {
-    const builder = new ReportDetailsBuilder({ keepOutcomes: true });
-    for await (const rec of streamResults(join(r.dir, RUN_FILES.results))) {
-      builder.add(rec);
-    }
-    const d = builder.build();
-    details.push(d);
-    outcomes.push(d.outcomes ?? new Map());
-  }
-  const pairs: Array<{ a: string; b: string; result: PairedComparison }> = [];
+/** comparison.json as before the leaderboard (kept for scripts that read it). */
+async function writeLegacyComparison(dir: string, runs: ComparedRun[]) {
+  const outcomes = [];
+  for (const r of runs) outcomes.push(await readOutcomes(r.dir));
+  const pairs = [];
   for (let i = 0; i < runs.length; i++) {
     for (let j = i + 1; j < runs.length; j++) {
       pairs.push({
@@ -82,76 +75,143 @@ export async function writeComparison(
     models,
     pairs,
   });
-  const md = pairs.map((p) =>
-    renderCompareMarkdown(p.result, { a: p.a, b: p.b })
-  ).join("\n");
-  await writeFileAtomic(join(dir, "comparison.md"), md);
-  await writeFileAtomic(
-    join(dir, RUN_FILES.report),
-    renderReport(runs.map((r) => r.summary), details),
-  );
-
-  const rows = runs.map((r) => [
-    sanitizeText(r.model),
-    String(r.summary.counts.total),
-    formatPercent(r.summary.accuracy),
-    formatCi(r.summary["accuracy_ci95"]),
-    r.summary["latency_ms"]
-      ? `${Math.round(r.summary["latency_ms"].p50)} ms`
-      : "-",
-    r.summary["tokens_per_second"] === null
-      ? "-"
-      : r.summary["tokens_per_second"].toFixed(1),
-  ]);
-  const table = asciiTable([
-    "Model",
-    "N",
-    "Accuracy",
-    "95% CI",
-    "p50 latency",
-    "tok/s",
-  ], rows);
-  const tests = pairs.map((p) =>
-    renderCompareText(p.result, { a: p.a, b: p.b })
-  ).join("\n");
-  return `\nComparison\n${table}\n${tests}\nComparison written to ${
-    join(dir, "comparison.json")
-  }\n`;
 }
 
-/** The `compare RUN_A RUN_B` command: terminal, Markdown and HTML. */
+function modelLinks(dir: string, b: Leaderboard): string {
+  const items = b.models.map((m) => {
+    const href = relative(dir, join(m.dir, RUN_FILES.report)).split("\\")
+      .join("/");
+    return `<li><a href="${escapeHtml(encodeURI(href))}">${
+      escapeHtml(m.label)
+    }</a></li>`;
+  }).join("");
+  return `<section><h2>Per-model reports</h2><ul>${items}</ul></section>`;
+}
+
+/**
+ * The end of a multi-model run (and `report` of its folder): writes
+ * leaderboard.json/.md/.html, comparison.json and a small report.html (the
+ * leaderboard with links to each model's report) into `dir`; returns the
+ * leaderboard text to print once.
+ */
+export async function writeComparison(
+  dir: string,
+  runs: ComparedRun[],
+  width = 80,
+): Promise<string> {
+  // A model stopped before its first answer has nothing to rank.
+  runs = runs.filter((r) => r.summary.counts.total > 0);
+  if (runs.length < 2) return "";
+  const { runs: tallies, index } = await tallyRuns(runs.map((r) => r.dir));
+  const board = buildLeaderboard(tallies, index.subjects, { all: true });
+  await writeLeaderboardFiles(dir, board);
+  await writeLegacyComparison(dir, runs);
+  await writeFileAtomic(
+    join(dir, RUN_FILES.report),
+    renderLeaderboardHtml(board, {
+      title: "Comparison",
+      extra: modelLinks(dir, board),
+    }),
+  );
+  return `\n${
+    renderLeaderboardText(board, { width, title: "Comparison" })
+  }${`Report: ${join(dir, RUN_FILES.report)}\n`}`;
+}
+
+/** A run folder, or a UsageError naming the model folders to pick from. */
+async function oneRun(path: string): Promise<string> {
+  const found = await findRunFolders([path]);
+  if (found.length === 1 && resolve(found[0]!) === resolve(path)) return path;
+  const list = found.slice(0, 12).map((d) => `  ${d}`).join("\n");
+  throw new UsageError(
+    `Cannot compare "${path}": it holds ${found.length} runs; pick one of them:\n${list}${
+      found.length > 12 ? `\n  … and ${found.length - 12} more` : ""
+    }`,
+  );
+}
+
+function datasetWarning(a: Summary, b: Summary): string {
+  const hashes = (s: Summary) =>
+    JSON.stringify(s.dataset.files.map((f) => [f.file, f.sha256]));
+  return hashes(a) === hashes(b)
+    ? ""
+    : "warning: the two runs read different dataset files (names or contents); only questions of identical files are paired\n";
+}
+
+/** The board with rows labelled `A: …`/`B: …` and its one pair oriented A − B. */
+function markAB(
+  board: Leaderboard,
+  pair: BoardPair,
+  a: string,
+  b: string,
+): Leaderboard {
+  const rename = (l: string) => l === a ? `A: ${a}` : l === b ? `B: ${b}` : l;
+  return {
+    ...board,
+    models: board.models.map((m) => ({ ...m, label: rename(m.label) })),
+    pairs: [{ ...pair, a: rename(pair.a), b: rename(pair.b) }],
+  };
+}
+
+/** The `compare RUN_A RUN_B` command: terminal text, and files with an output folder. */
 export async function compareRuns(
   dirA: string,
   dirB: string,
   outputDir: string | null,
+  width = 80,
 ): Promise<string> {
-  const [sa, sb] = [await readSummary(dirA), await readSummary(dirB)];
-  // Questions are paired by file:line: that only means something on the same files.
-  const hashes = (s: Summary) =>
-    JSON.stringify(s.dataset.files.map((f) => [f.file, f.sha256]));
-  const warning = hashes(sa) === hashes(sb)
-    ? ""
-    : "warning: the two runs read different dataset files (names or contents); questions are paired by file:line\n";
-  const runs: ComparedRun[] = [
-    { model: `${sa.model} (${sa["run_id"]})`, dir: dirA, summary: sa },
-    { model: `${sb.model} (${sb["run_id"]})`, dir: dirB, summary: sb },
-  ];
+  const dirs = [await oneRun(dirA), await oneRun(dirB)];
   if (
     outputDir !== null &&
-    [dirA, dirB].some((d) => resolve(d) === resolve(outputDir))
+    dirs.some((d) => {
+      const out = resolve(outputDir), run = resolve(d);
+      return out === run || out.startsWith(run + "/");
+    })
   ) {
     throw new UsageError(
       `Cannot compare into "${outputDir}": it is one of the compared runs (pick another --output-dir)`,
     );
   }
+  const { runs, index } = await tallyRuns(dirs);
+  if (resolve(dirs[0]!) === resolve(dirs[1]!)) {
+    throw new UsageError(`Cannot compare "${dirA}" with itself`);
+  }
+  const ranked = buildLeaderboard(runs, index.subjects, { all: true });
+  const a = ranked.models.find((m) => resolve(m.dir) === resolve(dirs[0]!))!;
+  const b = ranked.models.find((m) => resolve(m.dir) === resolve(dirs[1]!))!;
+  const pair = orientPair(ranked.pairs[0]!, a.label);
+  const two = pairTwoWay(runs[0]!.status, runs[1]!.status, index.subjects);
+  const names = { a: { ...a }, b: { ...b } };
+  const board = markAB(ranked, pair, a.label, b.label);
+  const warning = datasetWarning(runs[0]!.summary, runs[1]!.summary);
+  let text = warning +
+    renderLeaderboardText(board, { width, title: "Comparison", pairs: false }) +
+    "\n" +
+    renderTwoWayText(pair, two, names, width);
   if (outputDir !== null) {
     await Deno.mkdir(outputDir, { recursive: true });
-    return warning + await writeComparison(outputDir, runs);
+    await writeJsonAtomic(join(outputDir, "comparison.json"), {
+      ...board,
+      a: names.a.label,
+      b: names.b.label,
+      "by_subject": two.subjects,
+      "by_category": two.categories,
+    });
+    await writeFileAtomic(
+      join(outputDir, "comparison.md"),
+      renderLeaderboardMarkdown(board, "Comparison") + "\n" +
+        renderTwoWayMarkdown(pair, two, names),
+    );
+    await writeFileAtomic(
+      join(outputDir, RUN_FILES.report),
+      renderLeaderboardHtml(board, {
+        title: "Comparison",
+        extra: twoWaySection(pair, two, names),
+      }),
+    );
+    text += `Comparison written to ${
+      join(outputDir, RUN_FILES.report)
+    } (and comparison.json, comparison.md)\n`;
   }
-  const result = comparePaired(
-    await readOutcomes(dirA),
-    await readOutcomes(dirB),
-  );
-  return warning +
-    renderCompareText(result, { a: runs[0]!.model, b: runs[1]!.model });
+  return text;
 }

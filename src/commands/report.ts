@@ -108,6 +108,14 @@ async function metaFor(dir: string): Promise<RunMeta> {
 
 /** Rebuilds one run folder (or each model folder of a multi-model run). */
 async function rebuildOne(dir: string): Promise<string> {
+  const st = await Deno.stat(dir).catch(() => null);
+  if (st === null || !st.isDirectory) {
+    throw new UsageError(
+      `Cannot read "${dir}": ${
+        st === null ? "no such folder" : "not a folder"
+      }`,
+    );
+  }
   if (await exists(join(dir, RUN_FILES.results))) {
     const { summary, details } = await summariseResults(
       dir,
