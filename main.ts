@@ -134,7 +134,7 @@ function terminalColumns(): number {
   try {
     return Deno.consoleSize().columns;
   } catch {
-    return 100;
+    return 80;
   }
 }
 

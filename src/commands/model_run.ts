@@ -320,7 +320,7 @@ export async function runModel(
       }\n`,
     );
   }
-  io.stdout(renderSummaryText(summary));
+  io.stdout(renderSummaryText(summary, { columns: io.columns }));
   io.stdout(`\nResults: ${dir}\n`);
   log.info("model_finished", {
     model,
