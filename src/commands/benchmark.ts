@@ -8,7 +8,8 @@ import type { ModelInfo } from "../backend/backend.ts";
 import { createBackends, preflightAll } from "../backend/factory.ts";
 import { type Config, safePathSegment } from "../config.ts";
 import { FewshotSource } from "../dataset/fewshot.ts";
-import { type DatasetPlan, planDataset } from "../dataset/plan.ts";
+import { type DatasetPlan, modelPlan, planDataset } from "../dataset/plan.ts";
+import { RUN_FILES } from "../store/run_folder.ts";
 import { DatasetError, UsageError } from "../errors.ts";
 import { fileSink, setupLogging, teardownLogging } from "../log.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
@@ -210,6 +211,7 @@ export async function runBench(
   const planned = plan.questions * config.repeats;
   const registry = new MetricsRegistry({
     model: config.models[0]!,
+    models: config.models,
     total: (planned + plan.skipped) * config.models.length,
   });
   let server: {
@@ -257,7 +259,7 @@ export async function runBench(
         stoppedBy = { kind: "interrupted", message: "interrupted" };
         break;
       }
-      registry.setModel(model);
+      registry.setModel(model, modelPlan(plan, config.repeats));
       const modelDir = config.models.length > 1
         ? join(runDir, modelDirs[i]!)
         : runDir;
@@ -299,6 +301,7 @@ export async function runBench(
     const table = await writeComparison(runDir, summaries);
     io.stdout(table);
   }
+  if (summaries.length > 0) registry.finish(join(runDir, RUN_FILES.report));
 
   for (const s of summaries) {
     if (s.summary.counts.errors > 0) exitCode = Math.max(exitCode, 1);
