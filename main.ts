@@ -139,8 +139,10 @@ async function main(argv: string[]): Promise<number> {
     if (signals === 1) {
       serveDone();
       if (!stopCtl.signal.aborted) {
+        // On a terminal, clear the progress line and the echoed ^C first.
+        const lead = Deno.stderr.isTerminal() ? "\r\x1b[2K" : "\n";
         console.error(
-          `\nStopping: no new questions; ${GRACE_SECONDS}s for requests in flight (Ctrl-C again to exit now)`,
+          `${lead}Stopping: no new questions; ${GRACE_SECONDS}s for requests in flight (Ctrl-C again to exit now)`,
         );
       }
       stopCtl.abort("interrupted");
@@ -181,7 +183,7 @@ function terminalColumns(): number {
   try {
     return Deno.consoleSize().columns;
   } catch {
-    return 100;
+    return 80;
   }
 }
 

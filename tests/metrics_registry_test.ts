@@ -91,6 +91,10 @@ Deno.test("MetricsRegistry.json() counts statuses and computes percent accuracy"
     "in_flight": 1,
     planned: 10,
     model: "llama3",
+    "model_index": 1,
+    "model_count": 1,
+    "run_done": 7,
+    "run_planned": 10,
     complete: false,
   });
 });
@@ -315,4 +319,68 @@ Deno.test("the live accuracy interval is the textbook Wilson interval", () => {
   assert.ok(Math.abs(ci[1] - 0.9433) < 1e-4, String(ci[1]));
   assert.equal(wilson(0, 0), null);
   assert.deepEqual(wilson(0, 5)?.[0], 0);
+});
+
+Deno.test("MetricsRegistry.json() reports the current model against its own plan, and the run's beside it", () => {
+  let now = 0;
+  const r = new MetricsRegistry({
+    model: "a",
+    models: ["a", "b"],
+    total: 8,
+    now: () => now,
+  });
+  r.setModel("a", { questions: 4, subjects: { anatomy: 4 } });
+  for (let i = 0; i < 4; i++) r.result(result("correct", { model: "a" }));
+  r.setModel("b", { questions: 4, subjects: { anatomy: 4 } });
+  r.result(result("wrong", { model: "b" }));
+  now = 1000;
+  const j = r.json();
+  assert.ok("total" in j);
+  // Model 2 of 2: one of its four lines done, five of the run's eight.
+  assert.equal(j.model, "b");
+  assert.equal(j.total, 1);
+  assert.equal(j.planned, 4);
+  assert.equal(j["model_index"], 2);
+  assert.equal(j["model_count"], 2);
+  assert.equal(j["run_done"], 5);
+  assert.equal(j["run_planned"], 8);
+  const snap = r.snapshot();
+  assert.equal(snap["model_index"], 2);
+  assert.equal(snap["model_planned"], 4);
+  assert.equal(snap["model_done"], 1);
+  assert.deepEqual(
+    snap.subjects.map((g) => [g.name, g.planned, g.wrong]),
+    [["anatomy", 4, 1]],
+  );
+});
+
+Deno.test("MetricsRegistry.snapshot() lists planned subjects before their first result", () => {
+  const r = new MetricsRegistry({ model: "m", total: 5 });
+  r.setModel("m", { questions: 5, subjects: { anatomy: 2, virology: 3 } });
+  r.result(result("correct", { subject: "anatomy" }));
+  const rows = r.snapshot().subjects;
+  assert.deepEqual(rows.map((g) => [g.name, g.planned, g.correct]), [
+    ["anatomy", 2, 1],
+    ["virology", 3, 0],
+  ]);
+});
+
+Deno.test("MetricsRegistry.snapshot() freezes rate and elapsed time once the run is complete", () => {
+  let now = 0;
+  const r = new MetricsRegistry({ model: "m", total: 2, now: () => now });
+  now = 1000;
+  r.result(result("correct"));
+  now = 2000;
+  r.result(result("correct"));
+  r.finish("/tmp/run/report.html");
+  const done = r.snapshot();
+  now = 60_000;
+  const later = r.snapshot();
+  assert.equal(later["elapsed_seconds"], done["elapsed_seconds"]);
+  assert.equal(later["elapsed_seconds"], 2);
+  assert.equal(later.qps, done.qps);
+  assert.ok(later.qps > 0);
+  assert.equal(later.complete, true);
+  assert.equal(later.report, true);
+  assert.equal(r.reportPath, "/tmp/run/report.html");
 });

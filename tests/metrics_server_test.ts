@@ -278,3 +278,34 @@ Deno.test("startMetricsServer() stops when its signal aborts", async () => {
   await server.shutdown();
   await assert.rejects(fetch(`http://127.0.0.1:${server.addr.port}/healthz`));
 });
+
+Deno.test("createMetricsApp() GET /report.html serves the finished run's report, 404 before", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "llm-bench-report-" });
+  try {
+    const registry = fedRegistry();
+    const app = createMetricsApp(registry);
+    const before = await app.request("/report.html");
+    assert.equal(before.status, 404);
+    assert.match(await before.text(), /not finished/);
+    const path = `${dir}/report.html`;
+    await Deno.writeTextFile(
+      path,
+      "<!doctype html><title>r</title><style>p{}</style>",
+    );
+    registry.finish(path);
+    const res = await app.request("/report.html");
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/html/);
+    assert.match(await res.text(), /<title>r<\/title>/);
+    // The report's inline style may run; the live page's hashes do not apply.
+    assert.match(
+      res.headers.get("content-security-policy") ?? "",
+      /^default-src 'none'; style-src 'unsafe-inline'/,
+    );
+    assert.equal(res.headers.get("x-frame-options"), "DENY");
+    const live = await (await app.request("/api/live")).json();
+    assert.equal(live.report, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -19,6 +19,11 @@ function group(name: string, over: Partial<LiveGroup> = {}): LiveGroup {
 function snapshot(over: Partial<LiveSnapshot> = {}): LiveSnapshot {
   return {
     model: "llama3.2:latest",
+    "model_index": 1,
+    "model_count": 1,
+    "model_planned": 40,
+    "model_done": 12,
+    report: false,
     complete: false,
     done: 12,
     planned: 40,
@@ -42,7 +47,7 @@ function snapshot(over: Partial<LiveSnapshot> = {}): LiveSnapshot {
 Deno.test("progressLine() shows counts, rate, ETA, accuracy and failures", () => {
   assert.equal(
     progressLine(snapshot()),
-    "12/40 30.0% | 2.0 q/s | ETA 14s | acc 75.0% [46.8-91.1] | errors 0 | retries 1",
+    "12/40 30.0% | acc 75.0% [46.8-91.1] | ETA 14s | 2.0 q/s | errors 0 | retries 1",
   );
 });
 
@@ -59,7 +64,9 @@ Deno.test("progressLine() formats the ETA", async (t) => {
   for (const [eta, text] of cases) {
     await t.step(`${eta}`, () => {
       assert.ok(
-        progressLine(snapshot({ "eta_seconds": eta })).includes(`ETA ${text} `),
+        progressLine(snapshot({ "eta_seconds": eta })).includes(
+          `ETA ${text} |`,
+        ),
       );
     });
   }
@@ -76,14 +83,32 @@ Deno.test("progressLine() handles no accuracy yet and nothing planned", () => {
   assert.ok(line.includes("acc -"), line);
 });
 
-Deno.test("progressLine() names the model when several are run", () => {
-  const line = progressLine(snapshot({
-    model: "qwen3:8b",
-    models: [group("llama3.2:latest"), group("qwen3:8b")],
-    overall: group("qwen3:8b", { errors: 2 }),
-  }));
-  assert.ok(line.startsWith("qwen3:8b 12/40"), line);
-  assert.ok(line.includes("errors 2"), line);
+Deno.test("progressLine() names the model and its place whenever several are run", () => {
+  for (const index of [1, 2]) {
+    const line = progressLine(snapshot({
+      model: "qwen3:8b",
+      "model_index": index,
+      "model_count": 2,
+      // While model 1 runs, only it has been seen: the name shows all the same.
+      models: index === 1
+        ? [group("qwen3:8b")]
+        : [group("llama3.2:latest"), group("qwen3:8b")],
+      overall: group("qwen3:8b", { errors: 2 }),
+    }));
+    assert.ok(line.startsWith(`qwen3:8b (${index}/2) 12/40`), line);
+    assert.ok(line.includes("errors 2"), line);
+  }
+});
+
+Deno.test("progressLine() drops whole segments, least important first, to fit", () => {
+  const full = progressLine(snapshot());
+  assert.equal(progressLine(snapshot(), full.length), full);
+  const at60 = progressLine(snapshot(), 60);
+  assert.equal(at60, "12/40 30.0% | acc 75.0% [46.8-91.1] | ETA 14s | 2.0 q/s");
+  const at30 = progressLine(snapshot(), 30);
+  assert.equal(at30, "12/40 30.0%");
+  // Too narrow even for the count: cut, never longer than asked.
+  assert.equal(progressLine(snapshot(), 5).length, 5);
 });
 
 Deno.test("Progress in a terminal redraws one line and clears it on stop", () => {
@@ -107,14 +132,15 @@ Deno.test("Progress in a terminal redraws one line and clears it on stop", () =>
   assert.equal(out.length, 3);
 });
 
-Deno.test("Progress in a terminal cuts the line to the width", () => {
+Deno.test("Progress in a terminal fits the line to the width", () => {
   const out: string[] = [];
   const p = new Progress(
     { tty: true, columns: 30, write: (t) => out.push(t) },
     () => snapshot(),
   );
   p.tick();
-  assert.equal(out[0]!.length, "\r\x1b[2K".length + 29);
+  // The count and percentage fit in 29 columns; "| acc …" would not.
+  assert.equal(out[0], "\r\x1b[2K12/40 30.0%");
   p.stop();
 });
 

@@ -17,7 +17,7 @@ if (chromium === null) {
   );
 }
 
-async function dumpDom(html: string): Promise<string> {
+async function dumpDom(html: string, width = 1400): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "llm-bench-browser-" });
   try {
     const file = `${dir}/report.html`;
@@ -29,6 +29,7 @@ async function dumpDom(html: string): Promise<string> {
         "--enable-logging=stderr",
         "--v=0",
         "--virtual-time-budget=2000",
+        `--window-size=${width},900`,
         "--dump-dom",
         `file://${file}`,
       ],
@@ -59,8 +60,10 @@ Deno.test({
     const errors = dom.match(/<pre id="js-errors"[^>]*>([\s\S]*?)<\/pre>/);
     assert.ok(errors !== null, "error box missing");
     assert.equal(errors[1], "", `script errors: ${errors[1]}`);
-    // Charts survived parsing: comparison + 3 per run.
-    assert.equal(dom.match(/<svg /g)?.length, 7);
+    // Charts survived parsing: accuracy bars (comparison + per run) and
+    // two SVG charts per run.
+    assert.equal(dom.match(/<div class="bars"/g)?.length, 3);
+    assert.equal(dom.match(/<svg /g)?.length, 4);
     assert.ok((dom.match(/<rect /g)?.length ?? 0) > 20);
     // Hostile raw output stayed text: no element came from data.
     assert.equal(dom.match(/<script/g)?.length, 3);
@@ -84,3 +87,34 @@ Deno.test({
     assert.match(errors[1]!, /TypeError/);
   },
 });
+
+/** Marks the root element with whether the page is wider than the window. */
+const MEASURE_WIDTH = `<script>addEventListener("load", function () {
+  var d = document.documentElement;
+  d.setAttribute("data-overflow", String(d.scrollWidth - window.innerWidth));
+});</script></body>`;
+
+for (const width of [420, 1400]) {
+  Deno.test({
+    name: `renderReport() does not scroll sideways at ${width} px`,
+    ignore: chromium === null,
+    async fn() {
+      const { summaries, details } = sampleComparison(true);
+      for (
+        const page of [
+          renderReport(summaries, details),
+          renderReport([summaries[0]!], [details[0]!]),
+        ]
+      ) {
+        const html = page.replace("</body>", MEASURE_WIDTH);
+        const dom = await dumpDom(html, width);
+        const m = dom.match(/<html[^>]*data-overflow="(-?\d+)"/);
+        assert.ok(m !== null, "width not measured");
+        assert.ok(
+          Number(m[1]) <= 0,
+          `page is ${m[1]} px wider than the window`,
+        );
+      }
+    },
+  });
+}

@@ -95,8 +95,9 @@ Deno.test("renderReport() shows charts, letter matrix, failures and a comparison
   assert.match(html, /Paired tests \(McNemar\)/);
   // One McNemar row for the single pair, with a p-value.
   assert.match(html, /<td>llama3\.2:3b<\/td><td>qwen3:4b<\/td><td>\d+<\/td>/);
-  // Comparison chart + per run: accuracy, latency, letters.
-  assert.equal(html.match(/<svg /g)?.length, 1 + 2 * 3);
+  // Accuracy bars: the comparison's + one per run; SVG per run: latency, letters.
+  assert.equal(html.match(/<div class="bars"/g)?.length, 1 + 2);
+  assert.equal(html.match(/<svg /g)?.length, 2 * 2);
   assert.equal(html.match(/<table class="matrix">/g)?.length, 2);
   assert.match(html, /class="status st-error"/);
   assert.match(html, /class="status st-unparsed"/);
@@ -109,7 +110,8 @@ Deno.test("renderReport() for one run has no comparison section", () => {
   const { summaries, details } = sampleComparison();
   const html = renderReport([summaries[0]!], [details[0]!]);
   assert.doesNotMatch(html, /<h2>Comparison<\/h2>/);
-  assert.equal(html.match(/<svg /g)?.length, 3);
+  assert.equal(html.match(/<div class="bars"/g)?.length, 1);
+  assert.equal(html.match(/<svg /g)?.length, 2);
   assert.throws(() => renderReport([]), RangeError);
 });
 

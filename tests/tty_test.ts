@@ -16,7 +16,7 @@ import {
 
 /** A progress line: done/total, percent, rate, ETA and accuracy. */
 const PROGRESS_REGEXP =
-  /(\d+)\/(\d+) (\d+\.\d)% \| (\d+\.\d) q\/s \| ETA (\S+) \| acc (?:\d+\.\d%|-)/;
+  /(\d+)\/(\d+) (\d+\.\d)% \| acc (?:\d+\.\d% \[[\d.]+-[\d.]+\]|-) \| ETA (\S+) \| (\d+\.\d) q\/s/;
 
 Deno.test("llm-bench prints plain progress lines on a pipe, none with --quiet, and keeps stdout for the table", async () => {
   await using tmpDir = await tempDir();

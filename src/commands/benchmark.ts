@@ -8,9 +8,10 @@ import type { ModelInfo } from "../backend/backend.ts";
 import { createBackends, preflightAll } from "../backend/factory.ts";
 import { type Config, safePathSegment } from "../config.ts";
 import { FewshotSource } from "../dataset/fewshot.ts";
-import { type DatasetPlan, planDataset } from "../dataset/plan.ts";
+import { type DatasetPlan, modelPlan, planDataset } from "../dataset/plan.ts";
 import { type HubOptions, resumeDatasetPath } from "../dataset/hub.ts";
 import { hubProgress } from "../dataset/hub_progress.ts";
+import { RUN_FILES } from "../store/run_folder.ts";
 import { DatasetError, UsageError } from "../errors.ts";
 import { fileSink, setupLogging, teardownLogging } from "../log.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
@@ -228,6 +229,7 @@ export async function runBench(
   const planned = plan.questions * config.repeats;
   const registry = new MetricsRegistry({
     model: config.models[0]!,
+    models: config.models,
     total: (planned + plan.skipped) * config.models.length,
   });
   let server: {
@@ -275,7 +277,7 @@ export async function runBench(
         stoppedBy = { kind: "interrupted", message: "interrupted" };
         break;
       }
-      registry.setModel(model);
+      registry.setModel(model, modelPlan(plan, config.repeats));
       const modelDir = config.models.length > 1
         ? join(runDir, modelDirs[i]!)
         : runDir;
@@ -317,6 +319,7 @@ export async function runBench(
     const table = await writeComparison(runDir, summaries, io.columns);
     io.stdout(table);
   }
+  if (summaries.length > 0) registry.finish(join(runDir, RUN_FILES.report));
 
   for (const s of summaries) {
     if (s.summary.counts.errors > 0) exitCode = Math.max(exitCode, 1);

@@ -17,6 +17,7 @@ import { contextFor } from "../protocol/num_ctx.ts";
 import { createProtocol, defaultMaxTokens } from "../protocol/protocol.ts";
 import { renderSummaryText } from "../report/text.ts";
 import type { RunMeta, Summary } from "../report/summary.ts";
+import { modelPlan } from "../dataset/plan.ts";
 import { runQuestions, type RunStop } from "../runner/run.ts";
 import type { DatasetItem, ResultRecord } from "../schema.ts";
 import type { SelectOptions } from "../dataset/select.ts";
@@ -222,6 +223,7 @@ export async function runModel(
     },
     config: redactConfig(config),
     tool: { ...TOOL },
+    planned: modelPlan(plan, config.repeats),
   });
 
   const progress = config.quiet ? null : new Progress(
@@ -335,7 +337,7 @@ export async function runModel(
       }\n`,
     );
   }
-  io.stdout(renderSummaryText(summary));
+  io.stdout(renderSummaryText(summary, { columns: io.columns }));
   io.stdout(`\nResults: ${dir}\n`);
   log.info("model_finished", {
     model,

@@ -32,6 +32,8 @@ export interface DatasetPlan {
   questions: number;
   /** Skipped rows selected. */
   skipped: number;
+  /** Selected questions and skipped rows per subject. */
+  subjects: Map<string, { questions: number; skipped: number }>;
   /** Skipped rows selected, per file: how many, and the first one's line and reason. */
   skippedByFile: Map<string, { rows: number; line: number; reason: string }>;
   /** The Hub dataset the files were downloaded from (`hf:` paths). */
@@ -115,6 +117,7 @@ export async function planDataset(
   let questions = 0;
   let skipped = 0;
   const skippedByFile: DatasetPlan["skippedByFile"] = new Map();
+  const subjects: DatasetPlan["subjects"] = new Map();
   for await (const item of readDataset(questionFiles)) {
     if (item.kind === "problem") {
       problems.push(item.problem);
@@ -123,6 +126,10 @@ export async function planDataset(
     const row = item.kind === "question" ? item.question : item.row;
     rows.set(row.file, (rows.get(row.file) ?? 0) + 1);
     if (!keep(item)) continue;
+    const perSubject = subjects.get(row.subject) ??
+      subjects.set(row.subject, { questions: 0, skipped: 0 }).get(row.subject)!;
+    if (item.kind === "question") perSubject.questions++;
+    else perSubject.skipped++;
     if (item.kind === "question") questions++;
     else {
       skipped++;
@@ -163,8 +170,24 @@ export async function planDataset(
     questions,
     skipped,
     skippedByFile,
+    subjects,
     ...(hub ? { source: hub.source } : {}),
   };
+}
+
+/**
+ * What one model of a run is planned to ask: every selected question once
+ * per repeat, every selected skipped row once.
+ */
+export function modelPlan(
+  plan: DatasetPlan,
+  repeats: number,
+): { questions: number; subjects: Record<string, number> } {
+  const subjects: Record<string, number> = {};
+  for (const [name, n] of plan.subjects) {
+    subjects[name] = n.questions * repeats + n.skipped;
+  }
+  return { questions: plan.questions * repeats + plan.skipped, subjects };
 }
 
 /** The selected items of the plan's files, streamed. */

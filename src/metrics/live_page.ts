@@ -44,7 +44,7 @@ table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nu
 th { text-align: left; font-size: 12px; color: var(--muted); font-weight: 600; padding: 6px 7px; white-space: nowrap; border-bottom: 1px solid var(--line); }
 td { padding: 6px 7px; border-bottom: 1px solid var(--line); }
 tr:last-child td { border-bottom: none; }
-td.num, th.num { text-align: right; }
+td.num, th.num { text-align: right; white-space: nowrap; }
 td.name { max-width: 240px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 td.ci { white-space: nowrap; color: var(--muted); }
 tbody tr:hover td { background: #f8faff; }
@@ -60,6 +60,17 @@ tbody tr:hover td { background: #f8faff; }
 .empty { color: var(--muted); font-style: italic; }
 .side { display: grid; gap: 16px; }
 .hidden { display: none; }
+.model-of { color: var(--muted); font-size: 13px; }
+.report { font-weight: 600; color: var(--accent); }
+@media (max-width: 560px) {
+  main { padding: 14px 12px 28px; }
+  .pill { margin-left: 0; }
+  .stats { grid-template-columns: 1fr 1fr; gap: 8px; }
+  .stat .value { font-size: 20px; }
+  .stat.accuracy .value { font-size: 26px; }
+  .stat.accuracy { grid-column: 1 / -1; }
+  td.name { max-width: 150px; }
+}
 footer { margin-top: 18px; color: var(--muted); font-size: 12px; }
 `;
 
@@ -108,15 +119,19 @@ function bar(g) {
   return b;
 }
 
+function finished(g) { return answered(g) + g.errors + g.skipped; }
+
 function groupRow(g) {
   const tr = el("tr");
   const name = el("td", g.name, "name");
   name.title = g.name;
   tr.appendChild(name);
-  tr.appendChild(el("td", g.correct + " / " + answered(g), "num"));
+  const done = finished(g);
+  tr.appendChild(el("td", g.planned === undefined ? done : done + " / " + g.planned, "num"));
   tr.appendChild(el("td", pct(g.accuracy), "num"));
   tr.appendChild(el("td", ciText(g.ci95), "num ci"));
   const td = el("td"); td.appendChild(bar(g)); tr.appendChild(td);
+  tr.appendChild(el("td", g.unparsed, "num"));
   tr.appendChild(el("td", g.errors, "num"));
   tr.appendChild(el("td", g.skipped, "num"));
   return tr;
@@ -137,9 +152,11 @@ function kinds(list, map, cls, emptyText) {
 function render(s) {
   document.title = (s.complete ? "\\u2713 " : pct(s.progress, 0) + " \\u00b7 ") + s.model + " \\u00b7 llm-bench";
   $("model").textContent = s.model;
+  $("model-of").textContent = s.model_count > 1 ? "model " + s.model_index + " of " + s.model_count : "";
   const pill = $("state");
   pill.textContent = s.complete ? "Complete" : "Running";
   pill.className = "pill" + (s.complete ? " complete" : "");
+  $("report").className = s.report ? "report" : "report hidden";
   $("done").textContent = s.done + " / " + s.planned;
   $("percent").textContent = pct(s.progress);
   const fill = $("fill");
@@ -150,6 +167,7 @@ function render(s) {
   $("qps").textContent = num(s.qps, 2);
   $("tps").textContent = s.tokens_per_second === null ? "" : num(s.tokens_per_second, 1) + " tokens/s";
   $("eta").textContent = s.complete ? "done" : dur(s.eta_seconds);
+  $("model-progress").textContent = s.model_count > 1 && s.model_planned !== null ? "this model " + s.model_done + " / " + s.model_planned : "";
   $("elapsed").textContent = "elapsed " + dur(s.elapsed_seconds);
   $("p50").textContent = ms(s.latency.p50);
   $("p90").textContent = "p90 " + ms(s.latency.p90) + " \\u00b7 last " + s.latency.count;
@@ -162,7 +180,7 @@ function render(s) {
   const body = $("subjects");
   body.replaceChildren();
   if (s.subjects.length === 0) {
-    const tr = el("tr"); const td = el("td", "No results yet", "empty"); td.colSpan = 8; tr.appendChild(td); body.appendChild(tr);
+    const tr = el("tr"); const td = el("td", "No results yet", "empty"); td.colSpan = 9; tr.appendChild(td); body.appendChild(tr);
   }
   for (const g of s.subjects) body.appendChild(groupRow(g));
   $("models-card").className = s.models.length > 1 ? "card" : "card hidden";
@@ -209,13 +227,14 @@ export const LIVE_PAGE_HTML = `<!doctype html>
   <header>
     <h1><span class="brand">llm-bench</span> live</h1>
     <span class="model" id="model">\u2013</span>
+    <span class="model-of" id="model-of"></span>
     <span class="pill" id="state">Connecting\u2026</span>
   </header>
 
   <section class="card progress-card">
     <div class="progress-head">
       <span class="big" id="done">0 / 0</span>
-      <span class="sub" id="percent">\u2013</span>
+      <span class="sub"><span id="model-progress"></span> <span id="percent">\u2013</span></span>
     </div>
     <div class="track"><div class="fill" id="fill"></div></div>
   </section>
@@ -258,14 +277,14 @@ export const LIVE_PAGE_HTML = `<!doctype html>
       <section class="card">
         <h2>Accuracy by subject <span id="subject-count"></span></h2>
         <div class="scroll"><table>
-          <thead><tr><th>Subject</th><th class="num">Correct</th><th class="num">Accuracy</th><th class="num">95% CI</th><th></th><th class="num">Errors</th><th class="num">Skipped</th></tr></thead>
+          <thead><tr><th>Subject</th><th class="num">Done</th><th class="num">Accuracy</th><th class="num">95% CI</th><th></th><th class="num">Unparsed</th><th class="num">Errors</th><th class="num">Skipped</th></tr></thead>
           <tbody id="subjects"></tbody>
         </table></div>
       </section>
       <section class="card hidden" id="models-card">
         <h2>Models</h2>
         <div class="scroll"><table>
-          <thead><tr><th>Model</th><th class="num">Correct</th><th class="num">Accuracy</th><th class="num">95% CI</th><th></th><th class="num">Errors</th><th class="num">Skipped</th></tr></thead>
+          <thead><tr><th>Model</th><th class="num">Done</th><th class="num">Accuracy</th><th class="num">95% CI</th><th></th><th class="num">Unparsed</th><th class="num">Errors</th><th class="num">Skipped</th></tr></thead>
           <tbody id="models"></tbody>
         </table></div>
       </section>
@@ -281,7 +300,7 @@ export const LIVE_PAGE_HTML = `<!doctype html>
       </section>
     </div>
   </div>
-  <footer id="updated"></footer>
+  <footer><a class="report hidden" id="report" href="report.html">Open report.html</a> <span id="updated"></span></footer>
 </main>
 <script>${LIVE_PAGE_SCRIPT}</script>
 </body>

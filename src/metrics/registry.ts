@@ -53,9 +53,19 @@ export interface SeedJson {
   unparsed: number;
   errors: number;
   "in_flight": number;
-  /** Questions planned for the whole run. */
+  /**
+   * Result lines planned for the current model (skipped rows included), so
+   * `total + skipped` counts up to it; the whole run's when no per-model plan
+   * was given.
+   */
   planned: number;
   model: string;
+  /** 1-based position of the current model among the run's models. */
+  "model_index": number;
+  "model_count": number;
+  /** Result lines finished / planned for the whole run (every model and repeat). */
+  "run_done": number;
+  "run_planned": number;
   complete: boolean;
 }
 
@@ -71,12 +81,23 @@ export interface LiveGroup {
   accuracy: number | null;
   /** Wilson 95% interval of `accuracy`, 0-1. */
   ci95: [number, number] | null;
+  /** Result lines planned for this group, when known. */
+  planned?: number;
 }
 
 /** Everything the live page shows, as served by `GET /api/live`. */
 export interface LiveSnapshot {
   /** Current model. */
   model: string;
+  /** 1-based position of the current model among the run's models. */
+  "model_index": number;
+  "model_count": number;
+  /** Result lines planned for the current model; null when not known. */
+  "model_planned": number | null;
+  /** Result lines of the current model finished. */
+  "model_done": number;
+  /** True once report.html of the finished run can be fetched at `report.html`. */
+  report: boolean;
   complete: boolean;
   /** Results recorded for every model (skipped included). */
   done: number;
@@ -88,7 +109,7 @@ export interface LiveSnapshot {
   qps: number;
   /** Seconds until done at the recent rate; 0 once complete, null when unknown. */
   "eta_seconds": number | null;
-  /** Seconds since the registry was created. */
+  /** Seconds since the registry was created, frozen when the run completes. */
   "elapsed_seconds": number;
   /** The current model's totals. */
   overall: LiveGroup;
@@ -114,6 +135,8 @@ export interface MetricsRegistryOptions {
   model: string;
   /** Questions planned for the whole run (every model and repeat); may be updated. */
   total: number;
+  /** Every model of the run, in order. @default [model] */
+  models?: readonly string[];
   /** Clock in milliseconds. @default Date.now */
   now?: () => number;
 }
@@ -167,6 +190,17 @@ class ModelState {
   retries = 0;
   evalTokens = 0;
   evalDurationNs = 0;
+  /** Result lines planned for this model and per subject, once known. */
+  planned: number | null = null;
+  plannedSubjects = new Map<string, number>();
+}
+
+/** What one model of a run is planned to ask. */
+export interface ModelPlan {
+  /** Result lines (questions × repeats, skipped rows included). */
+  questions: number;
+  /** Subject -> result lines. */
+  subjects: Record<string, number>;
 }
 
 function bump(map: Map<string, number>, key: string, by = 1): void {
@@ -190,6 +224,20 @@ function group(name: string, c: StatusCounts): LiveGroup {
   };
 }
 
+function total(c: StatusCounts): number {
+  return c.correct + c.wrong + c.unparsed + c.error + c.skipped;
+}
+
+/** Per-subject rows of a model, planned subjects included before their first result. */
+function subjectGroups(s: ModelState): LiveGroup[] {
+  const names = new Set([...s.plannedSubjects.keys(), ...s.subjects.keys()]);
+  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((name) => {
+    const g = group(name, s.subjects.get(name) ?? zeroCounts());
+    const planned = s.plannedSubjects.get(name);
+    return planned === undefined ? g : { ...g, planned };
+  });
+}
+
 /**
  * Counters of one benchmark run, fed by the runner and read by the metrics
  * server. Every event method is O(1); text is only built when scraped.
@@ -204,6 +252,10 @@ export class MetricsRegistry {
   #done = 0;
   #inFlight = 0;
   #complete = false;
+  readonly #modelNames: readonly string[];
+  #finishedAt: number | null = null;
+  #finalQps = 0;
+  #reportPath: string | null = null;
   readonly #resultTimes = new Ring(RECENT_RESULTS);
 
   constructor(opts: MetricsRegistryOptions) {
@@ -211,6 +263,7 @@ export class MetricsRegistry {
     this.#startedAt = this.#now();
     this.#planned = opts.total;
     this.#model = opts.model;
+    this.#modelNames = opts.models ?? [opts.model];
     this.#state = this.#stateOf(opts.model);
   }
 
@@ -224,9 +277,18 @@ export class MetricsRegistry {
   }
 
   /** Switches the current model; later requests, retries and tokens count for it. */
-  setModel(model: string): void {
+  setModel(model: string, plan?: ModelPlan): void {
     this.#model = model;
     this.#state = this.#stateOf(model);
+    if (plan !== undefined) {
+      this.#state.planned = plan.questions;
+      this.#state.plannedSubjects = new Map(Object.entries(plan.subjects));
+    }
+  }
+
+  /** Path of the finished run's report.html, served by the metrics server. */
+  get reportPath(): string | null {
+    return this.#reportPath;
   }
 
   /** An HTTP attempt started. */
@@ -289,9 +351,19 @@ export class MetricsRegistry {
     this.#state.evalDurationNs += evalDurationNs;
   }
 
-  /** Marks the run complete. */
-  finish(): void {
+  /** Marks the run complete: rates and elapsed time freeze at their final values. */
+  finish(reportPath: string | null = null): void {
+    if (!this.#complete) {
+      this.#finalQps = this.#qps(this.#now());
+      this.#finishedAt = this.#now();
+    }
     this.#complete = true;
+    this.#reportPath = reportPath;
+  }
+
+  #modelIndex(): number {
+    const i = this.#modelNames.indexOf(this.#model);
+    return i < 0 ? 1 : i + 1;
   }
 
   /** The seed JSON contract of `GET /metrics`, for the current model. */
@@ -317,28 +389,34 @@ export class MetricsRegistry {
       unparsed: c.unparsed,
       errors: c.error,
       "in_flight": this.#inFlight,
-      planned: this.#planned,
+      planned: s.planned ?? this.#planned,
       model: this.#model,
+      "model_index": this.#modelIndex(),
+      "model_count": this.#modelNames.length,
+      "run_done": this.#done,
+      "run_planned": this.#planned,
       complete: this.#complete,
     };
   }
 
   /** What the live page shows. */
   snapshot(): LiveSnapshot {
-    const now = this.#now();
+    const now = this.#finishedAt ?? this.#now();
     const s = this.#state;
     const planned = this.#planned;
-    const qps = this.#qps(now);
+    const qps = this.#complete ? this.#finalQps : this.#qps(now);
     const remaining = Math.max(0, planned - this.#done);
     let eta: number | null = null;
     if (this.#complete || (planned > 0 && remaining === 0)) eta = 0;
     else if (qps > 0) eta = remaining / qps;
     const lat = s.recentLatencyMs.values().sort((a, b) => a - b);
-    const subjects = [...s.subjects.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, counts]) => group(name, counts));
     return {
       model: this.#model,
+      "model_index": this.#modelIndex(),
+      "model_count": this.#modelNames.length,
+      "model_planned": s.planned,
+      "model_done": total(s.counts),
+      report: this.#reportPath !== null,
       complete: this.#complete,
       done: this.#done,
       planned,
@@ -347,7 +425,7 @@ export class MetricsRegistry {
       "eta_seconds": eta,
       "elapsed_seconds": Math.max(0, (now - this.#startedAt) / 1000),
       overall: group(this.#model, s.counts),
-      subjects,
+      subjects: subjectGroups(s),
       models: [...this.#models.entries()].map(([name, m]) =>
         group(name, m.counts)
       ),

@@ -50,6 +50,10 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** Policy of the finished run's report.html: its own inline style and script, nothing else. */
+const REPORT_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+
 const SECURITY_HEADERS: Record<string, string> = {
   "X-Content-Type-Options": "nosniff",
   "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -145,6 +149,8 @@ export function createMetricsApp(registry: MetricsRegistry): Hono {
       await next();
     }
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
+      // report.html brings its own policy (inline style and script).
+      if (k === "Content-Security-Policy" && c.res.headers.has(k)) continue;
       c.res.headers.set(k, v);
     }
   });
@@ -176,6 +182,19 @@ export function createMetricsApp(registry: MetricsRegistry): Hono {
 
   app.get("/api/live", (c) => c.json(registry.snapshot()));
   app.get("/", (c) => c.html(LIVE_PAGE_HTML));
+  app.get("/report.html", async (c) => {
+    const path = registry.reportPath;
+    if (path === null) {
+      return c.text("no report yet: the run is not finished\n", 404);
+    }
+    try {
+      return c.html(await Deno.readTextFile(path), 200, {
+        "Content-Security-Policy": REPORT_CONTENT_SECURITY_POLICY,
+      });
+    } catch {
+      return c.text("report.html cannot be read\n", 404);
+    }
+  });
   app.get("/healthz", (c) => c.text("ok"));
   app.notFound((c) => c.text("not found\n", 404));
   app.onError((_err, c) => c.text("internal error\n", 500));

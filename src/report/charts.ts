@@ -3,7 +3,7 @@
 // chart. Every label is HTML-escaped here.
 
 import type { LatencyHistogram } from "./details.ts";
-import { escapeHtml, formatPercent, truncate } from "./format.ts";
+import { escapeHtml, formatPercent } from "./format.ts";
 
 /** One bar of an accuracy chart. */
 export interface AccuracyBar {
@@ -27,103 +27,90 @@ export interface AccuracyGroup {
 export interface AccuracyChartOptions {
   /** Chance level to mark with a dashed line, as a fraction. @default null */
   chance?: number | null;
-  /** Chart width in px. @default 760 */
-  width?: number;
 }
 
 const f1 = (x: number) => (Math.round(x * 10) / 10).toString();
 
+function pct(v: number): string {
+  return `${f1(Math.min(1, Math.max(0, v)) * 100)}%`;
+}
+
+function barLine(bar: AccuracyBar, chance: number | null): string {
+  const title = escapeHtml(bar.title);
+  const chanceLine = chance === null
+    ? ""
+    : `<span class="chance-line" style="left:${pct(chance)}" title="chance ${
+      formatPercent(chance)
+    }"></span>`;
+  if (bar.accuracy === null) {
+    return `<div class="track" title="${title}">${chanceLine}</div><div class="bar-val">-</div>`;
+  }
+  const ci = bar.ci === null
+    ? ""
+    : `<span class="ci-bar" style="left:${pct(bar.ci[0])};width:${
+      pct(bar.ci[1] - bar.ci[0])
+    }"></span>`;
+  return `<div class="track" title="${title}"><span class="bar" style="width:${
+    pct(bar.accuracy)
+  };background:${
+    escapeHtml(bar.color)
+  }"></span>${ci}${chanceLine}</div><div class="bar-val">${
+    formatPercent(bar.accuracy)
+  }</div>`;
+}
+
+function groupRows(g: AccuracyGroup, chance: number | null): string {
+  return g.bars.map((bar, i) => {
+    const label = i === 0
+      ? `<div class="bar-label" title="${escapeHtml(g.label)}">${
+        breakable(g.label)
+      }</div>`
+      : `<div class="bar-label"></div>`;
+    const cls = [
+      "bar-row",
+      i === 0 ? "group-start" : "",
+      g.strong ? "strong" : "",
+    ]
+      .filter((c) => c !== "").join(" ");
+    return `<div class="${cls}">${label}${barLine(bar, chance)}</div>`;
+  }).join("");
+}
+
+/**
+ * Escapes a label and lets the browser break it after `_`, `/` and `-`, so
+ * long subject names wrap on a phone instead of widening the page.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { breakable } from "./charts.ts";
+ * assert.equal(breakable("a_b<c"), "a_<wbr>b&lt;c");
+ * ```
+ */
+export function breakable(label: string): string {
+  return escapeHtml(label).replace(/([_/-])/g, "$1<wbr>");
+}
+
 /**
  * Horizontal accuracy bars on a 0-100% axis with Wilson 95% whiskers; one
- * row of bars per group, one bar per model.
+ * row of bars per group, one bar per model. Plain HTML and CSS, so rows
+ * reflow at phone width (the label moves above its bar).
  */
 export function accuracyChart(
   groups: readonly AccuracyGroup[],
   options: AccuracyChartOptions = {},
 ): string {
-  const width = options.width ?? 760;
-  const labelW = 230;
-  const valueW = 64;
-  const plotX = labelW + 8;
-  const plotW = width - plotX - valueW;
-  const barH = 14;
-  const barGap = 3;
-  const groupGap = 10;
-  const top = 22;
-  const x = (v: number) => plotX + v * plotW;
-  const parts: string[] = [];
-  let y = top;
-  for (const g of groups) {
-    const groupH = g.bars.length * (barH + barGap) - barGap;
-    const label = escapeHtml(truncate(g.label, 34));
-    parts.push(
-      `<text class="lbl${g.strong ? " strong" : ""}" x="${labelW}" y="${
-        f1(y + groupH / 2 + 4)
-      }" text-anchor="end"><title>${
-        escapeHtml(g.label)
-      }</title>${label}</text>`,
-    );
-    for (const bar of g.bars) {
-      const title = `<title>${escapeHtml(bar.title)}</title>`;
-      if (bar.accuracy === null) {
-        parts.push(
-          `<text class="na" x="${plotX + 4}" y="${
-            y + barH - 3
-          }">${title}no scored questions</text>`,
-        );
-      } else {
-        parts.push(
-          `<rect x="${plotX}" y="${y}" width="${
-            f1(Math.max(0.5, bar.accuracy * plotW))
-          }" height="${barH}" rx="2" fill="${bar.color}" fill-opacity="0.85">${title}</rect>`,
-        );
-        if (bar.ci !== null) {
-          const [lo, hi] = bar.ci;
-          const cy = y + barH / 2;
-          parts.push(
-            `<path class="whisker" d="M${f1(x(lo))} ${cy}H${f1(x(hi))}M${
-              f1(x(lo))
-            } ${cy - 4}V${cy + 4}M${f1(x(hi))} ${cy - 4}V${cy + 4}"/>`,
-          );
-        }
-        parts.push(
-          `<text class="val" x="${width - 4}" y="${
-            y + barH - 3
-          }" text-anchor="end">${formatPercent(bar.accuracy)}</text>`,
-        );
-      }
-      y += barH + barGap;
-    }
-    y += groupGap - barGap;
-  }
   const chance = options.chance ?? null;
-  const showChance = chance !== null && chance > 0 && chance < 1;
-  const plotBottom = y + 4;
-  const height = plotBottom + (showChance ? 14 : 0);
-  const axis: string[] = [];
-  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
-    axis.push(
-      `<line class="grid" x1="${f1(x(t))}" x2="${f1(x(t))}" y1="${
-        top - 6
-      }" y2="${plotBottom - 4}"/><text class="tick" x="${
-        f1(x(t))
-      }" y="12" text-anchor="middle">${t * 100}%</text>`,
-    );
-  }
-  if (showChance) {
-    axis.push(
-      `<line class="chance" x1="${f1(x(chance))}" x2="${f1(x(chance))}" y1="${
-        top - 6
-      }" y2="${plotBottom - 2}"><title>chance ${
-        formatPercent(chance)
-      }</title></line><text class="chance-lbl" x="${f1(x(chance))}" y="${
-        height - 3
-      }" text-anchor="middle">chance</text>`,
-    );
-  }
-  return `<svg class="chart" role="img" aria-label="accuracy by group with 95% intervals" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${
-    axis.join("")
-  }${parts.join("")}</svg>`;
+  const shownChance = chance !== null && chance > 0 && chance < 1
+    ? chance
+    : null;
+  const axis =
+    `<div class="bar-axis" aria-hidden="true"><span></span><div class="ticks">${
+      [0, 25, 50, 75, 100].map((t) => `<span>${t}%</span>`).join("")
+    }</div><span></span></div>`;
+  return `<div class="bars" role="img" aria-label="accuracy by group with 95% intervals${
+    shownChance === null ? "" : "; dashed line: chance"
+  }">${axis}${groups.map((g) => groupRows(g, shownChance)).join("")}</div>`;
 }
 
 function formatMs(ms: number): string {
@@ -132,64 +119,100 @@ function formatMs(ms: number): string {
   return `${Math.round(ms)} ms`;
 }
 
-/** A latency histogram on a log time axis; every bin between the first and last non-empty one is drawn. */
+/** A vertical marker on the latency histogram (e.g. p50). */
+export interface LatencyMark {
+  label: string;
+  ms: number;
+}
+
+/** Round numbers of ms to label a log axis with (1-2-5 per decade). */
+function niceTicks(loMs: number, hiMs: number): number[] {
+  const out: number[] = [];
+  for (let d = Math.floor(Math.log10(Math.max(loMs, 1e-3)));; d++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** d;
+      if (v > hiMs) return out;
+      if (v >= loMs) out.push(v);
+    }
+  }
+}
+
+/**
+ * A latency histogram on a log time axis (every bin between the first and
+ * last non-empty one is drawn), with count ticks, round time ticks and
+ * dashed markers such as p50/p90/p99.
+ */
 export function histogramChart(
   hist: LatencyHistogram,
   color: string,
+  marks: readonly LatencyMark[] = [],
   width = 460,
 ): string {
   const first = hist.bins[0]![0];
   const last = hist.bins[hist.bins.length - 1]![0];
   const counts = new Map(hist.bins);
-  const n = last - first + 1;
   const maxCount = Math.max(...hist.bins.map(([, c]) => c));
-  const left = 36;
-  const bottom = 34;
-  const height = 190;
-  const right = 24;
-  const plotW = width - left - right;
-  const plotH = height - bottom - 10;
-  const bw = plotW / n;
+  const geo = { left: 40, top: 26, plotW: width - 40 - 16, plotH: 120 };
+  const height = geo.top + geo.plotH + 36;
+  const lo = Math.log10(10 ** (first / hist.binsPerDecade));
+  const hi = Math.log10(10 ** ((last + 1) / hist.binsPerDecade));
+  const xOf = (ms: number) =>
+    geo.left + ((Math.log10(ms) - lo) / (hi - lo)) * geo.plotW;
+  const yOf = (c: number) => geo.top + geo.plotH - (c / maxCount) * geo.plotH;
   const edge = (k: number) => 10 ** (k / hist.binsPerDecade);
   const parts: string[] = [];
+  for (const c of [0, maxCount / 2, maxCount]) {
+    const y = f1(yOf(c));
+    parts.push(
+      `<line class="grid" x1="${geo.left}" x2="${
+        geo.left + geo.plotW
+      }" y1="${y}" y2="${y}"/><text class="tick" x="${
+        geo.left - 4
+      }" y="${y}" dy="4" text-anchor="end">${Math.round(c)}</text>`,
+    );
+  }
   for (let k = first; k <= last; k++) {
     const c = counts.get(k) ?? 0;
     if (c === 0) continue;
-    const h = (c / maxCount) * plotH;
-    const bx = left + (k - first) * bw;
+    const x0 = xOf(edge(k));
+    const x1 = xOf(edge(k + 1));
     parts.push(
-      `<rect x="${f1(bx + 0.5)}" y="${f1(10 + plotH - h)}" width="${
-        f1(Math.max(1, bw - 1))
-      }" height="${f1(h)}" fill="${color}"><title>${formatMs(edge(k))} – ${
-        formatMs(edge(k + 1))
-      }: ${c}</title></rect>`,
+      `<rect x="${f1(x0 + 0.5)}" y="${f1(yOf(c))}" width="${
+        f1(Math.max(1, x1 - x0 - 1))
+      }" height="${f1(geo.top + geo.plotH - yOf(c))}" fill="${color}"><title>${
+        formatMs(edge(k))
+      } – ${formatMs(edge(k + 1))}: ${c}</title></rect>`,
     );
   }
-  // Label about five bin edges evenly spread.
-  const step = Math.max(1, Math.ceil((n + 1) / 5));
-  for (let k = first; k <= last + 1; k += step) {
-    const tx = left + (k - first) * bw;
+  const ticks = niceTicks(edge(first), edge(last + 1));
+  const step = Math.max(1, Math.ceil(ticks.length / 6));
+  ticks.filter((_, i) => i % step === 0).forEach((t) => {
     parts.push(
-      `<line class="grid" x1="${f1(tx)}" x2="${f1(tx)}" y1="10" y2="${
-        10 + plotH + 4
-      }"/><text class="tick" x="${f1(tx)}" y="${
-        10 + plotH + 16
-      }" text-anchor="middle">${formatMs(edge(k))}</text>`,
+      `<text class="tick" x="${f1(xOf(t))}" y="${
+        geo.top + geo.plotH + 14
+      }" text-anchor="middle">${formatMs(t)}</text>`,
     );
-  }
+  });
+  marks.forEach((m, i) => {
+    if (!(m.ms > 0)) return;
+    const x = f1(Math.min(geo.left + geo.plotW, Math.max(geo.left, xOf(m.ms))));
+    parts.push(
+      `<line class="chance" x1="${x}" x2="${x}" y1="${geo.top - 4}" y2="${
+        geo.top + geo.plotH
+      }"><title>${escapeHtml(m.label)} ${
+        formatMs(m.ms)
+      }</title></line><text class="tick" x="${x}" y="${
+        10 + (i % 2) * 10
+      }" text-anchor="middle">${escapeHtml(m.label)}</text>`,
+    );
+  });
   parts.push(
-    `<line class="axis" x1="${left}" x2="${width - right}" y1="${
-      10 + plotH
-    }" y2="${10 + plotH}"/>`,
-    `<text class="tick" x="${
-      left - 4
-    }" y="14" text-anchor="end">${maxCount}</text>`,
-    `<text class="tick" x="${left - 4}" y="${
-      10 + plotH
-    }" text-anchor="end">0</text>`,
-    `<text class="tick" x="${left + plotW / 2}" y="${
-      height - 2
-    }" text-anchor="middle">latency (log scale)</text>`,
+    `<line class="axis" x1="${geo.left}" x2="${geo.left + geo.plotW}" y1="${
+      geo.top + geo.plotH
+    }" y2="${geo.top + geo.plotH}"/>`,
+    `<text class="tick" x="${geo.left + geo.plotW / 2}" y="${
+      height - 4
+    }" text-anchor="middle">latency (log scale); answers per bin</text>`,
   );
   return `<svg class="chart" role="img" aria-label="latency histogram" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${
     parts.join("")
@@ -249,9 +272,16 @@ export function letterShareChart(
     `<line class="axis" x1="${left}" x2="${width - 8}" y1="${10 + plotH}" y2="${
       10 + plotH
     }"/>`,
-    `<text class="tick" x="${left - 4}" y="14" text-anchor="end">${
-      formatPercent(maxShare, 0)
-    }</text>`,
+    ...[0, 0.5, 1].map((f) => {
+      const y = f1(10 + plotH - f * plotH);
+      return `<line class="grid" x1="${left}" x2="${
+        width - 8
+      }" y1="${y}" y2="${y}"/><text class="tick" x="${
+        left - 4
+      }" y="${y}" dy="4" text-anchor="end">${
+        formatPercent(f * maxShare, 0)
+      }</text>`;
+    }),
     `<rect class="exp" x="${left}" y="${height - 12}" width="10" height="10"/>`,
     `<text class="tick" x="${left + 14}" y="${height - 3}">expected</text>`,
     `<rect class="pred" x="${left + 80}" y="${

@@ -19,11 +19,13 @@ export interface FailureSample {
   raw: string | null;
   /** True when `raw` was cut. */
   rawTruncated: boolean;
+  /** What the model was asked (last user message or raw prompt), cut; null for skipped rows. */
+  question: string | null;
   expected: string | null;
   predicted: string | null;
 }
 
-/** Latency counts in log-spaced bins: bin `k` holds [10^(k/10), 10^((k+1)/10)) ms. */
+/** Latency counts in log-spaced bins: bin `k` holds [10^(k/20), 10^((k+1)/20)) ms. */
 export interface LatencyHistogram {
   /** Bins per factor of ten. */
   binsPerDecade: number;
@@ -54,7 +56,7 @@ export interface ReportDetailsOptions {
 /** Raw output kept per failure, in characters. */
 export const MAX_RAW_CHARS = 4000;
 
-const BINS_PER_DECADE = 10;
+const BINS_PER_DECADE = 20;
 const FAILED: ReadonlySet<Status> = new Set(["error", "unparsed", "skipped"]);
 const ANSWERED: ReadonlySet<Status> = new Set(["correct", "wrong", "unparsed"]);
 
@@ -85,7 +87,7 @@ function compareFailures(x: FailureSample, y: FailureSample): number {
  * ```ts
  * import assert from "node:assert/strict";
  * import { latencyBin } from "./details.ts";
- * assert.equal(latencyBin(1000), 30);
+ * assert.equal(latencyBin(1000), 60);
  * assert.equal(latencyBin(0.2), 0);
  * ```
  */
@@ -93,6 +95,19 @@ export function latencyBin(ms: number): number {
   if (!(ms >= 1)) return 0;
   // Nudge so exact powers of ten land in their own bin despite rounding.
   return Math.floor(Math.log10(ms) * BINS_PER_DECADE + 1e-9);
+}
+
+/** Question text kept per failure, in characters. */
+const MAX_QUESTION_CHARS = 1200;
+
+/** The text the model was asked: the last user message, else the raw prompt. */
+function askedText(r: ResultRecord): string | null {
+  const user = r.messages?.filter((m) => m.role === "user").at(-1)?.content;
+  const text = user ?? r.prompt;
+  if (text === null || text === undefined) return null;
+  return text.length > MAX_QUESTION_CHARS
+    ? text.slice(text.length - MAX_QUESTION_CHARS)
+    : text;
 }
 
 /**
@@ -140,6 +155,7 @@ export class ReportDetailsBuilder {
       rawTruncated: cut,
       expected: r.expected,
       predicted: r.predicted,
+      question: askedText(r),
     });
     // Trim in batches: amortised O(log n) per add, memory at most 2 × cap.
     if (this.#failures.length >= 2 * this.#max) this.#trim();

@@ -6,11 +6,12 @@ import type { GroupStats } from "../schema.ts";
 import {
   accuracyChart,
   type AccuracyGroup,
+  breakable,
   histogramChart,
   letterShareChart,
 } from "./charts.ts";
 import { comparePaired } from "./compare.ts";
-import type { ReportDetails } from "./details.ts";
+import type { FailureSample, ReportDetails } from "./details.ts";
 import {
   escapeHtml as h,
   formatCi,
@@ -50,79 +51,152 @@ function chanceLevel(s: Summary): number | null {
   return k >= 2 ? 1 / k : null;
 }
 
-function card(label: string, value: string, note = ""): string {
-  return `<div class="card"><div class="card-label">${
+/** One tile; `valueHtml` is already escaped. */
+function card(label: string, valueHtml: string, noteHtml = ""): string {
+  return `<div class="card"><div class="card-label" title="${h(label)}">${
     h(label)
-  }</div><div class="card-value">${h(value)}</div>${
-    note === "" ? "" : `<div class="card-note">${h(note)}</div>`
+  }</div><div class="card-value">${valueHtml}</div>${
+    noteHtml === "" ? "" : `<div class="card-note">${noteHtml}</div>`
   }</div>`;
+}
+
+const nowrap = (text: string) => `<span class="nowrap">${h(text)}</span>`;
+
+function scoredCard(s: Summary): string {
+  const c = s.counts;
+  const scored = c.correct + c.wrong + c.unparsed;
+  const planned = s.planned?.questions;
+  const of = planned !== undefined && planned > c.total
+    ? `of ${planned} planned`
+    : `of ${c.total}`;
+  return card(
+    "Scored",
+    `${scored} <small>${h(of)}</small>`,
+    `${nowrap(`${c.correct} correct,`)} ${nowrap(`${c.wrong} wrong`)}`,
+  );
+}
+
+function latencyCard(s: Summary): string {
+  const lat = s["latency_ms"];
+  if (lat === null) return card("Latency p50", "-");
+  return card(
+    "Latency p50",
+    h(`${formatNumber(lat.p50)} ms`),
+    `${nowrap(`p90 ${formatNumber(lat.p90)} ms,`)} ${
+      nowrap(`max ${formatNumber(lat.max)} ms`)
+    }`,
+  );
 }
 
 function cards(s: Summary): string {
   const c = s.counts;
-  const scored = c.correct + c.wrong + c.unparsed;
-  const lat = s["latency_ms"];
+  const wall = s["wall_time_s"];
   return `<div class="cards">${
     [
       card(
         "Accuracy",
-        formatPercent(s.accuracy),
-        `95% CI ${formatCi(s["accuracy_ci95"])}`,
+        h(formatPercent(s.accuracy)),
+        nowrap(`95% CI ${formatCi(s["accuracy_ci95"])}`),
       ),
       card(
         "Macro accuracy",
-        formatPercent(s["accuracy_macro"]),
+        h(formatPercent(s["accuracy_macro"])),
         "mean over subjects",
       ),
-      card(
-        "Scored",
-        `${scored} / ${c.total}`,
-        `${c.correct} correct, ${c.wrong} wrong`,
-      ),
+      scoredCard(s),
       card("Unparsed", String(c.unparsed), "counted as wrong"),
-      card("Errors", String(c.errors), `${c.skipped} skipped rows`),
-      card(
-        "Latency p50",
-        lat === null ? "-" : `${formatNumber(lat.p50)} ms`,
-        lat === null
-          ? ""
-          : `p90 ${formatNumber(lat.p90)} ms, max ${formatNumber(lat.max)} ms`,
-      ),
+      card("Errors", String(c.errors), h(`${c.skipped} skipped rows`)),
+      latencyCard(s),
       card(
         "Tokens/s",
-        formatNumber(s["tokens_per_second"], 1),
-        `${s["eval_tokens"]} generated, ${s["prompt_tokens"]} prompt`,
+        h(formatNumber(s["tokens_per_second"], 1)),
+        `${nowrap(`${s["eval_tokens"]} generated,`)} ${
+          nowrap(`${s["prompt_tokens"]} prompt`)
+        }`,
       ),
       card(
         "Retries",
         String(s.retries),
-        s["wall_time_s"] === null
-          ? ""
-          : `wall time ${formatNumber(s["wall_time_s"], 1)} s`,
+        wall === null ? "" : h(`wall time ${formatNumber(wall, 1)} s`),
       ),
     ].join("")
   }</div>`;
 }
 
-function statsRow(name: string, g: GroupStats, strong = false): string {
-  const tag = strong ? "th" : "td";
-  return `<tr${strong ? ' class="total"' : ""}><${tag} class="name">${
-    h(name)
-  }</${tag}><td>${g.total}</td><td>${g.correct}</td><td>${g.wrong}</td><td>${g.unparsed}</td><td>${g.errors}</td><td>${g.skipped}</td><td class="acc">${
-    formatPercent(g.accuracy)
-  }</td><td class="ci">${formatCi(g.ci95)}</td></tr>`;
+/** An interrupted run: what was planned, what has results, which subjects were never asked. */
+function incompleteNote(s: Summary): string {
+  if (s.complete) return "";
+  const planned = s.planned;
+  if (planned === undefined) {
+    return `<p class="not-asked">Incomplete run: some questions have no result yet (resume it with --resume).</p>`;
+  }
+  const notAsked = Object.keys(planned.subjects).filter((name) =>
+    (s.subjects[name]?.total ?? 0) === 0
+  );
+  const list = notAsked.length === 0
+    ? ""
+    : ` Not asked: ${notAsked.map((n) => h(n)).join(", ")}.`;
+  return `<p class="not-asked">Incomplete run: ${s.counts.total} of ${planned.questions} planned questions have results; ${notAsked.length} subject${
+    notAsked.length === 1 ? "" : "s"
+  } not asked.${list} Resume it with --resume.</p>`;
 }
 
+/** Count columns of the stats tables; Errors and Skipped only when some row has one. */
+type CountColumn =
+  | "total"
+  | "correct"
+  | "wrong"
+  | "unparsed"
+  | "errors"
+  | "skipped";
+
+const COUNT_HEADINGS: Record<CountColumn, string> = {
+  total: "N",
+  correct: "Correct",
+  wrong: "Wrong",
+  unparsed: "Unparsed",
+  errors: "Errors",
+  skipped: "Skipped",
+};
+
+function statsRow(
+  name: string,
+  g: GroupStats,
+  columns: readonly CountColumn[],
+  strong = false,
+): string {
+  const tag = strong ? "th" : "td";
+  return `<tr${strong ? ' class="total"' : ""}><${tag} class="name">${
+    breakable(name)
+  }</${tag}><td class="acc">${
+    formatPercent(g.accuracy)
+  }</td><td class="ci nowrap">${formatCi(g.ci95)}</td>${
+    columns.map((c) => `<td>${g[c]}</td>`).join("")
+  }</tr>`;
+}
+
+/**
+ * A stats table: name, accuracy and interval first (what a phone shows
+ * without scrolling), then the counts.
+ */
 function statsTable(
   first: string,
   rows: Array<[string, GroupStats]>,
   total: GroupStats | null,
 ): string {
-  return `<table class="stats"><thead><tr><th class="name">${
+  const all = total === null ? rows.map(([, g]) => g) : [total];
+  const columns = (Object.keys(COUNT_HEADINGS) as CountColumn[]).filter((c) =>
+    (c !== "errors" && c !== "skipped") || all.some((g) => g[c] > 0)
+  );
+  return `<div class="tablewrap"><table class="stats"><thead><tr><th class="name">${
     h(first)
-  }</th><th>N</th><th>Correct</th><th>Wrong</th><th>Unparsed</th><th>Errors</th><th>Skipped</th><th>Accuracy</th><th>95% CI</th></tr></thead><tbody>${
-    rows.map(([n, g]) => statsRow(n, g)).join("")
-  }${total === null ? "" : statsRow("Overall", total, true)}</tbody></table>`;
+  }</th><th>Accuracy</th><th>95% CI</th>${
+    columns.map((c) => `<th>${COUNT_HEADINGS[c]}</th>`).join("")
+  }</tr></thead><tbody>${
+    rows.map(([n, g]) => statsRow(n, g, columns)).join("")
+  }${
+    total === null ? "" : statsRow("Overall", total, columns, true)
+  }</tbody></table></div>`;
 }
 
 function overall(s: Summary): GroupStats {
@@ -174,35 +248,57 @@ function countsTable(title: string, map: Record<string, number>): string {
   }</tbody></table>`;
 }
 
+/** Short and full forms of a long text: a one-line summary that opens to the whole. */
+function expandable(text: string, short: string): string {
+  return `<details><summary>${h(short || "(empty)")}</summary><pre>${
+    h(text)
+  }</pre></details>`;
+}
+
+/** The question itself: the last paragraph of what was asked (few-shot examples come first). */
+function questionCell(f: FailureSample): string {
+  const id = `<div class="mono">${h(f.id)}${
+    f.repeat > 0 ? ` #${f.repeat}` : ""
+  }</div>`;
+  if (f.question === null) return id;
+  const blocks = f.question.trim().split(/\n\s*\n/);
+  const last = blocks[blocks.length - 1] ?? "";
+  return `${id}${
+    expandable(f.question, truncate(last.replace(/\s+/g, " ").trim(), 140))
+  }`;
+}
+
+function failureRow(f: FailureSample): string {
+  const raw = f.raw === null
+    ? `<span class="muted">no output</span>`
+    : expandable(
+      `${f.raw}${f.rawTruncated ? "\n… (cut)" : ""}`,
+      truncate(f.raw.replace(/\s+/g, " ").trim(), 90),
+    );
+  return `<tr class="failure"><td class="question">${questionCell(f)}</td><td>${
+    breakable(f.subject)
+  }</td><td><span class="status st-${h(f.status)}">${
+    h(f.status)
+  }</span></td><td>${
+    h([f.errorKind, f.reason].filter((x) => x !== null).join(": "))
+  }</td><td class="mono">${h(f.expected ?? "-")}</td><td class="mono">${
+    h(f.predicted ?? "-")
+  }</td><td class="raw">${raw}</td></tr>`;
+}
+
 function failuresSection(d: ReportDetails | undefined): string {
   if (d === undefined) return "";
   if (d.failuresTotal === 0) {
     return `<p class="muted">No errors, unparsed answers or skipped rows.</p>`;
   }
   const shown = d.failures.length;
-  const rows = d.failures.map((f) => {
-    const raw = f.raw === null
-      ? `<span class="muted">no output</span>`
-      : `<details><summary>${
-        h(truncate(f.raw.replace(/\s+/g, " ").trim(), 90) || "(empty)")
-      }</summary><pre>${h(f.raw)}${
-        f.rawTruncated ? "\n… (cut)" : ""
-      }</pre></details>`;
-    return `<tr class="failure"><td class="mono">${h(f.id)}${
-      f.repeat > 0 ? ` #${f.repeat}` : ""
-    }</td><td>${h(f.subject)}</td><td><span class="status st-${h(f.status)}">${
-      h(f.status)
-    }</span></td><td>${
-      h([f.errorKind, f.reason].filter((x) => x !== null).join(": "))
-    }</td><td class="mono">${h(f.expected ?? "-")}</td><td class="mono">${
-      h(f.predicted ?? "-")
-    }</td><td class="raw">${raw}</td></tr>`;
-  }).join("");
   return `<p class="muted">${
     shown < d.failuresTotal
       ? `Showing the first ${shown} of ${d.failuresTotal} in dataset order.`
       : `${d.failuresTotal} in dataset order.`
-  } <input class="filter" type="search" placeholder="filter…" aria-label="filter failures"></p><table class="failures"><thead><tr><th>Question</th><th>Subject</th><th>Status</th><th>Reason</th><th>Exp.</th><th>Pred.</th><th>Raw output</th></tr></thead><tbody>${rows}</tbody></table>`;
+  } <input class="filter" type="search" placeholder="filter…" aria-label="filter failures"></p><div class="tablewrap"><table class="failures"><thead><tr><th>Question</th><th>Subject</th><th>Status</th><th>Reason</th><th>Exp.</th><th>Pred.</th><th>Raw answer</th></tr></thead><tbody>${
+    d.failures.map(failureRow).join("")
+  }</tbody></table></div>`;
 }
 
 function identity(s: Summary): string {
@@ -240,7 +336,7 @@ function datasetSection(s: Summary): string {
   ).join("");
   const problems = s.dataset.problems;
   const shown = problems.slice(0, MAX_PROBLEMS);
-  return `<table class="kv"><thead><tr><th>File</th><th>Rows</th><th>sha256</th></tr></thead><tbody>${files}</tbody></table>${
+  return `<div class="tablewrap"><table class="kv"><thead><tr><th>File</th><th>Rows</th><th>sha256</th></tr></thead><tbody>${files}</tbody></table></div>${
     problems.length === 0
       ? `<p class="muted">No dataset problems.</p>`
       : `<h4>Problems (${problems.length})</h4><ul class="problems">${
@@ -255,13 +351,7 @@ function datasetSection(s: Summary): string {
   }`;
 }
 
-function runSection(
-  s: Summary,
-  d: ReportDetails | undefined,
-  i: number,
-  all: readonly Summary[],
-): string {
-  const c = color(i);
+function subjectGroups(s: Summary, c: string): AccuracyGroup[] {
   const groups: AccuracyGroup[] = Object.entries(s.subjects).map((
     [name, g],
   ) => ({
@@ -287,22 +377,25 @@ function runSection(
       }`,
     }],
   });
-  const hist = d?.latencyHistogram ?? null;
-  const cal = s.calibration;
-  const reps = s.repeats;
-  const eps = s.endpoints;
-  return `<section class="run" id="run-${i}" style="--run:${c}">
-<h2><span class="swatch"></span>${h(runLabel(s, all))} <span class="badge">${
-    h(s["run_id"])
-  }</span>${
+  return groups;
+}
+
+function runHeader(s: Summary, all: readonly Summary[]): string {
+  return `<h2><span class="swatch"></span>${
+    h(runLabel(s, all))
+  } <span class="badge">${h(s["run_id"])}</span>${
     s.complete ? "" : ` <span class="badge warn">incomplete</span>`
   }</h2>
-${cards(s)}
-<h3>Accuracy by subject</h3>
+${incompleteNote(s)}
+${cards(s)}`;
+}
+
+function accuracySection(s: Summary, c: string): string {
+  return `<h3>Accuracy by subject</h3>
 <p class="muted">Bars: accuracy over scored questions (unparsed count as wrong). Whiskers: Wilson 95% interval.${
     chanceLevel(s) === null ? "" : " Dashed line: chance."
   }</p>
-${accuracyChart(groups, { chance: chanceLevel(s) })}
+${accuracyChart(subjectGroups(s, c), { chance: chanceLevel(s) })}
 ${
     s.categories === null
       ? ""
@@ -311,33 +404,60 @@ ${
       }`
   }
 <h3>Subjects</h3>
-${statsTable("Subject", Object.entries(s.subjects), overall(s))}
-<div class="two">
-<div><h3>Latency</h3>${
+${statsTable("Subject", Object.entries(s.subjects), overall(s))}`;
+}
+
+function latencyBlock(s: Summary, d: ReportDetails | undefined, c: string) {
+  const hist = d?.latencyHistogram ?? null;
+  const lat = s["latency_ms"];
+  const marks = lat === null ? [] : [
+    { label: "p50", ms: lat.p50 },
+    { label: "p90", ms: lat.p90 },
+    { label: "p99", ms: lat.p99 },
+  ];
+  return `<div><h3>Latency</h3>${
     hist === null
       ? `<p class="muted">No latency data.</p>`
-      : histogramChart(hist, c)
+      : histogramChart(hist, c, marks)
   }${
-    s["latency_ms"] === null
+    lat === null
       ? ""
-      : `<p class="muted">mean ${formatNumber(s["latency_ms"].mean)} ms · p50 ${
-        formatNumber(s["latency_ms"].p50)
-      } · p90 ${formatNumber(s["latency_ms"].p90)} · p99 ${
-        formatNumber(s["latency_ms"].p99)
-      } · max ${formatNumber(s["latency_ms"].max)} ms · ${
-        formatNumber(s["tokens_per_second"], 1)
-      } tokens/s</p>`
+      : `<p class="muted">mean ${formatNumber(lat.mean)} ms · p50 ${
+        formatNumber(lat.p50)
+      } · p90 ${formatNumber(lat.p90)} · p99 ${formatNumber(lat.p99)} · max ${
+        formatNumber(lat.max)
+      } ms · ${formatNumber(s["tokens_per_second"], 1)} tokens/s</p>`
   }${
     cacheNote(s) === null ? "" : `<p class="muted">${h(cacheNote(s)!)}</p>`
-  }</div>
-<div><h3>Answer letters</h3>${
+  }</div>`;
+}
+
+function lettersSection(s: Summary): string {
+  return `<div><h3>Answer letters</h3>${
     letterShareChart(s.letters.expected, s.letters.predicted)
   }</div>
 </div>
 <h3>Predicted vs expected letter</h3>
 <p class="muted">Rows: correct letter. Green: right answers; red: where wrong answers went. A heavy column shows position bias.</p>
-${letterMatrix(s)}
-${
+<div class="tablewrap">${letterMatrix(s)}</div>`;
+}
+
+function endpointsTable(eps: NonNullable<Summary["endpoints"]>): string {
+  return `<h3>Endpoints</h3><div class="tablewrap"><table class="kv"><thead><tr><th>Endpoint</th><th>Requests</th><th>Errors</th><th>Mean latency</th></tr></thead><tbody>${
+    Object.entries(eps).map(([u, e]) =>
+      `<tr><td class="mono">${
+        h(u)
+      }</td><td>${e.requests}</td><td>${e.errors}</td><td>${
+        formatNumber(e["latency_ms_mean"])
+      } ms</td></tr>`
+    ).join("")
+  }</tbody></table></div>`;
+}
+
+function optionalSections(s: Summary): string {
+  const cal = s.calibration;
+  const reps = s.repeats;
+  return `${
     cal === null
       ? ""
       : `<h3>Calibration</h3><p>Brier ${formatNumber(cal.brier, 3)} · ECE ${
@@ -349,19 +469,23 @@ ${
       : `<h3>Repeats</h3><p>${reps.consistent} of ${reps.questions} questions gave the same answer in all ${reps.runs} runs (${
         formatPercent(reps.consistency)
       }).</p>`
-  }${
-    eps === null
-      ? ""
-      : `<h3>Endpoints</h3><table class="kv"><thead><tr><th>Endpoint</th><th>Requests</th><th>Errors</th><th>Mean latency</th></tr></thead><tbody>${
-        Object.entries(eps).map(([u, e]) =>
-          `<tr><td class="mono">${
-            h(u)
-          }</td><td>${e.requests}</td><td>${e.errors}</td><td>${
-            formatNumber(e["latency_ms_mean"])
-          } ms</td></tr>`
-        ).join("")
-      }</tbody></table>`
-  }
+  }${s.endpoints === null ? "" : endpointsTable(s.endpoints)}`;
+}
+
+function runSection(
+  s: Summary,
+  d: ReportDetails | undefined,
+  i: number,
+  all: readonly Summary[],
+): string {
+  const c = color(i);
+  return `<section class="run" id="run-${i}" style="--run:${c}">
+${runHeader(s, all)}
+${accuracySection(s, c)}
+<div class="two">
+${latencyBlock(s, d, c)}
+${lettersSection(s)}
+${optionalSections(s)}
 <h3>Errors, unparsed answers and skipped rows</h3>
 <div class="two">${countsTable("Error kind", s["errors_by_kind"])}${
     countsTable("Unparsed reason", s["unparsed_by_reason"])
@@ -385,7 +509,7 @@ function comparisonSection(
     }"></span>${h(labels[i]!)}</span>`
   ).join("");
   const table =
-    `<table class="stats"><thead><tr><th class="name">Run</th><th>Scored</th><th>Accuracy</th><th>95% CI</th><th>Macro</th><th>Latency p50</th><th>Tokens/s</th><th>Errors</th></tr></thead><tbody>${
+    `<div class="tablewrap"><table class="stats"><thead><tr><th class="name">Run</th><th>Scored</th><th>Accuracy</th><th>95% CI</th><th>Macro</th><th>Latency p50</th><th>Tokens/s</th><th>Errors</th></tr></thead><tbody>${
       summaries.map((s, i) => {
         const c = s.counts;
         return `<tr><td class="name"><span class="swatch" style="--run:${
@@ -402,7 +526,7 @@ function comparisonSection(
           formatNumber(s["tokens_per_second"], 1)
         }</td><td>${c.errors}</td></tr>`;
       }).join("")
-    }</tbody></table>`;
+    }</tbody></table></div>`;
 
   const subjects = [
     ...new Set(summaries.flatMap((s) => Object.keys(s.subjects))),
@@ -469,9 +593,9 @@ ${table}
 ${accuracyChart(groups, { chance: chanceLevel(summaries[0]!) })}
 <h3>Paired tests (McNemar)</h3>
 <p class="muted">On questions scored in both runs. b: only A right; c: only B right. Shaded p-values are below 0.05.</p>
-<table class="kv pairs"><thead><tr><th>A</th><th>B</th><th>Paired N</th><th>A − B</th><th>b</th><th>c</th><th>Test</th><th>p</th></tr></thead><tbody>${
+<div class="tablewrap"><table class="kv pairs"><thead><tr><th>A</th><th>B</th><th>Paired N</th><th>A − B</th><th>b</th><th>c</th><th>Test</th><th>p</th></tr></thead><tbody>${
     pairs.join("")
-  }</tbody></table>
+  }</tbody></table></div>
 </section>`;
 }
 

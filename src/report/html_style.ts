@@ -33,23 +33,45 @@ p { margin: 4px 0 8px; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px;
   background: var(--run, #2563eb); margin-right: 6px; vertical-align: -1px; }
 .legends { display: flex; gap: 18px; flex-wrap: wrap; margin-bottom: 8px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(122px, 1fr)); gap: 10px; }
-.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(152px, 1fr)); gap: 10px; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; min-width: 0;
+  display: grid; grid-template-rows: auto auto 1fr; }
 .card:first-child { border-left: 4px solid var(--run, #2563eb); }
-.card-label { font-size: 11.5px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
-.card-value { font-size: 21px; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.card-label { font-size: 11.5px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted);
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.card-value { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; }
+.card-value small { font-size: 13px; font-weight: 500; color: var(--muted); }
 .card-note { font-size: 12px; color: var(--muted); }
+.nowrap { white-space: nowrap; }
+.tablewrap { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 4px 0 8px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
 thead th { font-size: 12px; color: var(--muted); font-weight: 600; border-bottom: 2px solid var(--line); }
-th.name, td.name { text-align: left; overflow-wrap: anywhere; max-width: 360px; }
+th.name, td.name { text-align: left; overflow-wrap: break-word; min-width: 7em; max-width: 360px; }
 tr.total th, tr.total td { font-weight: 700; border-top: 2px solid var(--line); }
 td.acc { font-weight: 600; }
 td.ci { color: var(--muted); }
 td.sig { background: rgba(var(--hit), .18); font-weight: 600; }
 table.kv td, table.kv th { text-align: left; }
 table.kv td:nth-child(n+2) { text-align: right; }
-.two { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 8px 28px; align-items: start; justify-items: start; }
+.two { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(440px, 100%), 1fr)); gap: 8px 28px; align-items: start; }
+.two > * { min-width: 0; max-width: 100%; }
+.bars { margin: 6px 0 10px; max-width: 820px; font-size: 12.5px; }
+.bar-row { display: grid; grid-template-columns: minmax(7em, 15em) minmax(0, 1fr) 4.2em; gap: 2px 10px; align-items: center; margin: 3px 0; }
+.bar-row.group-start { margin-top: 9px; }
+.bar-label { text-align: right; overflow-wrap: break-word; line-height: 1.2; }
+.bar-row.strong .bar-label { font-weight: 700; }
+.track { position: relative; height: 14px; background: linear-gradient(90deg, var(--grid) 1px, transparent 1px) 0 0 / 25% 100%; border-right: 1px solid var(--grid); }
+.bar { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 2px; opacity: .85; }
+.ci-bar { position: absolute; top: 6px; height: 2px; background: var(--fg); }
+.ci-bar::before, .ci-bar::after { content: ""; position: absolute; top: -4px; width: 1.5px; height: 10px; background: var(--fg); }
+.ci-bar::before { left: 0; } .ci-bar::after { right: 0; }
+.chance-line { position: absolute; top: -3px; bottom: -3px; border-left: 1.5px dashed var(--muted); }
+.bar-val { color: var(--muted); font-variant-numeric: tabular-nums; text-align: right; }
+.bar-axis { display: grid; grid-template-columns: minmax(7em, 15em) minmax(0, 1fr) 4.2em; gap: 10px; color: var(--muted); font-size: 11px; }
+.bar-axis .ticks { display: flex; justify-content: space-between; }
+.not-asked { color: var(--warn); }
 svg.chart { display: block; max-width: 100%; height: auto; }
 svg .lbl { font-size: 12px; fill: var(--fg); }
 svg .lbl.strong { font-weight: 700; }
@@ -83,6 +105,8 @@ details summary { cursor: pointer; color: var(--muted); overflow-wrap: anywhere;
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--bg); border: 1px solid var(--line);
   border-radius: 6px; padding: 8px 10px; margin: 4px 0; font-size: 12px; max-height: 360px; overflow: auto; }
 dl.ident { display: grid; grid-template-columns: max-content minmax(0, 1fr) max-content minmax(0, 1fr); gap: 3px 16px; margin: 4px 0 8px; }
+td.question { max-width: 28em; }
+td.question details summary, td.raw details summary { color: inherit; }
 dl.ident dt { color: var(--muted); }
 dl.ident dd { margin: 0; overflow-wrap: anywhere; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; }
 ul.problems { margin: 4px 0; padding-left: 20px; font-size: 12.5px; max-height: 260px; overflow: auto; }
@@ -90,4 +114,15 @@ input.filter { margin-left: 8px; padding: 2px 8px; border: 1px solid var(--line)
   background: var(--panel); color: var(--fg); font: inherit; }
 #js-errors { color: #b91c1c; margin: 8px 32px; }
 footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
+@media (max-width: 640px) {
+  header { padding: 14px 14px 10px; }
+  main { padding: 10px; }
+  section { padding: 12px; }
+  footer { padding: 0 14px 18px; }
+  dl.ident { grid-template-columns: max-content minmax(0, 1fr); }
+  .bar-row, .bar-axis { grid-template-columns: minmax(0, 1fr) 4.2em; }
+  .bar-row .bar-label { grid-column: 1 / -1; text-align: left; }
+  .bar-axis > :first-child { display: none; }
+  table.failures { table-layout: auto; min-width: 560px; }
+}
 `;

@@ -144,10 +144,22 @@ export interface Summary {
   /** Effective configuration, already redacted by the caller. */
   config: Record<string, unknown>;
   tool: { name: string; version: string };
+  /** What the run planned to ask, when known (absent in older summaries). */
+  planned?: PlannedWork;
+}
+
+/** What a run set out to ask: result lines planned, per subject. */
+export interface PlannedWork {
+  /** Result lines planned (questions × repeats, skipped rows included). */
+  questions: number;
+  /** Subject -> result lines planned. */
+  subjects: Record<string, number>;
 }
 
 /** Run facts the results themselves do not carry. */
 export interface RunMeta {
+  /** What the run planned to ask; lets an interrupted run say what is missing. */
+  planned?: PlannedWork;
   runId: string;
   /** False when interrupted or when some input rows have no result line. */
   complete: boolean;
@@ -474,6 +486,7 @@ export class SummaryBuilder {
       dataset: meta.dataset,
       config: meta.config,
       tool: { name: meta.tool.name, version: meta.tool.version },
+      ...(meta.planned === undefined ? {} : { planned: meta.planned }),
     };
   }
 

@@ -3,7 +3,6 @@
 
 import type { Counts, GroupStats } from "../schema.ts";
 import {
-  formatCi,
   formatNumber,
   formatPercent,
   sanitizeText,
@@ -11,33 +10,88 @@ import {
 } from "./format.ts";
 import { cacheNote, type Summary } from "./summary.ts";
 
-/** Longest subject name shown before it is cut with `…`. */
-const MAX_NAME = 48;
+/** Width assumed when the output is not a terminal. */
+export const DEFAULT_COLUMNS = 80;
 
-const HEADERS = [
-  "Subject",
-  "N",
-  "Correct",
-  "Wrong",
-  "Unparsed",
-  "Errors",
-  "Skipped",
-  "Accuracy",
-  "95% CI",
-] as const;
+/** Narrowest first column before Correct and Wrong are dropped instead. */
+const MIN_NAME = 20;
 
-function row(name: string, g: GroupStats): string[] {
-  return [
-    truncate(sanitizeText(name), MAX_NAME),
-    String(g.total),
-    String(g.correct),
-    String(g.wrong),
-    String(g.unparsed),
-    String(g.errors),
-    String(g.skipped),
+/** A count column of the console tables. */
+type CountKey =
+  | "total"
+  | "correct"
+  | "wrong"
+  | "unparsed"
+  | "errors"
+  | "skipped";
+
+const COUNT_HEADERS: ReadonlyArray<[CountKey, string]> = [
+  ["total", "N"],
+  ["correct", "Correct"],
+  ["wrong", "Wrong"],
+  ["unparsed", "Unparsed"],
+  ["errors", "Errors"],
+  ["skipped", "Skipped"],
+];
+
+/**
+ * A Wilson interval as two bare percentages, e.g. `64.6-85.6`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compactCi } from "./text.ts";
+ * assert.equal(compactCi([0.646, 0.856]), "64.6-85.6");
+ * assert.equal(compactCi(null), "-");
+ * ```
+ */
+export function compactCi(ci: readonly [number, number] | null): string {
+  if (ci === null) return "-";
+  return `${(ci[0] * 100).toFixed(1)}-${(ci[1] * 100).toFixed(1)}`;
+}
+
+function tableWidth(widths: readonly number[]): number {
+  return widths.reduce((a, w) => a + w + 3, 1);
+}
+
+/**
+ * Subject (or category) table fitted to `columns`: Errors and Skipped appear
+ * only when some row has one; names are cut with `…` before Correct and Wrong
+ * are dropped (N, accuracy and the interval always stay).
+ */
+export function statsTable(
+  first: string,
+  named: ReadonlyArray<[string, GroupStats]>,
+  columns: number,
+  breakBefore: readonly number[] = [],
+): string {
+  let keys = COUNT_HEADERS.filter(([k]) =>
+    (k !== "errors" && k !== "skipped") || named.some(([, g]) => g[k] > 0)
+  );
+  const cells = (ks: typeof keys, [, g]: [string, GroupStats]) => [
+    ...ks.map(([k]) => String(g[k])),
     formatPercent(g.accuracy),
-    formatCi(g.ci95),
+    compactCi(g.ci95),
   ];
+  const restWidths = (ks: typeof keys) =>
+    [...ks.map(([, h]) => h), "Accuracy", "95% CI"].map((h, i) =>
+      Math.max(width(h), ...named.map((r) => width(cells(ks, r)[i]!)))
+    );
+  const nameRoom = (ks: typeof keys) =>
+    columns - tableWidth([0, ...restWidths(ks)]);
+  if (nameRoom(keys) < MIN_NAME) {
+    keys = keys.filter(([k]) => k !== "correct" && k !== "wrong");
+  }
+  const room = Math.max(8, nameRoom(keys));
+  const rows = named.map((r) => [
+    truncate(sanitizeText(r[0]), room),
+    ...cells(keys, r),
+  ]);
+  return asciiTable(
+    [first, ...keys.map(([, h]) => h), "Accuracy", "95% CI"],
+    rows,
+    breakBefore,
+  );
 }
 
 function width(s: string): number {
@@ -93,75 +147,116 @@ function overallStats(s: Summary): GroupStats {
   return { ...c, accuracy: s.accuracy, ci95: s["accuracy_ci95"] };
 }
 
-/**
- * The console report of a run: a header line, the per-subject table with an
- * `Overall` row, MMLU categories when present, then latency, tokens,
- * retries, errors and unparsed-answer lines. Plain ASCII borders; all data
- * text is stripped of control and escape characters.
- */
-export function renderSummaryText(s: Summary): string {
-  const clean = (t: string) => sanitizeText(t);
+/** Options for {@link renderSummaryText}. */
+export interface SummaryTextOptions {
+  /** Terminal width to fit. @default 80 */
+  columns?: number;
+}
+
+/** Words joined with `sep`, starting a new line where the next would pass `columns`. */
+function fitLine(
+  parts: readonly string[],
+  columns: number,
+  sep = " | ",
+): string {
   const lines: string[] = [];
-  lines.push(
-    `Model ${clean(s.model)} | run ${clean(s["run_id"])} | mode ${
-      clean(s.mode)
-    } | backend ${clean(s.backend)}${s.complete ? "" : " | INCOMPLETE"}`,
-  );
-  const subjects = Object.entries(s.subjects);
-  const rows = subjects.map(([name, g]) => row(name, g));
-  rows.push(row("Overall", overallStats(s)));
-  lines.push(asciiTable(HEADERS, rows, [subjects.length]));
-
-  if (s.categories !== null) {
-    const catRows = Object.entries(s.categories).map(([name, g]) =>
-      row(name, g)
-    );
-    lines.push(asciiTable(["Category", ...HEADERS.slice(1)], catRows));
+  let cur = "";
+  for (const p of parts) {
+    if (cur !== "" && width(cur) + sep.length + width(p) > columns) {
+      lines.push(cur);
+      cur = p;
+    } else cur = cur === "" ? p : cur + sep + p;
   }
+  if (cur !== "") lines.push(cur);
+  return lines.join("\n");
+}
 
-  lines.push(
-    `Accuracy ${formatPercent(s.accuracy)} ${formatCi(s["accuracy_ci95"])}` +
-      ` over ${s.counts.correct + s.counts.wrong + s.counts.unparsed} scored` +
-      ` (macro over subjects ${formatPercent(s["accuracy_macro"])})`,
+function headerLine(s: Summary, columns: number): string {
+  const clean = (t: string) => sanitizeText(t);
+  const model = s.backend === "mock"
+    ? `Model ${clean(s.model)} (mock: simulated answers)`
+    : `Model ${clean(s.model)}`;
+  return fitLine(
+    [
+      model,
+      `run ${clean(s["run_id"])}`,
+      `mode ${clean(s.mode)}`,
+      `backend ${clean(s.backend)}`,
+      ...(s.complete ? [] : ["INCOMPLETE"]),
+    ],
+    columns,
   );
+}
+
+function timingLines(s: Summary, columns: number): string[] {
+  const lines: string[] = [];
   const lat = s["latency_ms"];
   lines.push(
     lat === null
       ? `Latency: no ${
         (s["cached_answers"] ?? 0) > 0 ? "live" : "answered"
       } questions`
-      : `Latency ms: mean ${formatNumber(lat.mean)}, p50 ${
-        formatNumber(lat.p50)
-      }, p90 ${formatNumber(lat.p90)}, p99 ${formatNumber(lat.p99)}, max ${
-        formatNumber(lat.max)
-      } (n=${lat.count})`,
+      : fitLine(
+        [
+          `Latency ms: mean ${formatNumber(lat.mean)}`,
+          `p50 ${formatNumber(lat.p50)}`,
+          `p90 ${formatNumber(lat.p90)}`,
+          `p99 ${formatNumber(lat.p99)}`,
+          `max ${formatNumber(lat.max)} (n=${lat.count})`,
+        ],
+        columns,
+        ", ",
+      ),
   );
   const svc = s["service_ms"] ?? null;
   if (svc !== null) {
-    lines.push(
-      `Model time ms (prompt eval + generation, no queueing): mean ${
-        formatNumber(svc.mean)
-      }, p50 ${formatNumber(svc.p50)}, p90 ${formatNumber(svc.p90)}, max ${
-        formatNumber(svc.max)
-      }`,
-    );
+    lines.push(fitLine(
+      [
+        `Model time ms: mean ${formatNumber(svc.mean)}`,
+        `p50 ${formatNumber(svc.p50)}`,
+        `p90 ${formatNumber(svc.p90)}`,
+        `max ${formatNumber(svc.max)}`,
+        "(prompt eval + generation)",
+      ],
+      columns,
+      ", ",
+    ));
   }
-  lines.push(
-    `Tokens: prompt ${s["prompt_tokens"]}, generated ${s["eval_tokens"]}, ` +
+  lines.push(fitLine(
+    [
+      `Tokens: prompt ${s["prompt_tokens"]}`,
+      `generated ${s["eval_tokens"]}`,
       `${formatNumber(s["tokens_per_second"], 1)} tokens/s`,
-  );
+    ],
+    columns,
+    ", ",
+  ));
   const fromCache = cacheNote(s);
   if (fromCache !== null) lines.push(fromCache);
-  let timing = `Retries: ${s.retries}`;
-  if (s["wall_time_s"] !== null) {
-    timing += ` | wall time ${formatNumber(s["wall_time_s"], 1)} s`;
-  }
-  lines.push(timing);
+  lines.push(fitLine([
+    `Retries: ${s.retries}`,
+    ...(s["wall_time_s"] === null
+      ? []
+      : [`wall time ${formatNumber(s["wall_time_s"], 1)} s`]),
+  ], columns));
+  return lines;
+}
+
+function extraLines(s: Summary, columns: number): string[] {
+  const lines: string[] = [];
   if (Object.keys(s["errors_by_kind"]).length > 0) {
-    lines.push(`Errors by kind: ${formatCounts(s["errors_by_kind"])}`);
+    lines.push(fitLine(
+      ["Errors by kind:", formatCounts(s["errors_by_kind"])],
+      columns,
+      " ",
+    ));
   }
   if (Object.keys(s["unparsed_by_reason"]).length > 0) {
-    lines.push(`Unparsed by reason: ${formatCounts(s["unparsed_by_reason"])}`);
+    lines.push(fitLine(
+      ["Unparsed by reason:", formatCounts(s["unparsed_by_reason"])],
+      columns,
+      " ",
+    ));
   }
   if (s.calibration !== null) {
     lines.push(
@@ -172,25 +267,63 @@ export function renderSummaryText(s: Summary): string {
   }
   if (s.repeats !== null) {
     lines.push(
-      `Repeats: ${s.repeats.runs} runs, ${s.repeats.consistent}/${s.repeats.questions} questions consistent (${
+      `Repeats: ${s.repeats.runs} runs, ${s.repeats.consistent}/${s.repeats.questions} consistent (${
         formatPercent(s.repeats.consistency)
       })`,
     );
   }
-  if (s.endpoints !== null) {
-    for (const [url, ep] of Object.entries(s.endpoints)) {
-      lines.push(
-        `Endpoint ${
-          clean(url)
-        }: ${ep.requests} requests, ${ep.errors} errors, mean ${
-          formatNumber(ep["latency_ms_mean"])
-        } ms`,
-      );
-    }
+  for (const [url, ep] of Object.entries(s.endpoints ?? {})) {
+    lines.push(fitLine(
+      [
+        `Endpoint ${sanitizeText(url)}:`,
+        `${ep.requests} requests, ${ep.errors} errors,`,
+        `mean ${formatNumber(ep["latency_ms_mean"])} ms`,
+      ],
+      columns,
+      " ",
+    ));
   }
   const problems = s.dataset.problems.length;
   if (problems > 0) {
     lines.push(`Dataset problems: ${problems} (see summary.json)`);
   }
+  return lines;
+}
+
+/**
+ * The console report of a run, fitted to `columns` (80 by default): a header
+ * line, the per-subject table with an `Overall` row, MMLU categories when
+ * present, then accuracy, latency, tokens, retries, errors and
+ * unparsed-answer lines. Plain ASCII; data text is stripped of control and
+ * escape characters.
+ */
+export function renderSummaryText(
+  s: Summary,
+  options: SummaryTextOptions = {},
+): string {
+  const columns = Math.max(40, options.columns ?? DEFAULT_COLUMNS);
+  const lines = [headerLine(s, columns)];
+  const subjects = Object.entries(s.subjects);
+  lines.push(statsTable(
+    "Subject",
+    [...subjects, ["Overall", overallStats(s)]],
+    columns,
+    [subjects.length],
+  ));
+  if (s.categories !== null) {
+    lines.push(statsTable("Category", Object.entries(s.categories), columns));
+  }
+  lines.push(fitLine(
+    [
+      `Accuracy ${formatPercent(s.accuracy)} [${
+        compactCi(s["accuracy_ci95"])
+      }]`,
+      `over ${s.counts.correct + s.counts.wrong + s.counts.unparsed} scored`,
+      `(macro over subjects ${formatPercent(s["accuracy_macro"])})`,
+    ],
+    columns,
+    " ",
+  ));
+  lines.push(...timingLines(s, columns), ...extraLines(s, columns));
   return lines.join("\n") + "\n";
 }

@@ -7,7 +7,7 @@ import type { LiveSnapshot } from "../metrics/registry.ts";
 export interface ProgressOptions {
   /** stderr is a terminal: redraw one line. */
   tty: boolean;
-  /** Terminal width, for cutting the line. @default 100 */
+  /** Terminal width, for fitting the line. @default 80 */
   columns?: number;
   /** Writes text to stderr. */
   write: (text: string) => void;
@@ -31,32 +31,47 @@ function fmtDuration(seconds: number | null): string {
     : `${r}s`;
 }
 
+/** Segments of the progress line, most important first. */
+function segments(s: LiveSnapshot): string[] {
+  const pct = s.progress === null ? "" : ` ${(s.progress * 100).toFixed(1)}%`;
+  const ci = s.overall.ci95;
+  const acc = s.overall.accuracy === null
+    ? "acc -"
+    : `acc ${(s.overall.accuracy * 100).toFixed(1)}%${
+      ci ? ` [${(ci[0] * 100).toFixed(1)}-${(ci[1] * 100).toFixed(1)}]` : ""
+    }`;
+  const model = s["model_count"] > 1
+    ? `${s.model} (${s["model_index"]}/${s["model_count"]}) `
+    : "";
+  return [
+    `${model}${s.done}/${s.planned}${pct}`,
+    acc,
+    `ETA ${fmtDuration(s["eta_seconds"])}`,
+    `${s.qps.toFixed(1)} q/s`,
+    `errors ${s.overall.errors}`,
+    `retries ${s["total_retries"]}`,
+  ];
+}
+
 /**
- * One progress line for a snapshot.
+ * One progress line for a snapshot, at most `columns` characters: segments
+ * of least importance (retries, errors, rate, ETA, accuracy) are dropped
+ * whole rather than cut mid-word.
  *
  * @example
  * ```ts
  * import { progressLine } from "./progress.ts";
- * // "12/40 30.0% | 2.0 q/s | ETA 14s | acc 75.0% [46.8-91.1] | errors 0 | retries 1"
+ * // "12/40 30.0% | acc 75.0% [46.8-91.1] | ETA 14s | 2.0 q/s | errors 0 | retries 1"
  * ```
  */
-export function progressLine(s: LiveSnapshot): string {
-  const pct = s.progress === null ? "" : ` ${(s.progress * 100).toFixed(1)}%`;
-  const acc = s.overall.accuracy === null
-    ? "acc -"
-    : `acc ${(s.overall.accuracy * 100).toFixed(1)}%${
-      s.overall.ci95
-        ? ` [${(s.overall.ci95[0] * 100).toFixed(1)}-${
-          (s.overall.ci95[1] * 100).toFixed(1)
-        }]`
-        : ""
-    }`;
-  const model = s.models.length > 1 ? `${s.model} ` : "";
-  return `${model}${s.done}/${s.planned}${pct} | ${
-    s.qps.toFixed(1)
-  } q/s | ETA ${
-    fmtDuration(s["eta_seconds"])
-  } | ${acc} | errors ${s.overall.errors} | retries ${s["total_retries"]}`;
+export function progressLine(s: LiveSnapshot, columns = Infinity): string {
+  const parts = segments(s);
+  let line = parts.join(" | ");
+  while (line.length > columns && parts.length > 1) {
+    parts.pop();
+    line = parts.join(" | ");
+  }
+  return line.length > columns ? line.slice(0, Math.max(0, columns)) : line;
 }
 
 /** Draws progress from a snapshot source until stopped. */
@@ -74,7 +89,7 @@ export class Progress {
   /** Creates a progress line fed by `source`. */
   constructor(opts: ProgressOptions, source: () => LiveSnapshot) {
     this.#opts = {
-      columns: 100,
+      columns: 80,
       plainIntervalMs: 10_000,
       ttyIntervalMs: 250,
       now: () => performance.now(),
@@ -95,12 +110,11 @@ export class Progress {
   tick(): void {
     const s = this.#source();
     if (s.done === 0 && s["in_flight"] === 0) return;
-    const line = progressLine(s);
     if (this.#opts.tty) {
-      const cut = line.length > this.#opts.columns - 1
-        ? line.slice(0, this.#opts.columns - 1)
-        : line;
-      this.#opts.write(`\r\x1b[2K${cut}`);
+      // One column spare: a full-width line would wrap on some terminals.
+      this.#opts.write(
+        `\r\x1b[2K${progressLine(s, this.#opts.columns - 1)}`,
+      );
       this.#drawn = true;
       return;
     }
@@ -113,7 +127,7 @@ export class Progress {
       this.#lastPlainAt = now;
       this.#lastPlainStep = step;
       this.#lastPlainDone = s.done;
-      this.#opts.write(`progress: ${line}\n`);
+      this.#opts.write(`progress: ${progressLine(s)}\n`);
     }
   }
 
