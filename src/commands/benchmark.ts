@@ -304,7 +304,9 @@ export async function runBench(
     if (s.summary.counts.errors > 0) exitCode = Math.max(exitCode, 1);
   }
   if (stoppedBy) {
-    const resumeHint = `resume with: llm-bench --resume ${runDir}`;
+    const resumeHint = `resume with: ${
+      io.resumeCommand?.(runDir) ?? `llm-bench --resume ${runDir}`
+    }`;
     if (stoppedBy.kind === "interrupted") {
       io.stderr(`Interrupted: partial results in ${runDir} (${resumeHint})\n`);
       exitCode = 130;
@@ -334,6 +336,7 @@ export async function runBench(
   log.info("run_finished", { "exit_code": exitCode, dir: runDir });
 
   if (config.serve && server && exitCode !== 130 && control.served) {
+    control.serving?.();
     io.stderr(`serving final metrics until interrupted (Ctrl-C)\n`);
     await control.served;
   }

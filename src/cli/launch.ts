@@ -1,0 +1,92 @@
+// How the program was started (`deno task`, the compiled binary, `deno run`),
+// and so which command a user can run to resume.
+
+import { basename, dirname, isAbsolute, relative } from "node:path";
+
+/**
+ * The arguments of this process's parent (Linux `/proc`), or null when they
+ * cannot be read.
+ */
+export function parentArgs(): string[] | null {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${Deno.ppid}/cmdline`);
+    return text.split("\0").filter((s) => s !== "");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the program was started by `deno task` (which forwards the
+ * terminal's signals to its child, and can die and leave it behind). Read
+ * from the parent's arguments, else from `INIT_CWD`, which `deno task` sets.
+ *
+ * @example
+ * ```ts
+ * import { startedByDenoTask } from "./launch.ts";
+ * const args = ["/usr/bin/deno", "task", "cli"];
+ * if (!startedByDenoTask(args, undefined)) throw new Error("deno task");
+ * if (startedByDenoTask(["/usr/bin/deno", "test"], "/x")) throw new Error();
+ * ```
+ */
+export function startedByDenoTask(
+  parent: string[] | null,
+  initCwd: string | undefined,
+): boolean {
+  if (parent === null) return initCwd !== undefined;
+  const exe = (parent[0] ?? "").split(/[\\/]/).pop() ?? "";
+  return /^deno(\.exe)?$/i.test(exe) && parent[1] === "task";
+}
+
+/** What {@linkcode resumeCommandFor} needs to know about the process. */
+export interface Launch {
+  /** Started by `deno task` (see {@linkcode startedByDenoTask}). */
+  underTask: boolean;
+  /** A `deno compile` binary (`Deno.build.standalone`). */
+  standalone: boolean;
+  /** `Deno.execPath()`. */
+  execPath: string;
+  /** The PATH variable, or undefined when unknown. */
+  path: string | undefined;
+}
+
+/**
+ * The command a user types to run this program again: `deno task cli` from
+ * a checkout, the binary's name when it is on PATH, else its path.
+ *
+ * @example
+ * ```ts
+ * import { resumeCommandFor } from "./launch.ts";
+ * const bin = { underTask: false, standalone: true, execPath: "/usr/local/bin/llm-bench", path: "/usr/local/bin:/bin" };
+ * if (resumeCommandFor(bin) !== "llm-bench") throw new Error();
+ * if (resumeCommandFor({ ...bin, underTask: true, standalone: false }) !== "deno task cli") throw new Error();
+ * ```
+ */
+export function resumeCommandFor(launch: Launch): string {
+  if (!launch.standalone) return "deno task cli";
+  const dirs = (launch.path ?? "").split(/[:;]/).filter((d) => d !== "");
+  return dirs.includes(dirname(launch.execPath))
+    ? basename(launch.execPath)
+    : launch.execPath;
+}
+
+/**
+ * `path` as the user can type it in `cwd`: relative when inside it, else
+ * absolute; quoted when it holds a space or a quote.
+ *
+ * @example
+ * ```ts
+ * import { displayPath } from "./launch.ts";
+ * if (displayPath("/home/me/results/r1", "/home/me") !== "results/r1") throw new Error();
+ * if (displayPath("/tmp/r 1", "/home/me") !== "'/tmp/r 1'") throw new Error();
+ * ```
+ */
+export function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  const shown = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel)
+    ? rel
+    : path;
+  return /[\s'"$`\\]/.test(shown)
+    ? `'${shown.replaceAll("'", `'\\''`)}'`
+    : shown;
+}
