@@ -21,7 +21,6 @@ import {
 } from "./src/cli/interrupts.ts";
 import {
   displayPath,
-  parentArgs,
   resumeCommandFor,
   startedByDenoTask,
 } from "./src/cli/launch.ts";
@@ -91,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
 
   // Loaded only for a run, so that --help and --version start fast.
   const { runBench } = await import("./src/commands/benchmark.ts");
-  const underTask = startedByDenoTask(parentArgs(), env("INIT_CWD"));
+  const underTask = startedByDenoTask(env("INIT_CWD"));
   return await withInterrupts(
     underTask,
     (control) =>

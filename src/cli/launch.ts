@@ -4,38 +4,20 @@
 import { basename, dirname, isAbsolute, relative } from "node:path";
 
 /**
- * The arguments of this process's parent (Linux `/proc`), or null when they
- * cannot be read.
- */
-export function parentArgs(): string[] | null {
-  try {
-    const text = Deno.readTextFileSync(`/proc/${Deno.ppid}/cmdline`);
-    return text.split("\0").filter((s) => s !== "");
-  } catch {
-    return null;
-  }
-}
-
-/**
  * Whether the program was started by `deno task` (which forwards the
- * terminal's signals to its child, and can die and leave it behind). Read
- * from the parent's arguments, else from `INIT_CWD`, which `deno task` sets.
+ * terminal's signals to its child, and can die and leave it behind):
+ * `deno task` sets `INIT_CWD`. (The parent's command line in `/proc` would
+ * say more, but Deno lets only `--allow-all` read `/proc`.)
  *
  * @example
  * ```ts
  * import { startedByDenoTask } from "./launch.ts";
- * const args = ["/usr/bin/deno", "task", "cli"];
- * if (!startedByDenoTask(args, undefined)) throw new Error("deno task");
- * if (startedByDenoTask(["/usr/bin/deno", "test"], "/x")) throw new Error();
+ * if (!startedByDenoTask("/home/me")) throw new Error("deno task");
+ * if (startedByDenoTask(undefined)) throw new Error("not deno task");
  * ```
  */
-export function startedByDenoTask(
-  parent: string[] | null,
-  initCwd: string | undefined,
-): boolean {
-  if (parent === null) return initCwd !== undefined;
-  const exe = (parent[0] ?? "").split(/[\\/]/).pop() ?? "";
-  return /^deno(\.exe)?$/i.test(exe) && parent[1] === "task";
+export function startedByDenoTask(initCwd: string | undefined): boolean {
+  return initCwd !== undefined && initCwd !== "";
 }
 
 /** What {@linkcode resumeCommandFor} needs to know about the process. */
