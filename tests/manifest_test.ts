@@ -4,10 +4,10 @@ import { UsageError } from "../src/errors.ts";
 import {
   createManifest,
   type Manifest,
-  MANIFEST_FILE,
   PROMPT_AFFECTING,
   resumeConfig,
 } from "../src/store/manifest.ts";
+import { MANIFEST_FILE } from "../src/store/run_folder.ts";
 
 function parse(
   argv: string[],

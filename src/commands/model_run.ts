@@ -1,9 +1,10 @@
-// One model's part of a benchmark run: preflight, thinking and budget
+// One model's part of a benchmark run: thinking and budget
 // choices, num_ctx sizing, resume state, the runner with its progress and
 // partial summaries, and the model folder's outputs.
 
 import { join } from "node:path";
-import { createBackends, preflightAll } from "../backend/factory.ts";
+import type { ModelInfo } from "../backend/backend.ts";
+import { createBackends } from "../backend/factory.ts";
 import { EndpointPool } from "../backend/pool.ts";
 import { DEFAULT_RETRY_POLICY } from "../backend/retry.ts";
 import { type Config, redactConfig } from "../config.ts";
@@ -17,7 +18,7 @@ import { contextFor } from "../protocol/num_ctx.ts";
 import { createProtocol, defaultMaxTokens } from "../protocol/protocol.ts";
 import { renderSummaryText } from "../report/text.ts";
 import type { RunMeta, Summary } from "../report/summary.ts";
-import { runQuestions, type RunStop } from "../runner/run.ts";
+import { type RunOutcome, runQuestions, type RunStop } from "../runner/run.ts";
 import type { DatasetItem, ResultRecord } from "../schema.ts";
 import type { SelectOptions } from "../dataset/select.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
@@ -26,11 +27,8 @@ import {
   ResultsWriter,
   streamResults,
 } from "../store/results_file.ts";
-import {
-  RUN_FILES,
-  summariseResults,
-  writeRunOutputs,
-} from "../report/outputs.ts";
+import { summariseResults, writeRunOutputs } from "../report/outputs.ts";
+import { RUN_FILES } from "../store/run_folder.ts";
 import { TOOL } from "../version.ts";
 import type { BenchControl, BenchIo } from "./bench_io.ts";
 
@@ -38,6 +36,8 @@ import type { BenchControl, BenchIo } from "./bench_io.ts";
 export interface ModelRunInput {
   config: Config;
   model: string;
+  /** The model's details from the preflight the benchmark command ran. */
+  info: ModelInfo;
   mode: Config["mode"];
   shots: number;
   template: string | null;
@@ -56,18 +56,63 @@ export interface ModelRunInput {
   fewshotWarned: Set<string>;
 }
 
+type ExamplesFor = (
+  q: { file: string; subject: string },
+  k: number,
+) => Promise<FewShotExample[]>;
+
 /**
- * Runs every selected question against one model: preflight, prompts,
- * resume state, the runner, and the model's outputs. Returns its summary.
+ * Runs every selected question against one model: prompts, resume state,
+ * the runner, and the model's outputs. Returns its summary.
  */
 export async function runModel(
   input: ModelRunInput,
 ): Promise<{ summary: Summary; stopped: RunStop | null }> {
-  const { config, model, mode, plan, select, dir, registry, log, io, control } =
-    input;
+  const { config, model, dir } = input;
   const oracle = new WeakMap<object, string>();
   const backends = createBackends(config, model, oracle);
-  const info = await preflightAll(backends, control.abort);
+  const { think, maxTokens } = thinkAndBudget(input);
+  const examplesFor = fewshotLookup(input);
+  const numCtx = await contextSize(input, examplesFor, maxTokens);
+  const protocol = makeProtocol(input, { think, maxTokens, numCtx }, {
+    examplesFor,
+    oracle,
+  });
+  const done = await finishedSoFar(input);
+  const pool = new EndpointPool(backends, { concurrency: config.concurrency });
+  const outcome = await askAll(input, done, { pool, protocol });
+  const complete = outcome.stopped === null && outcome.unfinished === 0;
+  const { summary, details } = await summariseResults(
+    dir,
+    runMeta(input, complete, new Date()),
+  );
+  const endpointStats = pool.stats();
+  if (endpointStats.length > 1 || config.concurrency === "auto") {
+    input.log.info("endpoints", { endpoints: JSON.stringify(endpointStats) });
+  }
+  await writeRunOutputs(dir, summary, details);
+  tellOutcome(input, summary, maxTokens, endpointStats.map((s) => s.limit));
+  input.log.info("model_finished", {
+    model,
+    total: summary.counts.total,
+    correct: summary.counts.correct,
+    accuracy: summary.accuracy,
+    errors: summary.counts.errors,
+    complete,
+  });
+  if (config.models.length > 1) {
+    for (const b of backends) {
+      await b.unload(input.control.abort).catch(() => {});
+    }
+  }
+  return { summary, stopped: outcome.stopped };
+}
+
+/** Thinking on or off, and the generation budget, for this model. */
+function thinkAndBudget(
+  input: ModelRunInput,
+): { think: boolean | null; maxTokens: number } {
+  const { config, model, mode, info, io } = input;
   const canThink = info.capabilities.includes("thinking");
   let think: boolean | null = null;
   if (canThink) {
@@ -78,7 +123,7 @@ export async function runModel(
     );
   }
   const maxTokens = config.maxTokens ?? defaultMaxTokens(mode, think === true);
-  log.info("preflight_ok", {
+  input.log.info("preflight_ok", {
     model,
     "server_version": info.serverVersion,
     digest: info.digest,
@@ -88,11 +133,13 @@ export async function runModel(
     think,
     "max_tokens": maxTokens,
   });
+  return { think, maxTokens };
+}
 
-  const examplesFor = async (
-    q: { file: string; subject: string },
-    k: number,
-  ): Promise<FewShotExample[]> => {
+/** Few-shot examples per question, warning once per subject when short. */
+function fewshotLookup(input: ModelRunInput): ExamplesFor {
+  const { plan, io, log } = input;
+  return async (q, k) => {
     const file = plan.files.find((f) => f.relative === q.file) ??
       { path: join(plan.root, q.file), relative: q.file };
     const got = await input.fewshot.examples(file, q.subject, k);
@@ -112,69 +159,91 @@ export async function runModel(
     }
     return got.examples;
   };
-  const promptOpts = {
-    fewshotAsChat: config.fewshotAsChat,
-    system: config.system,
+}
+
+function promptOptions(input: ModelRunInput) {
+  return {
+    fewshotAsChat: input.config.fewshotAsChat,
+    system: input.config.system,
     template: input.template,
-    preset: config.preset,
+    preset: input.config.preset,
   };
+}
 
-  // num_ctx: sized once to the longest prompt, so the model loads once and no
-  // prompt is cut silently. Only Ollama takes it.
-  let numCtx = config.numCtx;
-  if (numCtx === null && config.backend === "ollama") {
-    let longest = 0;
-    for await (const item of plannedItems(plan, select)) {
-      if (item.kind !== "question") continue;
-      const shotsFor = input.shots > 0
-        ? await examplesFor(item.question, input.shots)
-        : [];
-      const built = buildPrompt(item.question, {
-        ...promptOpts,
-        mode,
-        shots: shotsFor,
-      });
-      longest = Math.max(longest, contextFor(built, maxTokens));
-    }
-    numCtx = longest > 0 ? longest : null;
-    if (
-      numCtx !== null && info.contextLength !== null &&
-      numCtx > info.contextLength
-    ) {
-      io.stderr(
-        `warning: the longest prompt needs about ${numCtx} tokens of context; ${model} was trained on ${info.contextLength}\n`,
-      );
-      numCtx = info.contextLength;
-    }
+/**
+ * num_ctx: sized once to the longest prompt, so the model loads once and no
+ * prompt is cut silently. Only Ollama takes it.
+ */
+async function contextSize(
+  input: ModelRunInput,
+  examplesFor: ExamplesFor,
+  maxTokens: number,
+): Promise<number | null> {
+  const { config, info } = input;
+  if (config.numCtx !== null || config.backend !== "ollama") {
+    return config.numCtx;
   }
+  let longest = 0;
+  for await (const item of plannedItems(input.plan, input.select)) {
+    if (item.kind !== "question") continue;
+    const shotsFor = input.shots > 0
+      ? await examplesFor(item.question, input.shots)
+      : [];
+    const built = buildPrompt(item.question, {
+      ...promptOptions(input),
+      mode: input.mode,
+      shots: shotsFor,
+    });
+    longest = Math.max(longest, contextFor(built, maxTokens));
+  }
+  const numCtx = longest > 0 ? longest : null;
+  if (
+    numCtx !== null && info.contextLength !== null &&
+    numCtx > info.contextLength
+  ) {
+    input.io.stderr(
+      `warning: the longest prompt needs about ${numCtx} tokens of context; ${input.model} was trained on ${info.contextLength}\n`,
+    );
+    return info.contextLength;
+  }
+  return numCtx;
+}
 
+/** The protocol; for the mock backend it also tells the mock each answer. */
+function makeProtocol(
+  input: ModelRunInput,
+  gen: { think: boolean | null; maxTokens: number; numCtx: number | null },
+  deps: { examplesFor: ExamplesFor; oracle: WeakMap<object, string> },
+) {
+  const { config } = input;
   const baseProtocol = createProtocol({
-    mode,
-    prompt: promptOpts,
+    mode: input.mode,
+    prompt: promptOptions(input),
     shots: input.shots,
-    think,
-    maxTokens,
-    numCtx,
+    think: gen.think,
+    maxTokens: gen.maxTokens,
+    numCtx: gen.numCtx,
     temperature: config.temperature,
     seed: config.seed,
     shuffleSeed: config.shuffleChoices,
-  }, examplesFor);
-  const protocol = config.backend === "mock"
-    ? {
-      prepare: async (q: Parameters<typeof baseProtocol.prepare>[0]) => {
-        const p = await baseProtocol.prepare(q);
-        oracle.set(p.request, p.question.answer);
-        return p;
-      },
-      score: baseProtocol.score,
-    }
-    : baseProtocol;
+  }, deps.examplesFor);
+  if (config.backend !== "mock") return baseProtocol;
+  return {
+    prepare: async (q: Parameters<typeof baseProtocol.prepare>[0]) => {
+      const p = await baseProtocol.prepare(q);
+      deps.oracle.set(p.request, p.question.answer);
+      return p;
+    },
+    score: baseProtocol.score,
+  };
+}
 
-  // Results so far (resume): repair a torn line, keep finished questions.
-  const resultsPath = join(dir, RUN_FILES.results);
+/** Results so far (resume): repairs a torn line, keeps finished questions. */
+async function finishedSoFar(input: ModelRunInput): Promise<Set<string>> {
+  const resultsPath = join(input.dir, RUN_FILES.results);
   const repaired = await repairResultsFile(resultsPath);
   if (repaired > 0) {
-    log.warn("results_repaired", { bytes: repaired, file: resultsPath });
+    input.log.warn("results_repaired", { bytes: repaired, file: resultsPath });
   }
   const done = new Set<string>();
   let kept = 0;
@@ -182,19 +251,26 @@ export async function runModel(
   try {
     for await (const r of streamResults(resultsPath)) {
       done.add(`${r.id}#${r.repeat}`);
-      registry.result(r);
+      input.registry.result(r);
       kept++;
     }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   if (kept > 0) {
-    io.stderr(`resuming: ${kept} result(s) kept, asking the rest\n`);
+    input.io.stderr(`resuming: ${kept} result(s) kept, asking the rest\n`);
   }
+  return done;
+}
 
-  const writer = await ResultsWriter.open(resultsPath);
-  const pool = new EndpointPool(backends, { concurrency: config.concurrency });
-  const meta = (complete: boolean, finishedAt: Date | null): RunMeta => ({
+/** The run facts of this model's summary. */
+function runMeta(
+  input: ModelRunInput,
+  complete: boolean,
+  finishedAt: Date | null,
+): RunMeta {
+  const { config, plan } = input;
+  return {
     runId: input.runId,
     complete,
     startedAt: input.startedAt.toISOString(),
@@ -202,56 +278,73 @@ export async function runModel(
     wallTimeS: finishedAt
       ? (finishedAt.getTime() - input.startedAt.getTime()) / 1000
       : null,
-    model,
-    modelInfo: info,
+    model: input.model,
+    modelInfo: input.info,
     backend: config.backend,
-    mode,
+    mode: input.mode,
     dataset: {
       files: plan.fileInfo,
       problems: plan.problems.map((p) => p.message),
     },
     config: redactConfig(config),
     tool: { ...TOOL },
-  });
+  };
+}
 
-  const progress = config.quiet ? null : new Progress(
-    { tty: io.stderrIsTty, columns: io.columns, write: io.stderr },
-    () => registry.snapshot(),
-  );
-  progress?.start();
-  let partialTimer: ReturnType<typeof setInterval> | null = null;
-  let writingPartial = false;
-  let partialDone: Promise<void> = Promise.resolve();
-  partialTimer = setInterval(async () => {
-    if (writingPartial) return;
-    writingPartial = true;
+/** Writes a partial summary.json every `everyMs` until stopped. */
+function partialSummaries(
+  input: ModelRunInput,
+  everyMs = 30_000,
+): { stop(): Promise<void> } {
+  let writing = false;
+  let settled: Promise<void> = Promise.resolve();
+  const timer = setInterval(async () => {
+    if (writing) return;
+    writing = true;
     let settle = () => {};
-    partialDone = new Promise((resolve) => (settle = resolve));
+    settled = new Promise((resolve) => (settle = resolve));
     try {
-      const { summary } = await summariseResults(dir, meta(false, null));
-      await writeJsonAtomic(join(dir, RUN_FILES.summary), summary);
+      const { summary } = await summariseResults(
+        input.dir,
+        runMeta(input, false, null),
+      );
+      await writeJsonAtomic(join(input.dir, RUN_FILES.summary), summary);
     } catch (e) {
-      log.warn("partial_summary_failed", {
+      input.log.warn("partial_summary_failed", {
         message: e instanceof Error ? e.message : String(e),
       });
     } finally {
-      writingPartial = false;
+      writing = false;
       settle();
     }
-  }, 30_000);
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      // A partial summary still being written must land before the final one.
+      await settled;
+    },
+  };
+}
 
-  const items = (async function* (): AsyncGenerator<DatasetItem> {
-    for await (const item of plannedItems(plan, select)) {
-      const id = item.kind === "question" ? item.question.id : item.row.id;
-      if (item.kind === "skipped") {
-        if (!done.has(`${id}#0`)) yield item;
-        continue;
-      }
-      yield item; // finished repeats are skipped by runQuestions (isDone)
-    }
-  })();
+/** The planned items; finished skipped rows are left out (finished repeats are skipped by the runner). */
+async function* pendingItems(
+  input: ModelRunInput,
+  done: ReadonlySet<string>,
+): AsyncGenerator<DatasetItem> {
+  for await (const item of plannedItems(input.plan, input.select)) {
+    if (item.kind === "skipped" && done.has(`${item.row.id}#0`)) continue;
+    yield item;
+  }
+}
 
-  const sink = (r: ResultRecord) => {
+/** Writes each result through to results.jsonl and counts it. */
+function resultSink(
+  writer: ResultsWriter,
+  input: ModelRunInput,
+): (r: ResultRecord) => void {
+  const { registry, log } = input;
+  return (r) => {
     writer.write(r);
     registry.result(r);
     if (r["eval_tokens"] !== null && r["eval_duration_ns"] !== null) {
@@ -267,11 +360,28 @@ export async function runModel(
       attempts: r.attempts,
     });
   };
+}
 
-  let outcome;
+/** Asks every unfinished question, with progress and partial summaries. */
+async function askAll(
+  input: ModelRunInput,
+  done: ReadonlySet<string>,
+  deps: {
+    pool: EndpointPool;
+    protocol: Parameters<typeof runQuestions>[2]["protocol"];
+  },
+): Promise<RunOutcome> {
+  const { config, registry, io } = input;
+  const writer = await ResultsWriter.open(join(input.dir, RUN_FILES.results));
+  const progress = config.quiet ? null : new Progress(
+    { tty: io.stderrIsTty, columns: io.columns, write: io.stderr },
+    () => registry.snapshot(),
+  );
+  progress?.start();
+  const partial = partialSummaries(input);
   try {
-    outcome = await runQuestions(items, {
-      model,
+    return await runQuestions(pendingItems(input, done), {
+      model: input.model,
       retry: { ...DEFAULT_RETRY_POLICY, maxRetries: config.maxRetries },
       rateLimitDelayMs: config.rateLimitDelay * 1000,
       requestTimeoutMs: config.requestTimeout * 1000,
@@ -280,60 +390,41 @@ export async function runModel(
       maxConsecutiveFailures: config.maxConsecutiveFailures,
       repeats: config.repeats,
     }, {
-      pool,
-      protocol,
-      sink,
-      log,
+      pool: deps.pool,
+      protocol: deps.protocol,
+      sink: resultSink(writer, input),
+      log: input.log,
       isDone: (id, repeat) => done.has(`${id}#${repeat}`),
       events: {
         requestStarted: () => registry.requestStarted(),
         requestFinished: (ms, ok) => registry.requestFinished(ms, ok),
         retry: (kind) => registry.retry(kind),
       },
-    }, control);
+    }, input.control);
   } finally {
     progress?.stop();
-    if (partialTimer !== null) clearInterval(partialTimer);
-    // A partial summary still being written must land before the final one.
-    await partialDone;
+    await partial.stop();
     writer.close();
   }
-  const finishedAt = new Date();
-  const complete = outcome.stopped === null && outcome.unfinished === 0;
-  const { summary, details } = await summariseResults(
-    dir,
-    meta(complete, finishedAt),
-  );
-  const endpointStats = pool.stats();
-  if (endpointStats.length > 1 || config.concurrency === "auto") {
-    log.info("endpoints", { endpoints: JSON.stringify(endpointStats) });
-  }
-  await writeRunOutputs(dir, summary, details);
+}
+
+/** Budget warnings, the settled concurrency, and the summary table. */
+function tellOutcome(
+  input: ModelRunInput,
+  summary: Summary,
+  maxTokens: number,
+  limits: number[],
+): void {
+  const { io } = input;
   for (const w of budgetWarnings(summary, maxTokens)) {
     io.stderr(`warning: ${w}\n`);
-    log.warn("budget_warning", { model, message: w });
+    input.log.warn("budget_warning", { model: input.model, message: w });
   }
-  if (config.concurrency === "auto") {
-    io.stderr(
-      `concurrency auto settled at ${
-        endpointStats.map((s) => s.limit).join(", ")
-      }\n`,
-    );
+  if (input.config.concurrency === "auto") {
+    io.stderr(`concurrency auto settled at ${limits.join(", ")}\n`);
   }
   io.stdout(renderSummaryText(summary));
-  io.stdout(`\nResults: ${dir}\n`);
-  log.info("model_finished", {
-    model,
-    total: summary.counts.total,
-    correct: summary.counts.correct,
-    accuracy: summary.accuracy,
-    errors: summary.counts.errors,
-    complete,
-  });
-  if (input.config.models.length > 1) {
-    for (const b of backends) await b.unload(control.abort).catch(() => {});
-  }
-  return { summary, stopped: outcome.stopped };
+  io.stdout(`\nResults: ${input.dir}\n`);
 }
 
 /** Warnings for answers cut by the generation budget. */

@@ -6,14 +6,17 @@ import { join } from "node:path";
 import type { ModelInfo } from "../backend/backend.ts";
 import { writeComparison } from "./compare.ts";
 import { summariseResults, writeRunOutputs } from "../report/outputs.ts";
-import { readSummary, RUN_FILES } from "../store/run_folder.ts";
-
-export { readSummary };
+import {
+  MANIFEST_FILE,
+  readManifestNear,
+  readSummary,
+  RUN_FILES,
+} from "../store/run_folder.ts";
 import type { RunMeta, Summary } from "../report/summary.ts";
 import { renderSummaryText } from "../report/text.ts";
 import { UsageError } from "../errors.ts";
 import { TOOL } from "../version.ts";
-import { type Manifest, MANIFEST_FILE } from "../store/manifest.ts";
+import { recordedModels } from "../store/manifest.ts";
 import { streamResults } from "../store/results_file.ts";
 import { presetByName } from "../protocol/presets.ts";
 
@@ -61,24 +64,15 @@ async function exists(path: string): Promise<boolean> {
  * Model details and timings are unknown; `complete` is false.
  */
 async function metaFromManifest(dir: string): Promise<RunMeta> {
-  let manifest: Manifest | null = null;
-  for (const d of [dir, join(dir, "..")]) {
-    try {
-      manifest = JSON.parse(
-        await Deno.readTextFile(join(d, MANIFEST_FILE)),
-      ) as Manifest;
-      break;
-    } catch {
-      // try the parent
-    }
-  }
-  if (manifest === null) {
+  const near = await readManifestNear(dir);
+  if (near === null) {
     throw new UsageError(
       `Cannot rebuild "${dir}": no ${RUN_FILES.summary} and no ${MANIFEST_FILE}`,
     );
   }
+  const { manifest } = near;
   const config = manifest.config;
-  let model = ((config.models as string[] | undefined) ?? [])[0] ?? "";
+  let model = recordedModels(manifest)[0] ?? "";
   for await (const r of streamResults(join(dir, RUN_FILES.results))) {
     model = r.model;
     break;

@@ -8,9 +8,10 @@ import { UsageError } from "../errors.ts";
 import { redactUrl } from "../backend/http_errors.ts";
 import { TOOL } from "../version.ts";
 import type { SummaryDatasetFile } from "../schema.ts";
+import { Fields } from "./fields.ts";
+import { datasetFiles } from "./summary_json.ts";
 
-/** Name of the manifest file in a run folder. */
-export const MANIFEST_FILE = "run.json";
+const MANIFEST_NAME = "run.json";
 
 /** The manifest of a run folder. */
 export interface Manifest {
@@ -119,4 +120,67 @@ export function resumeConfig(
     ? current.csvDir
     : manifest.dataset.root;
   return { config: Object.freeze(merged as unknown as Config), changed };
+}
+
+/**
+ * Checks a parsed run.json field by field; `file` names it in errors.
+ *
+ * @example
+ * ```ts
+ * import { parseManifest } from "./manifest.ts";
+ * try {
+ *   parseManifest({ "schema_version": 1, "run_id": "r" }, "run.json");
+ *   throw new Error("accepted");
+ * } catch (e) {
+ *   if (!String(e).includes('field "tool" is missing')) throw e;
+ * }
+ * ```
+ */
+export function parseManifest(value: unknown, file: string): Manifest {
+  const f = Fields.of(file, value);
+  if (f.raw["schema_version"] !== 1) throw f.fail("schema_version", "1");
+  const tool = f.obj("tool");
+  const dataset = f.obj("dataset");
+  const redacted = f.raw["base_urls_redacted"];
+  if (redacted !== undefined && typeof redacted !== "boolean") {
+    throw f.fail("base_urls_redacted", "true or false");
+  }
+  const config = f.obj("config");
+  config.strings("models");
+  shardOf(config);
+  return {
+    "schema_version": 1,
+    tool: { name: tool.str("name"), version: tool.str("version") },
+    "run_id": f.str("run_id"),
+    "created_at": f.str("created_at"),
+    dataset: {
+      root: dataset.str("root"),
+      pattern: dataset.str("pattern"),
+      files: datasetFiles(dataset),
+    },
+    config: config.raw,
+    ...(redacted === undefined ? {} : { "base_urls_redacted": redacted }),
+  };
+}
+
+function shardOf(config: Fields): { index: number; count: number } | null {
+  const shard = config.raw.shard;
+  if (shard === undefined || shard === null) return null;
+  const g = config.obj("shard");
+  return { index: g.num("index"), count: g.num("count") };
+}
+
+/** The models a run was started with (checked when run.json was read). */
+export function recordedModels(manifest: Manifest): string[] {
+  return Fields.of(MANIFEST_NAME, { config: manifest.config }).obj("config")
+    .strings("models");
+}
+
+/** The `--shard I/N` a run was started with, or null. */
+export function recordedShard(
+  manifest: Manifest,
+): { index: number; count: number } | null {
+  return shardOf(
+    Fields.of(MANIFEST_NAME, { config: manifest.config }).obj("config"),
+  );
 }
