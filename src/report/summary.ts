@@ -3,12 +3,7 @@
 // letters, calibration, endpoints and repeat consistency. Order-independent.
 
 import type { ModelInfo } from "../backend/backend.ts";
-import type {
-  Counts,
-  GroupStats,
-  ResultRecord,
-  Status,
-} from "../schema.ts";
+import type { Counts, GroupStats, ResultRecord, Status } from "../schema.ts";
 import { MMLU_CATEGORIES, mmluCategory } from "./categories.ts";
 import {
   CalibrationAccumulator,
