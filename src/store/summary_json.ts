@@ -244,13 +244,16 @@ function optional<T>(
 export function parseSummary(value: unknown, file: string): Summary {
   const f = Fields.of(file, value);
   if (f.raw["schema_version"] !== 1) throw f.fail("schema_version", "1");
+  const head = {
+    // Fields a newer version added pass through unchecked.
+    ...f.raw,
+    "schema_version": 1 as const,
+    "run_id": f.str("run_id"),
+  };
   const dataset = f.obj("dataset");
   const tool = f.obj("tool");
   return {
-    // Fields a newer version added pass through unchecked.
-    ...f.raw,
-    "schema_version": 1,
-    "run_id": f.str("run_id"),
+    ...head,
     complete: f.bool("complete"),
     "started_at": f.str("started_at"),
     "finished_at": f.strOrNull("finished_at"),
