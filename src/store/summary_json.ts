@@ -227,6 +227,67 @@ function optional<T>(
   return g === null ? null : each(g);
 }
 
+function categories(g: Fields): Record<string, CategoryStats> {
+  return Object.fromEntries(
+    Object.keys(g.raw).map((k) => {
+      const c = g.obj(k);
+      return [k, { ...groupStats(c), subjects: c.num("subjects") }];
+    }),
+  );
+}
+
+function endpoints(g: Fields): Record<string, EndpointStats> {
+  return Object.fromEntries(
+    Object.keys(g.raw).map((k) => {
+      const e = g.obj(k);
+      return [k, {
+        requests: e.num("requests"),
+        errors: e.num("errors"),
+        "latency_ms_mean": e.numOrNull("latency_ms_mean"),
+      }];
+    }),
+  );
+}
+
+/** Accuracy, latency and token figures of a summary. */
+function scores(f: Fields) {
+  return {
+    counts: counts(f.obj("counts")),
+    accuracy: f.numOrNull("accuracy"),
+    "accuracy_ci95": interval(f, "accuracy_ci95"),
+    "accuracy_macro": f.numOrNull("accuracy_macro"),
+    subjects: records(f, "subjects", groupStats),
+    categories: optional(f, "categories", categories),
+    "latency_ms": latency(f.objOrNull("latency_ms")),
+    "service_ms": latency(f.objOrNull("service_ms")),
+    "tokens_per_second": f.numOrNull("tokens_per_second"),
+    "prompt_tokens": f.num("prompt_tokens"),
+    "eval_tokens": f.num("eval_tokens"),
+    retries: f.num("retries"),
+  };
+}
+
+/** Error, letter, calibration, endpoint and repeat breakdowns. */
+function breakdowns(f: Fields) {
+  return {
+    "errors_by_kind": numbers(f, "errors_by_kind"),
+    "unparsed_by_reason": numbers(f, "unparsed_by_reason"),
+    letters: letters(f.obj("letters")),
+    calibration: optional(f, "calibration", (g) => ({
+      brier: g.num("brier"),
+      ece: g.num("ece"),
+      n: g.num("n"),
+    })),
+    endpoints: optional(f, "endpoints", endpoints),
+    repeats: optional(f, "repeats", (g) => ({
+      runs: g.num("runs"),
+      questions: g.num("questions"),
+      consistent: g.num("consistent"),
+      consistency: g.numOrNull("consistency"),
+    })),
+  };
+}
+
 /**
  * Checks a parsed summary.json field by field; `file` names it in errors.
  *
@@ -249,11 +310,6 @@ export function parseSummary(value: unknown, file: string): Summary {
     ...f.raw,
     "schema_version": 1 as const,
     "run_id": f.str("run_id"),
-  };
-  const dataset = f.obj("dataset");
-  const tool = f.obj("tool");
-  return {
-    ...head,
     complete: f.bool("complete"),
     "started_at": f.str("started_at"),
     "finished_at": f.strOrNull("finished_at"),
@@ -262,57 +318,13 @@ export function parseSummary(value: unknown, file: string): Summary {
     "model_info": modelInfo(f.objOrNull("model_info")),
     backend: f.str("backend"),
     mode: f.str("mode"),
-    counts: counts(f.obj("counts")),
-    accuracy: f.numOrNull("accuracy"),
-    "accuracy_ci95": interval(f, "accuracy_ci95"),
-    "accuracy_macro": f.numOrNull("accuracy_macro"),
-    subjects: records(f, "subjects", groupStats),
-    categories: optional(
-      f,
-      "categories",
-      (g) =>
-        Object.fromEntries(
-          Object.keys(g.raw).map((k) => {
-            const c = g.obj(k);
-            return [k, { ...groupStats(c), subjects: c.num("subjects") }];
-          }),
-        ),
-    ),
-    "latency_ms": latency(f.objOrNull("latency_ms")),
-    "service_ms": latency(f.objOrNull("service_ms")),
-    "tokens_per_second": f.numOrNull("tokens_per_second"),
-    "prompt_tokens": f.num("prompt_tokens"),
-    "eval_tokens": f.num("eval_tokens"),
-    retries: f.num("retries"),
-    "errors_by_kind": numbers(f, "errors_by_kind"),
-    "unparsed_by_reason": numbers(f, "unparsed_by_reason"),
-    letters: letters(f.obj("letters")),
-    calibration: optional(f, "calibration", (g) => ({
-      brier: g.num("brier"),
-      ece: g.num("ece"),
-      n: g.num("n"),
-    })),
-    endpoints: optional(
-      f,
-      "endpoints",
-      (g) =>
-        Object.fromEntries(
-          Object.keys(g.raw).map((k) => {
-            const e = g.obj(k);
-            return [k, {
-              requests: e.num("requests"),
-              errors: e.num("errors"),
-              "latency_ms_mean": e.numOrNull("latency_ms_mean"),
-            }];
-          }),
-        ),
-    ),
-    repeats: optional(f, "repeats", (g) => ({
-      runs: g.num("runs"),
-      questions: g.num("questions"),
-      consistent: g.num("consistent"),
-      consistency: g.numOrNull("consistency"),
-    })),
+  };
+  const dataset = f.obj("dataset");
+  const tool = f.obj("tool");
+  return {
+    ...head,
+    ...scores(f),
+    ...breakdowns(f),
     dataset: {
       files: datasetFiles(dataset),
       problems: dataset.strings("problems"),
