@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
-import { readResults, readSummaryFile, REPO_ROOT } from "./cli_helper.ts";
+import {
+  cliTaskFlags,
+  readResults,
+  readSummaryFile,
+  REPO_ROOT,
+} from "./cli_helper.ts";
 import type { FakeRequest } from "./fake_ollama.ts";
 import { collect, completeLines, tempDir, waitUntil } from "./e2e_util.ts";
 
@@ -17,6 +22,14 @@ const HAS_TMUX = LINUX &&
     stdout: "null",
     stderr: "null",
   }).output()).success;
+
+/** Whether this machine can start a process as PID 1 of a new namespace. */
+const CAN_BE_PID1 = LINUX &&
+  (await new Deno.Command("unshare", {
+    args: ["--pid", "--fork", "--mount-proc", "true"],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => ({ success: false }))).success;
 
 /** The 60 questions of benchmark_data, asked slowly two at a time. */
 function slowFake() {
@@ -284,5 +297,98 @@ Deno.test({
     const { stderr } = await output.done;
     assert.match(stderr, /the parent process \(deno task\) is gone/);
     await assertPartial(dir, asked(fake.requests));
+  },
+});
+
+Deno.test({
+  name:
+    "as PID 1 (docker run, a Kubernetes pod) SIGTERM or SIGINT is one graceful stop",
+  ignore: !CAN_BE_PID1,
+  async fn(t) {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      await t.step(signal, async () => {
+        await using tmp = await tempDir();
+        const out = join(tmp.path, "out");
+        const dir = join(out, "run");
+        await using fake = await slowFake();
+        const child = new Deno.Command("unshare", {
+          args: [
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            Deno.execPath(),
+            "run",
+            ...await cliTaskFlags(),
+            join(REPO_ROOT, "main.ts"),
+            join(REPO_ROOT, "benchmark_data"),
+            ...benchArgs(fake.url, out),
+            "--quiet",
+          ],
+          cwd: REPO_ROOT,
+          env: { NO_COLOR: "1" },
+          clearEnv: true,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const output = collect(child);
+        const pid = await mainPid(child.pid);
+        await waitUntil(
+          async () => await completeLines(join(dir, "results.jsonl")) >= 6,
+          "6 results",
+          60_000,
+        );
+        Deno.kill(pid, signal);
+        const status = await child.status;
+        const { stderr } = await output.done;
+        assert.equal(status.code, 130, stderr);
+        assert.equal(stderr.match(/Stopping: no new questions/g)?.length, 1);
+        assert.match(stderr, /resume with: deno task cli --resume /);
+        await assertPartial(dir, asked(fake.requests));
+      });
+    }
+  },
+});
+
+Deno.test({
+  name: "a run started in the background outlives the shell that started it",
+  ignore: !HAS_TMUX,
+  async fn() {
+    await using tmp = await tempDir();
+    const out = join(tmp.path, "out");
+    const dir = join(out, "run");
+    await using fake = await startFakeOllama({ parallel: 2, serviceMs: 20 });
+    const command = [
+      Deno.execPath(),
+      "run",
+      ...await cliTaskFlags(),
+      join(REPO_ROOT, "main.ts"),
+      join(REPO_ROOT, "benchmark_data"),
+      ...benchArgs(fake.url, out),
+      "--quiet",
+    ].map(shellQuote).join(" ");
+    // The shell exits at once; the run is handed to init, as with nohup.
+    const shell = await new Deno.Command("sh", {
+      args: ["-c", `nohup ${command} > /dev/null 2>&1 &`],
+      cwd: REPO_ROOT,
+      env: { NO_COLOR: "1" },
+      clearEnv: true,
+    }).output();
+    assert.ok(shell.success);
+    await waitUntil(
+      async () =>
+        (await readText(join(dir, "summary.json")))?.includes(
+          '"complete": true',
+        ) ?? false,
+      "the run to complete",
+      60_000,
+    );
+    // The lock goes last, as the run ends.
+    await waitUntil(
+      async () => (await readText(join(dir, "run.lock"))) === null,
+      "the run to end",
+      30_000,
+    );
+    assert.equal((await readResults(dir)).length, 60);
   },
 });
