@@ -155,20 +155,21 @@ function lockOf(
   tookOver: LockHolder | null,
 ): RunLock {
   let released = false;
-  return {
-    tookOver,
-    release() {
-      if (released) return;
-      released = true;
-      // Removed while still locked, so no one takes over a file being removed.
-      try {
-        Deno.removeSync(path);
-      } catch {
-        // already gone
-      }
-      file.close();
-    },
+  const release = () => {
+    if (released) return;
+    released = true;
+    globalThis.removeEventListener("unload", release);
+    // Removed while still locked, so no one takes over a file being removed.
+    try {
+      Deno.removeSync(path);
+    } catch {
+      // already gone
+    }
+    file.close();
   };
+  // Also on Deno.exit (a second Ctrl-C exits at once).
+  globalThis.addEventListener("unload", release);
+  return { tookOver, release };
 }
 
 /**
