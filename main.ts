@@ -105,7 +105,6 @@ async function main(argv: string[]): Promise<number> {
               underTask,
               standalone: Deno.build.standalone,
               execPath: Deno.execPath(),
-              path: grantedEnv("PATH"),
             })
           } --resume ${displayPath(dir, env("INIT_CWD") ?? Deno.cwd())}`,
       }, control),
@@ -182,10 +181,4 @@ function safeEnv(name: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** An environment variable the program may read without asking (or undefined). */
-function grantedEnv(name: string): string | undefined {
-  const q = Deno.permissions.querySync({ name: "env", variable: name });
-  return q.state === "granted" ? safeEnv(name) : undefined;
 }

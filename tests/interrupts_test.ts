@@ -78,16 +78,11 @@ Deno.test("resumeCommandFor() names the command the user can run", () => {
     underTask: false,
     standalone: true,
     execPath: "/usr/local/bin/llm-bench",
-    path: "/usr/bin:/usr/local/bin",
   };
   assert.equal(resumeCommandFor(base), "llm-bench");
   assert.equal(
     resumeCommandFor({ ...base, execPath: "/home/me/dist/llm-bench" }),
     "/home/me/dist/llm-bench",
-  );
-  assert.equal(
-    resumeCommandFor({ ...base, path: undefined }),
-    "/usr/local/bin/llm-bench",
   );
   assert.equal(
     resumeCommandFor({

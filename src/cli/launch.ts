@@ -28,26 +28,35 @@ export interface Launch {
   standalone: boolean;
   /** `Deno.execPath()`. */
   execPath: string;
-  /** The PATH variable, or undefined when unknown. */
-  path: string | undefined;
 }
 
 /**
+ * Folders on everyone's PATH. (PATH itself is not read: the binary may read
+ * only the variables it documents.)
+ */
+const STANDARD_BIN_DIRS = new Set([
+  "/usr/local/bin",
+  "/usr/bin",
+  "/bin",
+  "/opt/homebrew/bin",
+]);
+
+/**
  * The command a user types to run this program again: `deno task cli` from
- * a checkout, the binary's name when it is on PATH, else its path.
+ * a checkout, the binary's name when it is in a standard bin folder, else
+ * its path.
  *
  * @example
  * ```ts
  * import { resumeCommandFor } from "./launch.ts";
- * const bin = { underTask: false, standalone: true, execPath: "/usr/local/bin/llm-bench", path: "/usr/local/bin:/bin" };
+ * const bin = { underTask: false, standalone: true, execPath: "/usr/local/bin/llm-bench" };
  * if (resumeCommandFor(bin) !== "llm-bench") throw new Error();
  * if (resumeCommandFor({ ...bin, underTask: true, standalone: false }) !== "deno task cli") throw new Error();
  * ```
  */
 export function resumeCommandFor(launch: Launch): string {
   if (!launch.standalone) return "deno task cli";
-  const dirs = (launch.path ?? "").split(/[:;]/).filter((d) => d !== "");
-  return dirs.includes(dirname(launch.execPath))
+  return STANDARD_BIN_DIRS.has(dirname(launch.execPath))
     ? basename(launch.execPath)
     : launch.execPath;
 }
