@@ -57,6 +57,99 @@ export const PROMPT_AFFECTING: ReadonlyArray<keyof Config> = [
   "mockAccuracy",
 ];
 
+/** The JSON shape of a recorded option. */
+type RecordedKind =
+  | "string"
+  | "string?"
+  | "number"
+  | "number?"
+  | "boolean"
+  | "strings"
+  | "strings?"
+  | "shard?"
+  | "concurrency";
+
+/**
+ * The shape each recorded option must have to be resumed with (options not
+ * listed are taken as recorded).
+ */
+const RECORDED_KINDS: Partial<Record<keyof Config, RecordedKind>> = {
+  csvDir: "string",
+  models: "strings",
+  baseUrls: "strings",
+  backend: "string",
+  outputDir: "string",
+  verbose: "boolean",
+  quiet: "boolean",
+  maxRetries: "number",
+  rateLimitDelay: "number",
+  concurrency: "concurrency",
+  metricsPort: "number?",
+  metricsHost: "string",
+  csvPattern: "string",
+  runId: "string?",
+  requestTimeout: "number",
+  firstRequestTimeout: "number",
+  seed: "number",
+  temperature: "number",
+  maxTokens: "number?",
+  numCtx: "number?",
+  mode: "string",
+  think: "string",
+  shots: "number",
+  fewshotDir: "string?",
+  fewshotAsChat: "boolean",
+  system: "string?",
+  templateFile: "string?",
+  preset: "string?",
+  shuffleChoices: "number?",
+  limit: "number?",
+  sample: "number?",
+  subjects: "strings?",
+  repeats: "number",
+  failUnder: "number?",
+  maxConsecutiveFailures: "number",
+  serve: "boolean",
+  shard: "shard?",
+  mockAccuracy: "number",
+  mockLatencyMs: "number",
+  preflightOnly: "boolean",
+};
+
+/** Checks one recorded option's shape; throws naming `config.<key>`. */
+function checkRecorded(config: Fields, key: string, kind: RecordedKind): void {
+  const v = config.raw[key];
+  switch (kind) {
+    case "string":
+      config.str(key);
+      return;
+    case "string?":
+      config.strOrNull(key);
+      return;
+    case "number":
+      config.num(key);
+      return;
+    case "number?":
+      config.numOrNull(key);
+      return;
+    case "boolean":
+      config.bool(key);
+      return;
+    case "strings":
+      config.strings(key);
+      return;
+    case "strings?":
+      if (v !== null) config.strings(key);
+      return;
+    case "shard?":
+      shardOf(config);
+      return;
+    case "concurrency":
+      if (v !== "auto") config.num(key);
+      return;
+  }
+}
+
 /** Builds the manifest for a new run. */
 export function createManifest(
   runId: string,
@@ -85,7 +178,10 @@ export function resumeConfig(
   current: Config,
   explicit: ReadonlySet<keyof Config>,
 ): { config: Config; changed: string[] } {
-  const recorded = manifest.config as Partial<Record<keyof Config, unknown>>;
+  const recorded: Partial<Record<keyof Config, unknown>> = manifest.config;
+  const fields = Fields.of(MANIFEST_NAME, { config: manifest.config }).obj(
+    "config",
+  );
   const merged: Record<string, unknown> = { ...current };
   const changed: string[] = [];
   for (const key of Object.keys(current) as Array<keyof Config>) {
@@ -94,6 +190,8 @@ export function resumeConfig(
       key === "retryErrors"
     ) continue;
     if (!(key in recorded)) continue;
+    const kind = RECORDED_KINDS[key];
+    if (kind) checkRecorded(fields, key, kind);
     if (explicit.has(key)) {
       if (
         PROMPT_AFFECTING.includes(key) &&
