@@ -25,26 +25,44 @@ function describe(v: unknown): string {
  */
 export class Fields {
   readonly #file: string;
+  readonly #line: number | null;
   readonly #obj: Json;
   readonly #path: string;
 
-  private constructor(file: string, obj: Json, path: string) {
+  private constructor(
+    file: string,
+    line: number | null,
+    obj: Json,
+    path: string,
+  ) {
     this.#file = file;
+    this.#line = line;
     this.#obj = obj;
     this.#path = path;
   }
 
-  /** The top-level object of `file`, or an error if `value` is not one. */
-  static of(file: string, value: unknown): Fields {
+  /**
+   * The top-level object of `file` (at `line` of a JSON Lines file), or an
+   * error if `value` is not one.
+   */
+  static of(file: string, value: unknown, line: number | null = null): Fields {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       throw new DatasetError(
-        `Cannot read "${file}": expected a JSON object, found ${
-          describe(value)
-        }`,
-        { file },
+        `Cannot read "${file}": ${
+          line === null ? "" : `line ${line}: `
+        }expected a JSON object, found ${describe(value)}`,
+        { file, line },
       );
     }
-    return new Fields(file, value as Json, "");
+    return new Fields(file, line, value as Json, "");
+  }
+
+  #error(name: string, what: string): DatasetError {
+    const at = this.#line === null ? "" : `line ${this.#line}: `;
+    return new DatasetError(
+      `Cannot read "${this.#file}": ${at}field "${name}" is ${what}`,
+      { file: this.#file, line: this.#line },
+    );
   }
 
   /** The raw object. */
@@ -58,11 +76,9 @@ export class Fields {
 
   /** An error about field `key`. */
   fail(key: string, expected: string): DatasetError {
-    return new DatasetError(
-      `Cannot read "${this.#file}": field "${this.#name(key)}" is ${
-        describe(this.#obj[key])
-      }, expected ${expected}`,
-      { file: this.#file },
+    return this.#error(
+      this.#name(key),
+      `${describe(this.#obj[key])}, expected ${expected}`,
     );
   }
 
@@ -116,7 +132,7 @@ export class Fields {
       (v) => typeof v === "object" && v !== null && !Array.isArray(v),
       "an object",
     );
-    return new Fields(this.#file, v, this.#name(key));
+    return new Fields(this.#file, this.#line, v, this.#name(key));
   }
 
   /** A nested object, or null. */
@@ -130,14 +146,9 @@ export class Fields {
     return v.map((item, i) => {
       const name = `${this.#name(key)}[${i}]`;
       if (typeof item !== "object" || item === null || Array.isArray(item)) {
-        throw new DatasetError(
-          `Cannot read "${this.#file}": field "${name}" is ${
-            describe(item)
-          }, expected an object`,
-          { file: this.#file },
-        );
+        throw this.#error(name, `${describe(item)}, expected an object`);
       }
-      return new Fields(this.#file, item as Json, name);
+      return new Fields(this.#file, this.#line, item as Json, name);
     });
   }
 
@@ -155,4 +166,19 @@ export class Fields {
     const o = this.obj(key);
     return Object.keys(o.raw).map((k) => [k, o.obj(k)]);
   }
+}
+
+/** The value of `key`, which must be one of `values` (or null when `nullable`). */
+export function oneOf<T extends string>(
+  f: Fields,
+  key: string,
+  values: readonly T[],
+  nullable: boolean,
+): T | null {
+  const v = f.raw[key];
+  if (nullable && v === null) return null;
+  if (typeof v === "string" && (values as readonly string[]).includes(v)) {
+    return v as T;
+  }
+  throw f.fail(key, `one of ${values.join(", ")}${nullable ? " or null" : ""}`);
 }
