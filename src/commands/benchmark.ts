@@ -34,15 +34,12 @@ import {
   MANIFEST_FILE,
   readManifest,
   readSummaryIfAny,
+  timestampId,
 } from "../store/run_folder.ts";
 import { TOOL } from "../version.ts";
 import type { BenchControl, BenchIo } from "./bench_io.ts";
 
 export type { BenchControl, BenchIo };
-
-function timestampId(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-}
 
 /** A run about to start: its config and folder, and its manifest when resumed. */
 interface RunStart {

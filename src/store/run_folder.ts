@@ -24,21 +24,22 @@ export const RUN_FILES = Object.freeze({
 export const MANIFEST_FILE: string = RUN_FILES.manifest;
 
 /**
- * The name of the JSON log of a process that started at `startedAt`.
+ * A UTC time as used in run ids and log names: `20260102T030405Z`.
  *
  * @example
  * ```ts
- * import { logFileName } from "./run_folder.ts";
- * const name = logFileName(new Date("2026-01-02T03:04:05.678Z"));
- * if (name !== "log-20260102T030405Z.jsonl") throw new Error(name);
+ * import { timestampId } from "./run_folder.ts";
+ * const id = timestampId(new Date("2026-01-02T03:04:05.678Z"));
+ * if (id !== "20260102T030405Z") throw new Error(id);
  * ```
  */
+export function timestampId(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/** The name of the JSON log of a process that started at `startedAt`. */
 export function logFileName(startedAt: Date): string {
-  const id = startedAt.toISOString().replace(/[-:]/g, "").replace(
-    /\.\d+Z$/,
-    "Z",
-  );
-  return `log-${id}.jsonl`;
+  return `log-${timestampId(startedAt)}.jsonl`;
 }
 
 function message(e: unknown): string {
