@@ -1,5 +1,5 @@
-// The benchmark command: plan the dataset, create (or resume) the run
-// folder, then for each model: preflight, run every question, and write
+// The benchmark command: plan the dataset, preflight every model, create (or
+// resume) and lock the run folder, then run each model's questions and write
 // results, summary and reports. Returns the exit code; main.ts owns the
 // process (signals, argv, printing of thrown errors).
 
