@@ -44,9 +44,11 @@ Deno.test("a second process on a running run folder is refused and nothing is do
   const questions = await writeDataset(data, ["anatomy", "virology"], 15);
   const out = join(tmp.path, "out");
   const dir = join(out, "twice");
+  // Slow until the other processes were refused, so the first is running.
+  let released = false;
   await using fake = await startFakeOllama({
     parallel: 1,
-    serviceMs: 60,
+    serviceMs: () => released ? 5 : 400,
     reply: jsonReplies(questions),
   });
   const first = spawnCli([
@@ -75,6 +77,11 @@ Deno.test("a second process on a running run folder is refused and nothing is do
     );
     assert.doesNotMatch(second.stderr, STACK_TRACE_REGEXP);
   }
+  assert.ok(
+    await completeLines(join(dir, "results.jsonl")) < questions.length,
+    "the first run was still running",
+  );
+  released = true;
   const status = await first.status;
   const { stderr } = await output.done;
   assert.equal(status.code, 0, stderr);

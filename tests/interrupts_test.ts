@@ -32,7 +32,7 @@ Deno.test("Interrupts counts the copies of one Ctrl-C that deno task forwards on
     1,
   );
   // A deliberate second Ctrl-C exits at once.
-  h.at(900);
+  h.at(1500);
   h.irq.signal("SIGINT");
   assert.deepEqual(h.exits, [130]);
   assert.match(h.out.join(""), /Exiting now/);

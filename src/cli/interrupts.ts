@@ -11,7 +11,7 @@ export const GRACE_SECONDS = 5;
  * `deno task` the terminal's SIGINT reaches the program directly and again
  * forwarded by each `deno task` around it, within a millisecond or two.
  */
-export const DUPLICATE_WINDOW_MS = 400;
+export const DUPLICATE_WINDOW_MS = 1000;
 
 /** How the interrupt handler talks to the process. */
 export interface InterruptDeps {
