@@ -38,7 +38,7 @@ function assertEachOnce(results: { id: string; repeat: number }[]): void {
   assert.equal(new Set(keys).size, keys.length, "no question twice");
 }
 
-Deno.test("a second process on a running run folder is refused and nothing is double-counted", async () => {
+Deno.test("a second process (resume, the same --run-id, report) on a running run folder is refused and nothing is double-counted", async () => {
   await using tmp = await tempDir();
   const data = join(tmp.path, "data");
   const questions = await writeDataset(data, ["anatomy", "virology"], 15);
@@ -65,6 +65,7 @@ Deno.test("a second process on a running run folder is refused and nothing is do
     const args of [
       ["--resume", dir, "--base-url", fake.url, "--quiet"],
       quietArgs(data, fake.url, out, "twice"),
+      ["report", dir],
     ]
   ) {
     const second = await runCli(args);
@@ -226,4 +227,16 @@ Deno.test("Ctrl-C while serving final metrics stops the server without a grace p
   assert.equal(status.code, 0, stderr);
   assert.doesNotMatch(stderr, /requests in flight/);
   assert.match(stderr, /Stopping the metrics server/);
+});
+
+Deno.test("report on a missing folder is an input error", async () => {
+  await using tmp = await tempDir();
+  const missing = join(tmp.path, "nope");
+  const r = await runCli(["report", missing]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.ok(
+    r.stderr.includes(`Cannot read "${missing}": no such folder`),
+    r.stderr,
+  );
+  assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
 });

@@ -17,6 +17,7 @@ import { renderSummaryText } from "../report/text.ts";
 import { UsageError } from "../errors.ts";
 import { TOOL } from "../version.ts";
 import { recordedModels } from "../store/manifest.ts";
+import { acquireRunLock } from "../store/lock.ts";
 import { streamResults } from "../store/results_file.ts";
 import { presetByName } from "../protocol/presets.ts";
 
@@ -100,8 +101,46 @@ async function metaFor(dir: string): Promise<RunMeta> {
     : await metaFromManifest(dir);
 }
 
+/**
+ * Locks the run folder that `dir` belongs to (itself, or the parent of a
+ * model folder) while `f` rewrites its reports: a run still writing it is
+ * named and nothing is rewritten.
+ */
+async function whileLocked<T>(dir: string, f: () => Promise<T>): Promise<T> {
+  let top: string | null = null;
+  for (const d of [dir, join(dir, "..")]) {
+    if (await exists(join(d, MANIFEST_FILE))) {
+      top = d;
+      break;
+    }
+  }
+  const lock = top === null ? null : acquireRunLock(top);
+  try {
+    return await f();
+  } finally {
+    lock?.release();
+  }
+}
+
 /** Rebuilds one run folder (or each model folder of a multi-model run). */
 async function rebuildOne(dir: string): Promise<string> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (e) {
+    throw new UsageError(
+      `Cannot read "${dir}": ${
+        e instanceof Deno.errors.NotFound ? "no such folder" : String(e)
+      }`,
+    );
+  }
+  if (!info.isDirectory) {
+    throw new UsageError(`Cannot read "${dir}": not a folder`);
+  }
+  return await whileLocked(dir, () => rebuildIn(dir));
+}
+
+async function rebuildIn(dir: string): Promise<string> {
   if (await exists(join(dir, RUN_FILES.results))) {
     const { summary, details } = await summariseResults(
       dir,
