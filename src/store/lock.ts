@@ -71,7 +71,16 @@ export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid} on host ${h.host}, started ${h["started_at"]}`;
 }
 
+/** The holder record in an open lock file; null when unreadable (Windows locks block reads). */
 function readHolder(file: Deno.FsFile): LockHolder | null {
+  try {
+    return readHolderText(file);
+  } catch {
+    return null;
+  }
+}
+
+function readHolderText(file: Deno.FsFile): LockHolder | null {
   file.seekSync(0, Deno.SeekMode.Start);
   const chunks: Uint8Array[] = [];
   const buf = new Uint8Array(4096);
