@@ -14,9 +14,17 @@ import {
 } from "./src/errors.ts";
 import { VERSION } from "./src/version.ts";
 import { writeAllSync } from "./src/store/atomic.ts";
-
-/** Seconds requests in flight get to finish after the first Ctrl-C. */
-const GRACE_SECONDS = 5;
+import {
+  DUPLICATE_WINDOW_MS,
+  Interrupts,
+  watchParent,
+} from "./src/cli/interrupts.ts";
+import {
+  displayPath,
+  resumeCommandFor,
+  startedByDenoTask,
+} from "./src/cli/launch.ts";
+import type { BenchControl } from "./src/commands/bench_io.ts";
 
 function describe(e: unknown, verbose: boolean): string {
   if (!(e instanceof Error)) return String(e);
@@ -128,34 +136,43 @@ async function main(argv: string[]): Promise<number> {
 
   // Loaded only for a run, so that --help and --version start fast.
   const { runBench } = await import("./src/commands/benchmark.ts");
-  const stopCtl = new AbortController();
-  const abortCtl = new AbortController();
-  let serveDone: () => void = () => {};
-  const served = new Promise<void>((resolve) => (serveDone = resolve));
-  let signals = 0;
-  let grace: ReturnType<typeof setTimeout> | null = null;
-  const onSignal = () => {
-    signals++;
-    if (signals === 1) {
-      serveDone();
-      if (!stopCtl.signal.aborted) {
-        // On a terminal, clear the progress line and the echoed ^C first.
-        const lead = Deno.stderr.isTerminal() ? "\r\x1b[2K" : "\n";
-        console.error(
-          `${lead}Stopping: no new questions; ${GRACE_SECONDS}s for requests in flight (Ctrl-C again to exit now)`,
-        );
-      }
-      stopCtl.abort("interrupted");
-      grace = setTimeout(
-        () => abortCtl.abort("interrupted"),
-        GRACE_SECONDS * 1000,
-      );
-    } else {
-      // Results so far are already on disk, one line per finished question.
-      console.error("Exiting now; results so far are saved");
-      Deno.exit(130);
-    }
-  };
+  const underTask = startedByDenoTask(env("INIT_CWD"));
+  return await withInterrupts(
+    underTask,
+    (control) =>
+      runBench(command.config, command.explicit, {
+        stdout: (t) => writeAllSync(Deno.stdout, t),
+        stderr: (t) => writeAllSync(Deno.stderr, t),
+        stderrIsTty: Deno.stderr.isTerminal(),
+        columns: terminalColumns(),
+        env,
+        resumeCommand: (dir) =>
+          `${
+            resumeCommandFor({
+              underTask,
+              standalone: Deno.build.standalone,
+              execPath: Deno.execPath(),
+            })
+          } --resume ${displayPath(dir, env("INIT_CWD") ?? Deno.cwd())}`,
+      }, control),
+  );
+}
+
+/**
+ * Runs `f` with SIGINT/SIGTERM turned into one graceful stop (a second one
+ * exits at once), and, under `deno task`, a stop when that parent is gone.
+ */
+async function withInterrupts(
+  underTask: boolean,
+  f: (control: BenchControl) => Promise<number>,
+): Promise<number> {
+  const irq = new Interrupts({
+    stderr: (t) => writeAllSync(Deno.stderr, t),
+    exit: (code) => Deno.exit(code),
+    now: () => performance.now(),
+    tty: Deno.stderr.isTerminal(),
+  }, { duplicateWindowMs: underTask ? DUPLICATE_WINDOW_MS : 0 });
+  const onSignal = () => irq.signal("signal");
   const installed: Deno.Signal[] = [];
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     try {
@@ -165,16 +182,17 @@ async function main(argv: string[]): Promise<number> {
       // SIGTERM cannot be listened to on Windows.
     }
   }
+  const unwatch = underTask ? watchParent(() => irq.orphaned()) : () => {};
   try {
-    return await runBench(command.config, command.explicit, {
-      stdout: (t) => writeAllSync(Deno.stdout, t),
-      stderr: (t) => writeAllSync(Deno.stderr, t),
-      stderrIsTty: Deno.stderr.isTerminal(),
-      columns: terminalColumns(),
-      env,
-    }, { stop: stopCtl.signal, abort: abortCtl.signal, served });
+    return await f({
+      stop: irq.stop,
+      abort: irq.abort,
+      served: irq.served,
+      serving: () => irq.serving(),
+    });
   } finally {
-    if (grace !== null) clearTimeout(grace);
+    unwatch();
+    irq.dispose();
     for (const sig of installed) Deno.removeSignalListener(sig, onSignal);
   }
 }

@@ -152,6 +152,8 @@ Deno.test("llm-bench exits 130 at once on a second SIGINT while requests hang", 
   // What was finished is on disk, intact.
   const results = await readResults(dir);
   assert.equal(results.length, 2);
+  // The folder is free for a resume.
+  await assert.rejects(() => Deno.stat(join(dir, "run.lock")));
 });
 
 Deno.test("llm-bench aborts requests still hanging after the grace period without recording them", async () => {

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { type Command, type Config, parseCommand } from "../src/cli/parse.ts";
-import { UsageError } from "../src/errors.ts";
+import { DatasetError, UsageError } from "../src/errors.ts";
 import {
   createManifest,
   type Manifest,
-  MANIFEST_FILE,
   PROMPT_AFFECTING,
   resumeConfig,
 } from "../src/store/manifest.ts";
+import { MANIFEST_FILE } from "../src/store/run_folder.ts";
 
 function parse(
   argv: string[],
@@ -244,4 +244,27 @@ Deno.test("resumeConfig() asks for --base-url again when the recorded one held c
     resumeConfig(m, given.config, given.explicit).config.baseUrls,
     ["http://user:pw@127.0.0.1:9"],
   );
+});
+
+Deno.test("resumeConfig() refuses a recorded option of the wrong shape, naming it", () => {
+  const m = recordedRun(ORIGINAL);
+  const { config, explicit } = parse(["--resume", "out/run-1"]);
+  for (
+    const [key, value, expected] of [
+      ["concurrency", "two", "a number"],
+      ["limit", "20", "a number or null"],
+      ["subjects", [1], "a list of strings"],
+      ["shard", { index: 1 }, "a number"],
+    ] as const
+  ) {
+    const bad: Manifest = { ...m, config: { ...m.config, [key]: value } };
+    assert.throws(
+      () => resumeConfig(bad, config, explicit),
+      (e: unknown) =>
+        e instanceof DatasetError &&
+        e.message.includes(`field "config.${key}`) &&
+        e.message.includes(`expected ${expected}`),
+      key,
+    );
+  }
 });

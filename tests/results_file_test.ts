@@ -116,7 +116,23 @@ Deno.test("streamResults() throws on a bad line in the middle, naming its line",
         [JSON.stringify(record(0)), JSON.stringify(record(1)), '{"id":3}']
           .join("\n") + "\n",
       );
-      await assert.rejects(readAll(path), /line 3 is not a result record/);
+      await assert.rejects(
+        readAll(path),
+        new RegExp(
+          `^DatasetError: Cannot read "${path}": line 3: field "id" is a number, expected a string$`,
+        ),
+      );
+    });
+    await t.step("a record with a field of the wrong type", async () => {
+      const path = join(dir, "d.jsonl");
+      await Deno.writeTextFile(
+        path,
+        JSON.stringify({ ...record(0), status: "maybe" }) + "\n",
+      );
+      await assert.rejects(
+        readAll(path),
+        /line 1: field "status" is a string, expected one of correct, wrong, unparsed, error, skipped$/,
+      );
     });
     await t.step("a torn line followed by more lines", async () => {
       // Only the final line may be torn: one in the middle is corruption.

@@ -274,6 +274,15 @@ export class CachedBackend implements Backend {
   /** Preflights the wrapped backend and learns the model version from it. */
   async preflight(signal: AbortSignal): Promise<ModelInfo> {
     const info = await this.#inner.preflight(signal);
+    this.learn(info);
+    return info;
+  }
+
+  /**
+   * Takes the model version from a preflight made elsewhere (the benchmark
+   * preflights every model once, before any run folder exists).
+   */
+  learn(info: ModelInfo): void {
     this.#version = modelVersion(this.#id, info);
     if (this.#version === null) {
       this.#gate.warnOnce(
@@ -284,7 +293,6 @@ export class CachedBackend implements Backend {
         `${this.#id.model}: an OpenAI-compatible server reports no model digest; the cache cannot tell when the model's weights change (run \`llm-bench cache clear\` after updating it)`,
       );
     }
-    return info;
   }
 
   /** One attempt: the cached reply when there is one, else the wrapped backend's. */

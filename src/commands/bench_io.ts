@@ -9,6 +9,12 @@ export interface BenchIo {
   columns: number;
   /** Reads an environment variable (the Hub variables of `hf:` datasets). */
   env?: (name: string) => string | undefined;
+  /**
+   * The command a user can type to resume the run in `dir`, as started
+   * (`deno task cli --resume …`, `llm-bench --resume …`).
+   * @default `llm-bench --resume ${dir}`
+   */
+  resumeCommand?: (dir: string) => string;
 }
 
 /** Signals from main.ts: `stop` = stop dispatching, `abort` = abort requests in flight. */
@@ -17,4 +23,6 @@ export interface BenchControl {
   abort: AbortSignal;
   /** Resolves when the user asks to stop serving (--serve). */
   served?: Promise<void>;
+  /** Called when the run is over and only the metrics server is left. */
+  serving?: () => void;
 }

@@ -1,40 +1,39 @@
-// The benchmark command: plan the dataset, create (or resume) the run
-// folder, then for each model: preflight, run every question, and write
-// results, summary and reports. Returns the exit code; main.ts owns the
-// process (signals, argv, printing of thrown errors).
+// The benchmark command: plan the dataset, preflight every model, then hand
+// over to bench_session.ts, which creates (or reopens) and locks the run
+// folder and runs each model. A resumed run that is complete is left alone.
+// Returns the exit code; main.ts owns the process (signals, argv, printing
+// of thrown errors).
 
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { ModelInfo } from "../backend/backend.ts";
 import { createBackends, preflightAll } from "../backend/factory.ts";
 import { type Config, safePathSegment } from "../config.ts";
-import { FewshotSource } from "../dataset/fewshot.ts";
-import { type DatasetPlan, modelPlan, planDataset } from "../dataset/plan.ts";
+import { type DatasetPlan, planDataset } from "../dataset/plan.ts";
 import { type HubOptions, resumeDatasetPath } from "../dataset/hub.ts";
 import { hubProgress } from "../dataset/hub_progress.ts";
-import { RUN_FILES } from "../store/run_folder.ts";
-import { DatasetError, UsageError } from "../errors.ts";
-import { fileSink, setupLogging, teardownLogging } from "../log.ts";
-import { MetricsRegistry } from "../metrics/registry.ts";
+import type { SelectOptions } from "../dataset/select.ts";
+import { DatasetError, RunAbortedError, UsageError } from "../errors.ts";
 import { validatePromptOptions } from "../protocol/prompt.ts";
 import { presetByName } from "../protocol/presets.ts";
 import type { Summary } from "../report/summary.ts";
-import type { RunStop } from "../runner/run.ts";
-import type { SelectOptions } from "../dataset/select.ts";
+import { type Manifest, resumeConfig } from "../store/manifest.ts";
 import {
-  createManifest,
-  type Manifest,
-  MANIFEST_FILE,
-  resumeConfig,
-} from "../store/manifest.ts";
-import { writeJsonAtomic } from "../store/atomic.ts";
-import { TOOL } from "../version.ts";
+  readManifest,
+  readSummaryIfAny,
+  timestampId,
+} from "../store/run_folder.ts";
 import type { BenchControl, BenchIo } from "./bench_io.ts";
+import {
+  exitCodeFor,
+  modelFolderNames,
+  openRunFolder,
+  type PromptSetup,
+  runInFolder,
+  type RunStart,
+} from "./bench_session.ts";
 
+export { modelFolderNames };
 export type { BenchControl, BenchIo };
-
-function timestampId(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-}
 
 /** Runs the benchmark command; returns the exit code. */
 export async function runBench(
@@ -44,62 +43,119 @@ export async function runBench(
   control: BenchControl,
 ): Promise<number> {
   const startedAt = new Date();
-  let config = initial;
-  let runDir: string;
-  let manifest: Manifest | null = null;
-
-  if (initial.resume) {
-    runDir = resolve(initial.resume);
-    let text: string;
-    try {
-      text = await Deno.readTextFile(join(runDir, MANIFEST_FILE));
-    } catch {
-      throw new UsageError(
-        `Cannot resume "${initial.resume}": no ${MANIFEST_FILE} there (is it a run folder?)`,
-      );
-    }
-    manifest = JSON.parse(text) as Manifest;
-    const merged = resumeConfig(manifest, initial, explicit);
-    if (merged.changed.length > 0 && !initial.force) {
-      throw new UsageError(
-        `Cannot resume "${initial.resume}": ${
-          merged.changed.join(", ")
-        } changed since the run started ` +
-          `(results would mix two setups); pass --force to resume anyway`,
-      );
-    }
-    config = merged.config;
-    // An hf: run reads the same Hub revision again.
-    config = Object.freeze({
-      ...config,
-      csvDir: resumeDatasetPath(
-        config.csvDir,
-        explicit.has("csvDir"),
-        manifest.source,
-      ),
-    });
-  } else {
-    const shardTag = config.shard
-      ? `-shard${config.shard.index}of${config.shard.count}`
-      : "";
-    const runId = config.runId ?? `${timestampId(startedAt)}${shardTag}`;
-    runDir = resolve(config.outputDir, safePathSegment(runId));
+  const start = await resolveRun(initial, explicit, startedAt, io);
+  const { config } = start;
+  const setup = await promptSetup(config);
+  const hub = hubOptions(config, io, control);
+  if (config.preflightOnly) {
+    return await preflightOnly(config, setup, io, control, hub);
   }
+  const plan = await planDataset(
+    config.csvDir,
+    config.csvPattern,
+    setup.select,
+    { hub },
+  );
+  reportPlan(plan, io);
+  if (start.manifest && datasetUnchanged(start.manifest, plan, config)) {
+    const done = await completedRun(start.runDir, config);
+    if (done) return reportComplete(start.runDir, done, config, io);
+  }
+  // Before any folder is made: a run that cannot start leaves nothing behind.
+  const infos = await preflightModels(config, control);
+  const folder = await openRunFolder(start, plan, startedAt, io);
+  try {
+    return await runInFolder(
+      {
+        ...start,
+        ...folder,
+        setup,
+        plan,
+        infos,
+        startedAt,
+        retryErrors: initial.retryErrors,
+      },
+      io,
+      control,
+    );
+  } finally {
+    folder.lock.release();
+  }
+}
 
-  const select: SelectOptions = {
-    subjects: config.subjects,
-    limit: config.limit,
-    sample: config.sample,
-    seed: config.seed,
-    shard: config.shard,
-  };
-  const asUsage = <T>(f: () => T): T => {
-    try {
-      return f();
-    } catch (e) {
-      throw new UsageError(e instanceof Error ? e.message : String(e));
+/** The config and folder of a new run, or of the run `--resume` names. */
+async function resolveRun(
+  initial: Config,
+  explicit: ReadonlySet<keyof Config>,
+  startedAt: Date,
+  io: BenchIo,
+): Promise<RunStart> {
+  if (!initial.resume) {
+    const shardTag = initial.shard
+      ? `-shard${initial.shard.index}of${initial.shard.count}`
+      : "";
+    const runId = initial.runId ?? `${timestampId(startedAt)}${shardTag}`;
+    return {
+      config: uniqueModels(initial, io),
+      runDir: resolve(initial.outputDir, safePathSegment(runId)),
+      manifest: null,
+    };
+  }
+  const runDir = resolve(initial.resume);
+  const manifest = await readManifest(
+    runDir,
+    `Cannot resume "${initial.resume}"`,
+  );
+  const merged = resumeConfig(manifest, initial, explicit);
+  if (merged.changed.length > 0 && !initial.force) {
+    throw new UsageError(
+      `Cannot resume "${initial.resume}": ${
+        merged.changed.join(", ")
+      } changed since the run started ` +
+        `(results would mix two setups); pass --force to resume anyway`,
+    );
+  }
+  // An hf: run reads the same Hub revision again.
+  const config = Object.freeze({
+    ...merged.config,
+    csvDir: resumeDatasetPath(
+      merged.config.csvDir,
+      explicit.has("csvDir"),
+      manifest.source,
+    ),
+  });
+  return { config: uniqueModels(config, io), runDir, manifest };
+}
+
+/** The config with each model once (names compared case-insensitively). */
+function uniqueModels(config: Config, io: BenchIo): Config {
+  const seen = new Set<string>();
+  const models: string[] = [];
+  for (const m of config.models) {
+    if (seen.has(m.toLowerCase())) {
+      io.stderr(
+        `warning: --model lists "${m}" more than once; running it once\n`,
+      );
+      continue;
     }
-  };
+    seen.add(m.toLowerCase());
+    models.push(m);
+  }
+  return models.length === config.models.length
+    ? config
+    : Object.freeze({ ...config, models });
+}
+
+function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Mode, shots and template from the options, checked before anything runs. */
+async function promptSetup(config: Config): Promise<PromptSetup> {
   const preset = config.preset
     ? asUsage(() => presetByName(config.preset!))
     : null;
@@ -123,286 +179,132 @@ export async function runBench(
       preset: config.preset,
     })
   );
-
-  const hub = hubOptions(config, io, control);
-  if (config.preflightOnly) {
-    // Read the dataset while the servers answer; nothing is written.
-    const [plan, infos] = await Promise.all([
-      planDataset(config.csvDir, config.csvPattern, select, {
-        hash: false,
-        hub,
-      }),
-      Promise.all(
-        config.models.map((model) => preflightModel(config, model, control)),
-      ),
-    ]);
-    reportPlan(plan, io);
-    for (const { model, info, endpoints } of infos) {
-      io.stdout(
-        `preflight ok: ${model} (${info.parameterSize ?? "?"} ${
-          info.quantization ?? ""
-        }) on ${
-          endpoints.join(", ")
-        }; ${plan.questions} question(s), ${plan.skipped} skipped row(s) in ${plan.files.length} file(s)\n`,
-      );
-    }
-    return 0;
-  }
-
-  const plan = await planDataset(config.csvDir, config.csvPattern, select, {
-    hub,
-  });
-  reportPlan(plan, io);
-  if (manifest) {
-    const changed = datasetChanges(manifest, plan);
-    if (changed.length > 0 && !config.force) {
-      throw new UsageError(
-        `Cannot resume "${config.resume}": the dataset changed (${
-          changed.slice(0, 5).join(", ")
-        }); ` +
-          `pass --force to resume anyway`,
-      );
-    }
-  }
-
-  if (!manifest && config.runId === null) {
-    // A generated id must not collide with a run started in the same second
-    // (shards launched together): claim the folder atomically.
-    runDir = await claimFolder(runDir);
-  }
-  await Deno.mkdir(runDir, { recursive: true });
-  const runId = runDir.split(/[\\/]/).pop()!;
-  if (!manifest) {
-    try {
-      await Deno.stat(join(runDir, MANIFEST_FILE));
-      throw new UsageError(
-        `Cannot start run "${runId}": ${runDir} already holds a run; use --resume ${runDir} or another --run-id`,
-      );
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    manifest = createManifest(
-      runId,
-      config,
-      plan.root,
-      plan.fileInfo,
-      startedAt.toISOString(),
-    );
-    if (plan.source) manifest.source = plan.source;
-    await writeJsonAtomic(join(runDir, MANIFEST_FILE), manifest);
-  }
-
-  const logFile = await Deno.open(
-    join(runDir, `log-${timestampId(startedAt)}.jsonl`),
-    {
-      append: true,
-      create: true,
-    },
-  );
-  const sinks = [fileSink(logFile)];
-  if (config.verbose) sinks.push(fileSink(Deno.stderr));
-  const log = await setupLogging(sinks);
-  log.info("run_started", {
-    "run_id": runId,
-    dir: runDir,
-    models: config.models.join(","),
-    backend: config.backend,
-    mode,
-    questions: plan.questions,
-    skipped: plan.skipped,
-    resumed: initial.resume !== null,
-    version: TOOL.version,
-  });
-  for (const p of plan.problems) {
-    log.warn("dataset_problem", {
-      file: p.file,
-      line: p.line,
-      message: p.message,
-    });
-  }
-  if (plan.devFiles.length > 0) {
-    io.stderr(
-      `note: ${plan.devFiles.length} dev file(s) are few-shot sources, not questions\n`,
-    );
-  }
-
-  const planned = plan.questions * config.repeats;
-  const registry = new MetricsRegistry({
-    model: config.models[0]!,
-    models: config.models,
-    total: (planned + plan.skipped) * config.models.length,
-  });
-  let server: {
-    addr: { hostname: string; port: number };
-    shutdown(): Promise<void>;
-  } | null = null;
-  if (config.metricsPort !== null) {
-    try {
-      // Loaded only when serving: Hono and the live page cost start-up time.
-      const { startMetricsServer } = await import("../metrics/server.ts");
-      server = await startMetricsServer({
-        hostname: config.metricsHost,
-        port: config.metricsPort,
-        registry,
-      });
-      io.stderr(
-        `metrics: http://${
-          hostForUrl(server.addr.hostname)
-        }:${server.addr.port}/metrics (live page: /)\n`,
-      );
-      log.info("metrics_listening", {
-        host: server.addr.hostname,
-        port: server.addr.port,
-      });
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      io.stderr(
-        `warning: metrics server not started on ${config.metricsHost}:${config.metricsPort}: ${msg}\n`,
-      );
-      log.warn("metrics_unavailable", { message: msg });
-    }
-  }
-
-  const fewshot = new FewshotSource({ fewshotDir: config.fewshotDir });
-  const fewshotWarned = new Set<string>();
-  const summaries: Array<{ model: string; dir: string; summary: Summary }> = [];
-  let exitCode = 0;
-  let stoppedBy: RunStop | null = null;
-  try {
-    // Loaded here, not at start-up: --preflight-only never needs them.
-    const { runModel } = await import("./model_run.ts");
-    const modelDirs = modelFolderNames(config.models);
-    for (const [i, model] of config.models.entries()) {
-      if (control.stop.aborted) {
-        stoppedBy = { kind: "interrupted", message: "interrupted" };
-        break;
-      }
-      registry.setModel(model, modelPlan(plan, config.repeats));
-      const modelDir = config.models.length > 1
-        ? join(runDir, modelDirs[i]!)
-        : runDir;
-      await Deno.mkdir(modelDir, { recursive: true });
-      const outcome = await runModel({
-        config,
-        model,
-        mode,
-        shots,
-        template,
-        plan,
-        select,
-        dir: modelDir,
-        runId,
-        startedAt,
-        registry,
-        fewshot,
-        fewshotWarned,
-        log,
-        io,
-        control,
-        retryErrors: initial.retryErrors,
-      });
-      summaries.push({ model, dir: modelDir, summary: outcome.summary });
-      if (outcome.stopped) {
-        stoppedBy = outcome.stopped;
-        break;
-      }
-    }
-  } finally {
-    registry.finish();
-  }
-  if (stoppedBy === null && control.stop.aborted) {
-    stoppedBy = { kind: "interrupted", message: "interrupted" };
-  }
-
-  if (summaries.length > 1) {
-    const { writeComparison } = await import("./compare.ts");
-    const table = await writeComparison(runDir, summaries, io.columns);
-    io.stdout(table);
-  }
-  if (summaries.length > 0) registry.finish(join(runDir, RUN_FILES.report));
-
-  for (const s of summaries) {
-    if (s.summary.counts.errors > 0) exitCode = Math.max(exitCode, 1);
-  }
-  if (stoppedBy) {
-    const resumeHint = `resume with: llm-bench --resume ${runDir}`;
-    if (stoppedBy.kind === "interrupted") {
-      io.stderr(`Interrupted: partial results in ${runDir} (${resumeHint})\n`);
-      exitCode = 130;
-    } else {
-      const retryHint = stoppedBy.kind === "circuit_open"
-        ? ` --retry-errors to ask the failed questions again`
-        : "";
-      io.stderr(
-        `Run stopped: ${stoppedBy.message}\nPartial results in ${runDir} (${resumeHint}${retryHint})\n`,
-      );
-      exitCode = 1;
-    }
-  }
-  if (config.failUnder !== null && exitCode !== 130) {
-    for (const s of summaries) {
-      const acc = s.summary.accuracy;
-      if (acc === null || acc < config.failUnder) {
-        io.stderr(
-          `FAIL: ${s.model} accuracy ${
-            acc === null ? "n/a" : acc.toFixed(4)
-          } is below --fail-under ${config.failUnder}\n`,
-        );
-        exitCode = Math.max(exitCode, 1);
-      }
-    }
-  }
-  log.info("run_finished", { "exit_code": exitCode, dir: runDir });
-
-  if (config.serve && server && exitCode !== 130 && control.served) {
-    io.stderr(`serving final metrics until interrupted (Ctrl-C)\n`);
-    await control.served;
-  }
-  await finish(server, logFile);
-  return exitCode;
+  const select: SelectOptions = {
+    subjects: config.subjects,
+    limit: config.limit,
+    sample: config.sample,
+    seed: config.seed,
+    shard: config.shard,
+  };
+  return { mode, shots, template, select };
 }
 
-async function finish(
-  server: { shutdown(): Promise<void> } | null,
-  logFile: Deno.FsFile,
-): Promise<void> {
-  await server?.shutdown();
-  await teardownLogging();
-  logFile.close();
+/** `--preflight-only`: reads the dataset while the servers answer; writes nothing. */
+async function preflightOnly(
+  config: Config,
+  setup: PromptSetup,
+  io: BenchIo,
+  control: BenchControl,
+  hub: HubOptions,
+): Promise<number> {
+  const [plan, infos] = await Promise.all([
+    planDataset(config.csvDir, config.csvPattern, setup.select, {
+      hash: false,
+      hub,
+    }),
+    Promise.all(
+      config.models.map((model) => preflightModel(config, model, control)),
+    ),
+  ]);
+  reportPlan(plan, io);
+  for (const { model, info, endpoints } of infos) {
+    io.stdout(
+      `preflight ok: ${model} (${info.parameterSize ?? "?"} ${
+        info.quantization ?? ""
+      }) on ${
+        endpoints.join(", ")
+      }; ${plan.questions} question(s), ${plan.skipped} skipped row(s) in ${plan.files.length} file(s)\n`,
+    );
+  }
+  return 0;
 }
 
 /**
- * One folder name per model: the cleaned name, with `-2`, `-3`... when two
- * names clean to the same folder (compared case-insensitively, as on macOS
- * and Windows), so no model reads another's results as its own.
+ * Whether a resumed run's dataset files are as recorded; a change is
+ * refused unless --force.
  */
-export function modelFolderNames(models: readonly string[]): string[] {
-  const used = new Set<string>();
-  return models.map((model) => {
-    const base = safePathSegment(model);
-    let name = base;
-    for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base}-${n}`;
-    used.add(name.toLowerCase());
-    return name;
-  });
-}
-
-/** Creates `base`, or `base-2`, `base-3`… if it exists; returns the folder made. */
-async function claimFolder(base: string): Promise<string> {
-  await Deno.mkdir(dirname(base), { recursive: true });
-  for (let n = 1;; n++) {
-    const candidate = n === 1 ? base : `${base}-${n}`;
-    try {
-      await Deno.mkdir(candidate);
-      return candidate;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-    }
+function datasetUnchanged(
+  manifest: Manifest,
+  plan: DatasetPlan,
+  config: Config,
+): boolean {
+  const changed = datasetChanges(manifest, plan);
+  if (changed.length > 0 && !config.force) {
+    throw new UsageError(
+      `Cannot resume "${config.resume}": the dataset changed (${
+        changed.slice(0, 5).join(", ")
+      }); ` +
+        `pass --force to resume anyway`,
+    );
   }
+  return changed.length === 0;
 }
 
-function hostForUrl(host: string): string {
-  return host.includes(":") ? `[${host}]` : host;
+/** Advice for a server that cannot be reached at all. */
+const UNREACHABLE_HINT =
+  "\nPoint at another server with --base-url URL (or OLLAMA_BASE_URL=URL); " +
+  "try llm-bench without a server with `deno task demo` (or --backend mock)";
+
+/** Preflights every model before anything is written; model -> its details. */
+async function preflightModels(
+  config: Config,
+  control: BenchControl,
+): Promise<Map<string, ModelInfo>> {
+  const infos = new Map<string, ModelInfo>();
+  try {
+    for (const model of config.models) {
+      infos.set(model, (await preflightModel(config, model, control)).info);
+    }
+  } catch (e) {
+    if (e instanceof RunAbortedError && /^Cannot reach /.test(e.message)) {
+      throw new RunAbortedError(e.message + UNREACHABLE_HINT, {
+        exitCode: e.exitCode,
+        cause: e.cause,
+      });
+    }
+    throw e;
+  }
+  return infos;
+}
+
+/** A completed run's summaries (one per model), or null if work is left. */
+async function completedRun(
+  runDir: string,
+  config: Config,
+): Promise<Array<{ model: string; dir: string; summary: Summary }> | null> {
+  const names = modelFolderNames(config.models);
+  const out = [];
+  for (const [i, model] of config.models.entries()) {
+    const dir = config.models.length > 1 ? join(runDir, names[i]!) : runDir;
+    const summary = await readSummaryIfAny(dir);
+    if (!summary?.complete) return null;
+    if (config.retryErrors && summary.counts.errors > 0) return null;
+    out.push({ model, dir, summary });
+  }
+  return out;
+}
+
+/** A resumed run that was already complete: say so, touch nothing. */
+function reportComplete(
+  runDir: string,
+  runs: Array<{ model: string; summary: Summary }>,
+  config: Config,
+  io: BenchIo,
+): number {
+  io.stderr(
+    `Run "${runDir}" is already complete: nothing left to ask; its files are unchanged\n`,
+  );
+  for (const r of runs) {
+    io.stdout(
+      `${r.model}: ${r.summary.counts.total} result(s), accuracy ${
+        r.summary.accuracy === null
+          ? "n/a"
+          : (r.summary.accuracy * 100).toFixed(1) + "%"
+      }\n`,
+    );
+  }
+  io.stdout(`\nResults: ${runDir}\n`);
+  return exitCodeFor(runs, null, config, runDir, io);
 }
 
 async function readTemplate(path: string): Promise<string> {

@@ -6,17 +6,21 @@ import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import {
   type Manifest,
-  MANIFEST_FILE,
   PROMPT_AFFECTING,
+  recordedModels,
+  recordedShard,
 } from "../store/manifest.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
 import { streamResults } from "../store/results_file.ts";
 import {
+  MANIFEST_FILE,
+  readManifestNear,
+  readSummary,
   RUN_FILES,
-  summariseResults,
-  writeRunOutputs,
-} from "../report/outputs.ts";
-import { metaFromSummary, readSummary } from "./report.ts";
+} from "../store/run_folder.ts";
+import { summariseResults, writeRunOutputs } from "../report/outputs.ts";
+import type { RunMeta, Summary } from "../report/summary.ts";
+import { metaFromSummary } from "./report.ts";
 import { renderSummaryText } from "../report/text.ts";
 import type { ResultRecord } from "../schema.ts";
 
@@ -30,30 +34,29 @@ interface Shard {
  * The manifest of a run folder, or of its parent for one model's folder of a
  * multi-model run (then narrowed to that model).
  */
-async function readManifest(dir: string): Promise<Manifest> {
-  const read = async (d: string) =>
-    JSON.parse(await Deno.readTextFile(join(d, MANIFEST_FILE))) as Manifest;
-  try {
-    return await read(dir);
-  } catch {
-    // a model folder: its run.json is one level up
-  }
-  try {
-    const parent = await read(join(dir, ".."));
-    let model: string | null = null;
-    for await (const r of streamResults(join(dir, RUN_FILES.results))) {
-      model = r.model;
-      break;
+async function readShard(dir: string): Promise<Shard> {
+  const near = await readManifestNear(dir);
+  let manifest = near?.manifest ?? null;
+  if (near?.inParent) {
+    manifest = null;
+    try {
+      for await (const r of streamResults(join(dir, RUN_FILES.results))) {
+        manifest = {
+          ...near.manifest,
+          config: { ...near.manifest.config, models: [r.model] },
+        };
+        break;
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
-    if (model !== null) {
-      return { ...parent, config: { ...parent.config, models: [model] } };
-    }
-  } catch {
-    // fall through to the message below
   }
-  throw new UsageError(
-    `Cannot merge "${dir}": no ${MANIFEST_FILE} (is it a run folder?)`,
-  );
+  if (manifest === null) {
+    throw new UsageError(
+      `Cannot merge "${dir}": no ${MANIFEST_FILE} (is it a run folder?)`,
+    );
+  }
+  return { dir, manifest, shard: recordedShard(manifest) };
 }
 
 function sameSetup(a: Manifest, b: Manifest): string | null {
@@ -69,17 +72,8 @@ function sameSetup(a: Manifest, b: Manifest): string | null {
   return null;
 }
 
-/** Merges shard run folders into `outputDir`; returns what to print. */
-export async function mergeRuns(
-  dirs: string[],
-  outputDir: string,
-): Promise<string> {
-  const shards: Shard[] = [];
-  for (const dir of dirs) {
-    const manifest = await readManifest(dir);
-    const shard = (manifest.config.shard ?? null) as Shard["shard"];
-    shards.push({ dir, manifest, shard });
-  }
+/** Refuses shards of different setups, counts or the same index; returns the missing ones. */
+function checkShards(shards: Shard[]): string[] {
   const first = shards[0]!;
   for (const s of shards.slice(1)) {
     const diff = sameSetup(first.manifest, s.manifest);
@@ -89,8 +83,7 @@ export async function mergeRuns(
       );
     }
   }
-  const models = first.manifest.config.models as string[];
-  if (models.length !== 1) {
+  if (recordedModels(first.manifest).length !== 1) {
     throw new UsageError(
       "Cannot merge multi-model runs: merge each model's folder (e.g. shard1/MODEL shard2/MODEL)",
     );
@@ -119,7 +112,11 @@ export async function mergeRuns(
   for (let i = 1; i <= count; i++) {
     if (!seen.has(i)) missing.push(`${i}/${count}`);
   }
+  return missing;
+}
 
+/** Every result of every shard, in question order; refuses overlaps. */
+async function collectResults(shards: Shard[]): Promise<ResultRecord[]> {
   const records: ResultRecord[] = [];
   const ids = new Map<string, string>();
   for (const s of shards) {
@@ -136,11 +133,11 @@ export async function mergeRuns(
       records.push(r);
     }
   }
-  records.sort((a, b) => a.index - b.index || a.repeat - b.repeat);
+  return records.sort((a, b) => a.index - b.index || a.repeat - b.repeat);
+}
 
-  // Every check before anything is written.
-  const summaries = await Promise.all(shards.map((s) => readSummary(s.dir)));
-  // The same name on two servers can be two different builds of a model.
+/** The same name on two servers can be two different builds of a model. */
+function checkOneBuild(summaries: Summary[]): void {
   const digests = new Set(
     summaries.map((s) => s["model_info"]?.digest ?? null).filter((
       d,
@@ -153,22 +150,29 @@ export async function mergeRuns(
       })`,
     );
   }
+}
+
+async function claimOutput(outputDir: string): Promise<void> {
   await Deno.mkdir(outputDir, { recursive: true });
   try {
     await Deno.stat(join(outputDir, RUN_FILES.results));
-    throw new UsageError(
-      `Cannot merge into "${outputDir}": it already holds ${RUN_FILES.results}`,
-    );
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
   }
-  await writeFileAtomic(
-    join(outputDir, RUN_FILES.results),
-    records.map((r) => JSON.stringify(r)).join("\n") +
-      (records.length ? "\n" : ""),
+  throw new UsageError(
+    `Cannot merge into "${outputDir}": it already holds ${RUN_FILES.results}`,
   );
+}
+
+/** Run facts of the merged run: first start, last finish, no shard. */
+function mergedMeta(
+  summaries: Summary[],
+  complete: boolean,
+  outputDir: string,
+): RunMeta {
   const meta = metaFromSummary(summaries[0]!);
-  meta.complete = missing.length === 0 && summaries.every((s) => s.complete);
+  meta.complete = complete && summaries.every((s) => s.complete);
   meta.startedAt = summaries.map((s) => s["started_at"]).sort()[0]!;
   const ends = summaries.map((s) => s["finished_at"]).filter((x): x is string =>
     x !== null
@@ -179,10 +183,33 @@ export async function mergeRuns(
     : null;
   meta.config = { ...meta.config, shard: null };
   meta.runId = outputDir.split(/[\\/]/).filter(Boolean).pop() ?? meta.runId;
+  return meta;
+}
+
+/** Merges shard run folders into `outputDir`; returns what to print. */
+export async function mergeRuns(
+  dirs: string[],
+  outputDir: string,
+): Promise<string> {
+  const shards: Shard[] = [];
+  for (const dir of dirs) shards.push(await readShard(dir));
+  const missing = checkShards(shards);
+  const records = await collectResults(shards);
+  // Every check before anything is written.
+  const summaries = await Promise.all(shards.map((s) => readSummary(s.dir)));
+  checkOneBuild(summaries);
+  await claimOutput(outputDir);
+  await writeFileAtomic(
+    join(outputDir, RUN_FILES.results),
+    records.map((r) => JSON.stringify(r)).join("\n") +
+      (records.length ? "\n" : ""),
+  );
+  const meta = mergedMeta(summaries, missing.length === 0, outputDir);
+  const first = shards[0]!.manifest;
   await writeJsonAtomic(join(outputDir, MANIFEST_FILE), {
-    ...first.manifest,
+    ...first,
     "run_id": meta.runId,
-    config: { ...first.manifest.config, shard: null },
+    config: { ...first.config, shard: null },
   });
   const { summary, details } = await summariseResults(outputDir, meta);
   await writeRunOutputs(outputDir, summary, details);

@@ -6,14 +6,18 @@ import { join } from "node:path";
 import type { ModelInfo } from "../backend/backend.ts";
 import { writeComparison } from "./compare.ts";
 import { summariseResults, writeRunOutputs } from "../report/outputs.ts";
-import { readSummary, RUN_FILES } from "../store/run_folder.ts";
-
-export { readSummary };
+import {
+  MANIFEST_FILE,
+  readManifestNear,
+  readSummary,
+  RUN_FILES,
+} from "../store/run_folder.ts";
 import type { RunMeta, Summary } from "../report/summary.ts";
 import { renderSummaryText } from "../report/text.ts";
 import { UsageError } from "../errors.ts";
 import { TOOL } from "../version.ts";
-import { type Manifest, MANIFEST_FILE } from "../store/manifest.ts";
+import { recordedModels } from "../store/manifest.ts";
+import { acquireRunLock } from "../store/lock.ts";
 import { streamResults } from "../store/results_file.ts";
 import { presetByName } from "../protocol/presets.ts";
 
@@ -61,24 +65,15 @@ async function exists(path: string): Promise<boolean> {
  * Model details and timings are unknown; `complete` is false.
  */
 async function metaFromManifest(dir: string): Promise<RunMeta> {
-  let manifest: Manifest | null = null;
-  for (const d of [dir, join(dir, "..")]) {
-    try {
-      manifest = JSON.parse(
-        await Deno.readTextFile(join(d, MANIFEST_FILE)),
-      ) as Manifest;
-      break;
-    } catch {
-      // try the parent
-    }
-  }
-  if (manifest === null) {
+  const near = await readManifestNear(dir);
+  if (near === null) {
     throw new UsageError(
       `Cannot rebuild "${dir}": no ${RUN_FILES.summary} and no ${MANIFEST_FILE}`,
     );
   }
+  const { manifest } = near;
   const config = manifest.config;
-  let model = ((config.models as string[] | undefined) ?? [])[0] ?? "";
+  let model = recordedModels(manifest)[0] ?? "";
   for await (const r of streamResults(join(dir, RUN_FILES.results))) {
     model = r.model;
     break;
@@ -106,16 +101,46 @@ async function metaFor(dir: string): Promise<RunMeta> {
     : await metaFromManifest(dir);
 }
 
+/**
+ * Locks the run folder that `dir` belongs to (itself, or the parent of a
+ * model folder) while `f` rewrites its reports: a run still writing it is
+ * named and nothing is rewritten.
+ */
+async function whileLocked<T>(dir: string, f: () => Promise<T>): Promise<T> {
+  let top: string | null = null;
+  for (const d of [dir, join(dir, "..")]) {
+    if (await exists(join(d, MANIFEST_FILE))) {
+      top = d;
+      break;
+    }
+  }
+  const lock = top === null ? null : acquireRunLock(top);
+  try {
+    return await f();
+  } finally {
+    lock?.release();
+  }
+}
+
 /** Rebuilds one run folder (or each model folder of a multi-model run). */
 async function rebuildOne(dir: string): Promise<string> {
-  const st = await Deno.stat(dir).catch(() => null);
-  if (st === null || !st.isDirectory) {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (e) {
     throw new UsageError(
       `Cannot read "${dir}": ${
-        st === null ? "no such folder" : "not a folder"
+        e instanceof Deno.errors.NotFound ? "no such folder" : String(e)
       }`,
     );
   }
+  if (!info.isDirectory) {
+    throw new UsageError(`Cannot read "${dir}": not a folder`);
+  }
+  return await whileLocked(dir, () => rebuildIn(dir));
+}
+
+async function rebuildIn(dir: string): Promise<string> {
   if (await exists(join(dir, RUN_FILES.results))) {
     const { summary, details } = await summariseResults(
       dir,

@@ -2,15 +2,19 @@
 // wrapped around the run's backends, closed at the end. Any problem opening
 // it is a warning and an uncached run, never a failed one.
 
-import type { Backend } from "../backend/backend.ts";
+import type { Backend, ModelInfo } from "../backend/backend.ts";
 import { CachedBackend, CacheGate } from "../backend/cached.ts";
 import type { Config } from "../config.ts";
 import { ResponseCache } from "../store/cache.ts";
 
 /** One model run's cache: wraps backends, closes the file. */
 export interface RunCache {
-  /** The run's backends, answering from the cache when it is on. */
-  wrap(backends: Backend[]): Backend[];
+  /**
+   * The run's backends, answering from the cache when it is on; `info`
+   * (the model as preflight found it) gives the cache the model version
+   * when the backends will not be preflighted again.
+   */
+  wrap(backends: Backend[], info?: ModelInfo): Backend[];
   /** Answers served from the cache and lookups that missed, so far. */
   counts(): { hits: number; misses: number };
   /** Writes pending hit counts and closes the file; never throws. */
@@ -57,12 +61,16 @@ export function openRunCache(
     ? `accuracy=${config.mockAccuracy};seed=${config.seed}`
     : undefined;
   return {
-    wrap: (backends) =>
-      store === null
-        ? backends
-        : backends.map((b) =>
-          new CachedBackend(b, gate, { kind: config.backend, model, extra })
-        ),
+    wrap: (backends, info) =>
+      store === null ? backends : backends.map((b) => {
+        const cached = new CachedBackend(b, gate, {
+          kind: config.backend,
+          model,
+          extra,
+        });
+        if (info !== undefined) cached.learn(info);
+        return cached;
+      }),
     counts: () => ({ hits: gate.hits, misses: gate.misses }),
     close() {
       try {

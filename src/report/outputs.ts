@@ -7,7 +7,7 @@ import { renderSummaryMarkdown } from "./markdown.ts";
 import { type ReportDetails, ReportDetailsBuilder } from "./details.ts";
 import { type RunMeta, type Summary, SummaryBuilder } from "./summary.ts";
 import {
-  writeAllSync,
+  writeAtomic,
   writeFileAtomic,
   writeJsonAtomic,
 } from "../store/atomic.ts";
@@ -41,15 +41,7 @@ export async function summariseResults(
 
 /** Writes results.csv from results.jsonl (streamed; replaced atomically). */
 export async function writeResultsCsv(dir: string): Promise<void> {
-  const target = join(dir, RUN_FILES.csv);
-  const tmp = `${target}.tmp-${Deno.pid}`;
-  const file = await Deno.open(tmp, {
-    write: true,
-    create: true,
-    truncate: true,
-  });
-  try {
-    const write = (text: string) => writeAllSync(file, text);
+  await writeAtomic(join(dir, RUN_FILES.csv), async (write) => {
     write(csvHeader());
     try {
       for await (const r of streamResults(join(dir, RUN_FILES.results))) {
@@ -58,10 +50,7 @@ export async function writeResultsCsv(dir: string): Promise<void> {
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
-  } finally {
-    file.close();
-  }
-  await Deno.rename(tmp, target);
+  });
 }
 
 /** Writes summary.json, summary.md, report.html and results.csv of one run folder. */

@@ -3,14 +3,7 @@
 // letters, calibration, endpoints and repeat consistency. Order-independent.
 
 import type { ModelInfo } from "../backend/backend.ts";
-import type {
-  Counts,
-  GroupStats,
-  LatencyStats,
-  ResultRecord,
-  Status,
-  SummaryDatasetFile,
-} from "../schema.ts";
+import type { Counts, GroupStats, ResultRecord, Status } from "../schema.ts";
 import { MMLU_CATEGORIES, mmluCategory } from "./categories.ts";
 import {
   CalibrationAccumulator,
@@ -20,141 +13,26 @@ import {
 } from "./stats.ts";
 import { scoredAccuracy } from "../stats.ts";
 
-/** What the run read, passed through unchanged into summary.json. */
-export type { SummaryDatasetFile };
-
-export interface SummaryDataset {
-  files: SummaryDatasetFile[];
-  /** Human-readable problems found while reading (skipped rows, oddities). */
-  problems: string[];
-}
-
-/** Identity of the benchmarked model, in summary.json. */
-export interface SummaryModelInfo {
-  digest: string | null;
-  quantization: string | null;
-  "parameter_size": string | null;
-  family: string | null;
-  capabilities: string[];
-  "server_version": string | null;
-  "context_length": number | null;
-}
-
-/** Accuracy of one MMLU category (micro: pooled over its subjects). */
-export interface CategoryStats extends GroupStats {
-  /** Subjects of this category present in the run. */
-  subjects: number;
-}
-
-/** Letter distributions over scored questions. */
-export interface LetterStats {
-  /** Expected letter -> count. */
-  expected: Record<string, number>;
-  /** Predicted letter -> count (unparsed answers are not counted). */
-  predicted: Record<string, number>;
-  /** Expected letter -> predicted letter (or `none`) -> count. */
-  matrix: Record<string, Record<string, number>>;
-}
-
-/** Calibration of letter probabilities (logprobs mode). */
-export interface CalibrationStats {
-  /** Mean multi-class Brier score (0 best, 2 worst). */
-  brier: number;
-  /** Expected calibration error, 10 equal-width bins. */
-  ece: number;
-  /** Scored questions that had usable letter probabilities. */
-  n: number;
-}
-
-/** Per-endpoint request figures (multi-endpoint runs). */
-export interface EndpointStats {
-  /** Results answered or failed by this endpoint. */
-  requests: number;
-  /** Results with status `error`. */
-  errors: number;
-  /** Mean latency of answered results, ms; null when none. */
-  "latency_ms_mean": number | null;
-}
-
-/** How often repeats of a question agree (runs with `--repeats` > 1). */
-export interface RepeatStats {
-  /** Highest repeat number seen + 1. */
-  runs: number;
-  /** Questions with at least two scored repeats. */
-  questions: number;
-  /** Of those, questions whose scored repeats all gave the same letter (or all none). */
-  consistent: number;
-  /** consistent / questions; null when questions is 0. */
-  consistency: number | null;
-}
-
-/** The exact shape of `summary.json`. */
-export interface Summary {
-  "schema_version": 1;
-  "run_id": string;
-  /** False when the run was interrupted or some questions have no result. */
-  complete: boolean;
-  "started_at": string;
-  "finished_at": string | null;
-  "wall_time_s": number | null;
-  model: string;
-  "model_info": SummaryModelInfo | null;
-  backend: string;
-  mode: string;
-  /** Every result line; repeats of a question count separately. */
-  counts: Counts;
-  /** correct / (correct + wrong + unparsed); null when that is 0. */
-  accuracy: number | null;
-  "accuracy_ci95": [number, number] | null;
-  /** Mean of per-subject accuracies over subjects with a scored question. */
-  "accuracy_macro": number | null;
-  /** Per subject, keys sorted. */
-  subjects: Record<string, GroupStats>;
-  /** MMLU roll-ups; null unless every scored subject is an MMLU subject. */
-  categories: Record<string, CategoryStats> | null;
-  /**
-   * Answers (correct, wrong, unparsed) taken from the response cache; the
-   * latency, model-time, tokens/s and endpoint figures cover the others only.
-   * Absent in summaries written before the cache existed.
-   */
-  "cached_answers"?: number;
-  /** Latency of live answered questions (correct, wrong, unparsed); null when none. */
-  "latency_ms": LatencyStats | null;
-  /**
-   * Model time of answered questions (prompt evaluation + generation, no
-   * queueing, no loading), ms; null when the server does not report it.
-   */
-  "service_ms": LatencyStats | null;
-  /** Σ eval_tokens / Σ eval_duration over results with both; null when none. */
-  "tokens_per_second": number | null;
-  "prompt_tokens": number;
-  "eval_tokens": number;
-  /** Σ max(0, attempts − 1). */
-  retries: number;
-  "errors_by_kind": Record<string, number>;
-  "unparsed_by_reason": Record<string, number>;
-  letters: LetterStats;
-  /** Null unless some scored result has letter probabilities. */
-  calibration: CalibrationStats | null;
-  /** Null unless results come from more than one endpoint. */
-  endpoints: Record<string, EndpointStats> | null;
-  /** Null unless some result has repeat > 0. */
-  repeats: RepeatStats | null;
-  dataset: SummaryDataset;
-  /** Effective configuration, already redacted by the caller. */
-  config: Record<string, unknown>;
-  tool: { name: string; version: string };
-  /** What the run planned to ask, when known (absent in older summaries). */
-  planned?: PlannedWork;
-}
-
-/** What a run set out to ask: result lines planned, per subject. */
-export interface PlannedWork {
-  /** Result lines planned (questions × repeats, skipped rows included). */
-  questions: number;
-  /** Subject -> result lines planned. */
-  subjects: Record<string, number>;
-}
+export type {
+  CalibrationStats,
+  CategoryStats,
+  EndpointStats,
+  LetterStats,
+  PlannedWork,
+  RepeatStats,
+  Summary,
+  SummaryDataset,
+  SummaryDatasetFile,
+  SummaryModelInfo,
+} from "../store/summary_json.ts";
+import type {
+  CategoryStats,
+  EndpointStats,
+  PlannedWork,
+  RepeatStats,
+  Summary,
+  SummaryDataset,
+} from "../store/summary_json.ts";
 
 /** Run facts the results themselves do not carry. */
 export interface RunMeta {

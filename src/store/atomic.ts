@@ -1,10 +1,15 @@
 // Writes a file atomically: a temporary file in the same folder, flushed,
 // then renamed over the target, so a reader never sees half a file.
 
-/** Writes `text` to `path` atomically (temp file + fsync + rename). */
-export async function writeFileAtomic(
+/**
+ * Writes `path` atomically from text that `fill` produces piece by piece
+ * (a temporary file in the same folder, flushed to disk, then renamed over
+ * the target): a reader sees the old file or the whole new one. On failure
+ * the temporary file is removed and the target is untouched.
+ */
+export async function writeAtomic(
   path: string,
-  text: string,
+  fill: (write: (text: string) => void) => Promise<void> | void,
 ): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const file = await Deno.open(tmp, {
@@ -13,14 +18,22 @@ export async function writeFileAtomic(
     truncate: true,
   });
   try {
-    const bytes = new TextEncoder().encode(text);
-    let off = 0;
-    while (off < bytes.length) off += await file.write(bytes.subarray(off));
-    await file.syncData();
-  } finally {
-    file.close();
+    try {
+      await fill((text) => writeAllSync(file, text));
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
   }
-  await Deno.rename(tmp, path);
+}
+
+/** Writes `text` to `path` atomically (temp file + fsync + rename). */
+export function writeFileAtomic(path: string, text: string): Promise<void> {
+  return writeAtomic(path, (write) => write(text));
 }
 
 /** Writes `value` as pretty JSON (with a final newline) atomically. */

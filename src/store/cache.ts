@@ -148,7 +148,7 @@ export class ResponseCache {
       );
     }
     try {
-      initSchema(db, path);
+      whileLocked(() => initSchema(db, path));
       return new ResponseCache(path, db, options.now ?? Date.now);
     } catch (e) {
       db.close();
@@ -319,6 +319,35 @@ function fileSize(path: string): number {
 }
 
 /** Sets WAL mode and makes or checks the tables; throws CacheError on a newer schema. */
+/** Attempts at setting up a file another process is setting up too. */
+const SETUP_ATTEMPTS = 40;
+
+/** A "locked" answer this fast did not wait for the busy timeout. */
+const FAST_LOCK_MS = 500;
+
+/**
+ * Runs `f` again while SQLite says at once that the file is locked. Two
+ * processes that open a new cache at the same moment both switch it to WAL
+ * mode, and SQLite answers that switch with "database is locked" without
+ * waiting for the busy timeout. A lock that outlasted the busy timeout (a
+ * process holding the file) is final.
+ */
+function whileLocked(f: () => void): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1;; attempt++) {
+    const t0 = performance.now();
+    try {
+      return f();
+    } catch (e) {
+      const locked = /locked|busy/i.test(sqliteMessage(e));
+      const fast = performance.now() - t0 < FAST_LOCK_MS;
+      if (!locked || !fast || attempt >= SETUP_ATTEMPTS) throw e;
+      // A synchronous pause: the cache API is synchronous (node:sqlite).
+      Atomics.wait(pause, 0, 0, 25 + Math.floor(Math.random() * 50));
+    }
+  }
+}
+
 function initSchema(db: DatabaseSync, path: string): void {
   // Takes effect only on a new, empty file: lets prune and clear shrink it.
   db.exec("PRAGMA auto_vacuum = INCREMENTAL");

@@ -8,9 +8,10 @@ import { UsageError } from "../errors.ts";
 import { redactUrl } from "../backend/http_errors.ts";
 import { TOOL } from "../version.ts";
 import type { SummaryDatasetFile } from "../schema.ts";
+import { Fields } from "./fields.ts";
+import { datasetFiles } from "./summary_json.ts";
 
-/** Name of the manifest file in a run folder. */
-export const MANIFEST_FILE = "run.json";
+const MANIFEST_NAME = "run.json";
 
 /** The manifest of a run folder. */
 export interface Manifest {
@@ -76,6 +77,99 @@ export const PROMPT_AFFECTING: ReadonlyArray<keyof Config> = [
   "mockAccuracy",
 ];
 
+/** The JSON shape of a recorded option. */
+type RecordedKind =
+  | "string"
+  | "string?"
+  | "number"
+  | "number?"
+  | "boolean"
+  | "strings"
+  | "strings?"
+  | "shard?"
+  | "concurrency";
+
+/**
+ * The shape each recorded option must have to be resumed with (options not
+ * listed are taken as recorded).
+ */
+const RECORDED_KINDS: Partial<Record<keyof Config, RecordedKind>> = {
+  csvDir: "string",
+  models: "strings",
+  baseUrls: "strings",
+  backend: "string",
+  outputDir: "string",
+  verbose: "boolean",
+  quiet: "boolean",
+  maxRetries: "number",
+  rateLimitDelay: "number",
+  concurrency: "concurrency",
+  metricsPort: "number?",
+  metricsHost: "string",
+  csvPattern: "string",
+  runId: "string?",
+  requestTimeout: "number",
+  firstRequestTimeout: "number",
+  seed: "number",
+  temperature: "number",
+  maxTokens: "number?",
+  numCtx: "number?",
+  mode: "string",
+  think: "string",
+  shots: "number",
+  fewshotDir: "string?",
+  fewshotAsChat: "boolean",
+  system: "string?",
+  templateFile: "string?",
+  preset: "string?",
+  shuffleChoices: "number?",
+  limit: "number?",
+  sample: "number?",
+  subjects: "strings?",
+  repeats: "number",
+  failUnder: "number?",
+  maxConsecutiveFailures: "number",
+  serve: "boolean",
+  shard: "shard?",
+  mockAccuracy: "number",
+  mockLatencyMs: "number",
+  preflightOnly: "boolean",
+};
+
+/** Checks one recorded option's shape; throws naming `config.<key>`. */
+function checkRecorded(config: Fields, key: string, kind: RecordedKind): void {
+  const v = config.raw[key];
+  switch (kind) {
+    case "string":
+      config.str(key);
+      return;
+    case "string?":
+      config.strOrNull(key);
+      return;
+    case "number":
+      config.num(key);
+      return;
+    case "number?":
+      config.numOrNull(key);
+      return;
+    case "boolean":
+      config.bool(key);
+      return;
+    case "strings":
+      config.strings(key);
+      return;
+    case "strings?":
+      if (v !== null) config.strings(key);
+      return;
+    case "shard?":
+      shardOf(config);
+      return;
+    case "concurrency":
+      if (v !== "auto") config.num(key);
+      return;
+  }
+}
+
 /** Builds the manifest for a new run. */
 export function createManifest(
   runId: string,
@@ -104,7 +198,10 @@ export function resumeConfig(
   current: Config,
   explicit: ReadonlySet<keyof Config>,
 ): { config: Config; changed: string[] } {
-  const recorded = manifest.config as Partial<Record<keyof Config, unknown>>;
+  const recorded: Partial<Record<keyof Config, unknown>> = manifest.config;
+  const fields = Fields.of(MANIFEST_NAME, { config: manifest.config }).obj(
+    "config",
+  );
   const merged: Record<string, unknown> = { ...current };
   const changed: string[] = [];
   for (const key of Object.keys(current) as Array<keyof Config>) {
@@ -113,6 +210,8 @@ export function resumeConfig(
       key === "retryErrors"
     ) continue;
     if (!(key in recorded)) continue;
+    const kind = RECORDED_KINDS[key];
+    if (kind) checkRecorded(fields, key, kind);
     if (explicit.has(key)) {
       if (
         PROMPT_AFFECTING.includes(key) &&
@@ -139,4 +238,91 @@ export function resumeConfig(
     ? current.csvDir
     : manifest.dataset.root;
   return { config: Object.freeze(merged as unknown as Config), changed };
+}
+
+/**
+ * Checks a parsed run.json field by field; `file` names it in errors.
+ *
+ * @example
+ * ```ts
+ * import { parseManifest } from "./manifest.ts";
+ * try {
+ *   parseManifest({ "schema_version": 1, "run_id": "r" }, "run.json");
+ *   throw new Error("accepted");
+ * } catch (e) {
+ *   if (!String(e).includes('field "tool" is missing')) throw e;
+ * }
+ * ```
+ */
+export function parseManifest(value: unknown, file: string): Manifest {
+  const f = Fields.of(file, value);
+  if (f.raw["schema_version"] !== 1) throw f.fail("schema_version", "1");
+  const tool = f.obj("tool");
+  const dataset = f.obj("dataset");
+  const redacted = f.raw["base_urls_redacted"];
+  if (redacted !== undefined && typeof redacted !== "boolean") {
+    throw f.fail("base_urls_redacted", "true or false");
+  }
+  const config = f.obj("config");
+  config.strings("models");
+  shardOf(config);
+  return {
+    "schema_version": 1,
+    tool: { name: tool.str("name"), version: tool.str("version") },
+    "run_id": f.str("run_id"),
+    "created_at": f.str("created_at"),
+    dataset: {
+      root: dataset.str("root"),
+      pattern: dataset.str("pattern"),
+      files: datasetFiles(dataset),
+    },
+    config: config.raw,
+    ...(redacted === undefined ? {} : { "base_urls_redacted": redacted }),
+    ...(f.raw.source === undefined
+      ? {}
+      : { source: sourceOf(f.obj("source")) }),
+  };
+}
+
+/** The recorded Hub source of an `hf:` run, checked field by field. */
+function sourceOf(g: Fields): DatasetSource {
+  if (g.raw.kind !== "hf") throw g.fail("kind", '"hf"');
+  return {
+    kind: "hf",
+    path: g.str("path"),
+    endpoint: g.str("endpoint"),
+    repo: g.str("repo"),
+    revision: g.str("revision"),
+    config: g.str("config"),
+    split: g.str("split"),
+    partial: g.bool("partial"),
+    files: g.list("files").map((x) => ({
+      path: x.str("path"),
+      file: x.str("file"),
+      size: x.num("size"),
+      sha256: x.str("sha256"),
+    })),
+  };
+}
+
+function shardOf(config: Fields): { index: number; count: number } | null {
+  const shard = config.raw.shard;
+  if (shard === undefined || shard === null) return null;
+  const g = config.obj("shard");
+  return { index: g.num("index"), count: g.num("count") };
+}
+
+/** The models a run was started with (checked when run.json was read). */
+export function recordedModels(manifest: Manifest): string[] {
+  return Fields.of(MANIFEST_NAME, { config: manifest.config }).obj("config")
+    .strings("models");
+}
+
+/** The `--shard I/N` a run was started with, or null. */
+export function recordedShard(
+  manifest: Manifest,
+): { index: number; count: number } | null {
+  return shardOf(
+    Fields.of(MANIFEST_NAME, { config: manifest.config }).obj("config"),
+  );
 }

@@ -2,8 +2,15 @@
 // each question finishes (a kill -9 loses at most the line being written),
 // read back with a torn last line repaired.
 
-import type { ResultRecord } from "../schema.ts";
+import { DatasetError } from "../errors.ts";
+import {
+  type ChatMessage,
+  type ErrorKind,
+  type ResultRecord,
+  STATUSES,
+} from "../schema.ts";
 import { writeAllSync } from "./atomic.ts";
+import { Fields, oneOf } from "./fields.ts";
 
 /** Appends result lines to a results.jsonl file. */
 export class ResultsWriter {
@@ -56,11 +63,95 @@ export class ResultsWriter {
   }
 }
 
-function isRecord(v: unknown): v is ResultRecord {
-  if (typeof v !== "object" || v === null) return false;
-  const r = v as Record<string, unknown>;
-  return typeof r.id === "string" && typeof r.status === "string" &&
-    typeof r.index === "number";
+const ERROR_KINDS = [
+  "network",
+  "timeout",
+  "http_5xx",
+  "busy",
+  "rate_limited",
+  "http_4xx",
+  "model_not_found",
+  "stream_error",
+  "incomplete",
+  "malformed",
+  "interrupted",
+  "circuit_open",
+] as const satisfies readonly ErrorKind[];
+// A kind added to ErrorKind but not here fails the type check.
+const EVERY_KIND: Exclude<ErrorKind, typeof ERROR_KINDS[number]> extends never
+  ? true
+  : never = true;
+void EVERY_KIND;
+
+function messagesOf(f: Fields): ChatMessage[] | null {
+  if (f.raw.messages === null) return null;
+  return f.list("messages").map((m) => ({
+    role: oneOf(m, "role", ["system", "user", "assistant"], false)!,
+    content: m.str("content"),
+  }));
+}
+
+function letterProbs(f: Fields): Record<string, number> | null {
+  const g = f.objOrNull("letter_probs");
+  if (g === null) return null;
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(g.raw)) out[k] = g.num(k);
+  return out;
+}
+
+/**
+ * Checks one parsed results.jsonl line field by field; errors name the file,
+ * the line and the field.
+ *
+ * @example
+ * ```ts
+ * import { parseResult } from "./results_file.ts";
+ * try {
+ *   parseResult({ id: "a.csv:1", index: "0" }, "results.jsonl", 1);
+ *   throw new Error("accepted");
+ * } catch (e) {
+ *   if (!String(e).includes('line 1: field "index" is a string')) throw e;
+ * }
+ * ```
+ */
+export function parseResult(
+  value: unknown,
+  file: string,
+  line: number,
+): ResultRecord {
+  const f = Fields.of(file, value, line);
+  const service = f.raw["service_ms"];
+  return {
+    ...f.raw,
+    id: f.str("id"),
+    index: f.num("index"),
+    file: f.str("file"),
+    line: f.num("line"),
+    subject: f.str("subject"),
+    model: f.str("model"),
+    expected: f.strOrNull("expected"),
+    predicted: f.strOrNull("predicted"),
+    status: oneOf(f, "status", STATUSES, false)!,
+    method: f.strOrNull("method"),
+    raw: f.strOrNull("raw"),
+    thinking: f.strOrNull("thinking"),
+    reason: f.strOrNull("reason"),
+    "error_kind": oneOf(f, "error_kind", ERROR_KINDS, true),
+    "latency_ms": f.numOrNull("latency_ms"),
+    "prompt_tokens": f.numOrNull("prompt_tokens"),
+    "eval_tokens": f.numOrNull("eval_tokens"),
+    "eval_duration_ns": f.numOrNull("eval_duration_ns"),
+    ...(service === undefined
+      ? {}
+      : { "service_ms": f.numOrNull("service_ms") }),
+    "done_reason": f.strOrNull("done_reason"),
+    attempts: f.num("attempts"),
+    messages: messagesOf(f),
+    prompt: f.strOrNull("prompt"),
+    "letter_probs": letterProbs(f),
+    endpoint: f.strOrNull("endpoint"),
+    repeat: f.num("repeat"),
+  };
 }
 
 /**
@@ -88,14 +179,12 @@ export async function* streamResults(
         try {
           v = JSON.parse(line);
         } catch {
-          throw new Error(`Cannot read "${path}": line ${lineNo} is not JSON`);
-        }
-        if (!isRecord(v)) {
-          throw new Error(
-            `Cannot read "${path}": line ${lineNo} is not a result record`,
+          throw new DatasetError(
+            `Cannot read "${path}": line ${lineNo} is not JSON`,
+            { file: path, line: lineNo },
           );
         }
-        yield v;
+        yield parseResult(v, path, lineNo);
       }
     }
   } catch (e) {

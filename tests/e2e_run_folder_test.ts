@@ -1,0 +1,240 @@
+// End-to-end ownership of a run folder: one process writes it at a time (a
+// second is refused, naming the first; a lock left by kill -9 is taken
+// over), a complete run is left untouched by --resume, and a run that cannot
+// reach its server leaves no folder behind and says what to do.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startFakeOllama } from "./fake_ollama.ts";
+import {
+  collectOutput,
+  completeLines,
+  jsonReplies,
+  quietArgs,
+  readResults,
+  readSummaryFile,
+  runCli,
+  spawnCli,
+  STACK_TRACE_REGEXP,
+  tempDir,
+  truth,
+  waitUntil,
+  writeDataset,
+} from "./cli_helper.ts";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function assertEachOnce(results: { id: string; repeat: number }[]): void {
+  const keys = results.map((r) => `${r.id}#${r.repeat}`);
+  assert.equal(new Set(keys).size, keys.length, "no question twice");
+}
+
+Deno.test("a second process (resume, the same --run-id, report) on a running run folder is refused and nothing is double-counted", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy", "virology"], 15);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "twice");
+  // Slow until the other processes were refused, so the first is running.
+  let released = false;
+  await using fake = await startFakeOllama({
+    parallel: 1,
+    serviceMs: () => released ? 5 : 400,
+    reply: jsonReplies(questions),
+  });
+  const first = spawnCli([
+    ...quietArgs(data, fake.url, out, "twice"),
+    "--concurrency",
+    "1",
+  ]);
+  const output = collectOutput(first);
+  await waitUntil(
+    async () => await completeLines(join(dir, "results.jsonl")) >= 2,
+    "2 results",
+  );
+  for (
+    const args of [
+      ["--resume", dir, "--base-url", fake.url, "--quiet"],
+      quietArgs(data, fake.url, out, "twice"),
+      ["report", dir],
+    ]
+  ) {
+    const second = await runCli(args);
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `another llm-bench \\(pid ${first.pid} on host \\S+, started `,
+      ),
+    );
+    assert.doesNotMatch(second.stderr, STACK_TRACE_REGEXP);
+  }
+  assert.ok(
+    await completeLines(join(dir, "results.jsonl")) < questions.length,
+    "the first run was still running",
+  );
+  released = true;
+  const status = await first.status;
+  const { stderr } = await output.done;
+  assert.equal(status.code, 0, stderr);
+  const results = await readResults(dir);
+  assert.equal(results.length, questions.length);
+  assertEachOnce(results);
+  const summary = await readSummaryFile(dir);
+  assert.equal(summary.complete, true);
+  assert.equal(summary.counts.total, questions.length);
+  assert.equal(summary.accuracy, truth(questions).accuracy);
+  assert.ok(!(await exists(join(dir, "run.lock"))), "the lock is removed");
+});
+
+Deno.test("--resume takes over the lock of a run killed with kill -9", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 12);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  {
+    await using slow = await startFakeOllama({
+      parallel: 1,
+      serviceMs: 60,
+      reply: jsonReplies(questions),
+    });
+    const child = spawnCli([
+      ...quietArgs(data, slow.url, out),
+      "--concurrency",
+      "1",
+    ]);
+    const output = collectOutput(child);
+    await waitUntil(
+      async () => await completeLines(join(dir, "results.jsonl")) >= 3,
+      "3 results",
+    );
+    child.kill("SIGKILL");
+    await child.status;
+    await output.done;
+    assert.ok(await exists(join(dir, "run.lock")), "a stale lock is left");
+  }
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const r = await runCli(["--resume", dir, "--base-url", fake.url, "--quiet"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /took over the lock of pid \d+ on host .*no longer running/,
+  );
+  const results = await readResults(dir);
+  assert.equal(results.length, questions.length);
+  assertEachOnce(results);
+  assert.equal((await readSummaryFile(dir)).counts.total, questions.length);
+});
+
+Deno.test("--resume of a complete run reports it and changes no file", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 5);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const first = await runCli(quietArgs(data, fake.url, out));
+  assert.equal(first.code, 0, first.stderr);
+  const names = ["summary.json", "summary.md", "report.html", "results.jsonl"];
+  const before = await Promise.all(
+    names.map((n) => Deno.readTextFile(join(dir, n))),
+  );
+  const sent = fake.requests.length;
+  const r = await runCli(["--resume", dir, "--base-url", fake.url, "--quiet"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /already complete: nothing left to ask/);
+  assert.equal(fake.requests.length, sent, "nothing is asked");
+  const after = await Promise.all(
+    names.map((n) => Deno.readTextFile(join(dir, n))),
+  );
+  assert.deepEqual(after, before);
+});
+
+Deno.test("a run whose server cannot be reached says what to do and leaves no folder", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  await writeDataset(data, ["anatomy"], 3);
+  const closed = await startFakeOllama({});
+  const url = closed.url;
+  await closed.close();
+  const out = join(tmp.path, "out");
+  const r = await runCli([
+    data,
+    "--base-url",
+    url,
+    "--output-dir",
+    out,
+    "--metrics-port",
+    "0",
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /Cannot reach Ollama/);
+  assert.match(r.stderr, /--base-url URL \(or OLLAMA_BASE_URL=URL\)/);
+  assert.match(r.stderr, /deno task demo/);
+  assert.doesNotMatch(r.stderr, /metrics: http/);
+  assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
+  assert.ok(!(await exists(out)), "no results folder");
+});
+
+Deno.test("the same model twice runs once, with a warning", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 4);
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const out = join(tmp.path, "out");
+  const r = await runCli([
+    ...quietArgs(data, fake.url, out),
+    "--model",
+    "llama3.2:latest,LLAMA3.2:latest",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /"LLAMA3.2:latest" more than once; running it once/);
+  const results = await readResults(join(out, "run"));
+  assert.equal(results.length, questions.length);
+  assertEachOnce(results);
+});
+
+Deno.test("Ctrl-C while serving final metrics stops the server without a grace period", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 3);
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const out = join(tmp.path, "out");
+  const child = spawnCli([
+    ...quietArgs(data, fake.url, out),
+    "--metrics-port",
+    "0",
+    "--serve",
+  ]);
+  const output = collectOutput(child);
+  await waitUntil(
+    () => output.stderrSoFar().includes("serving final metrics"),
+    "the run to finish",
+  );
+  child.kill("SIGINT");
+  const status = await child.status;
+  const { stderr } = await output.done;
+  assert.equal(status.code, 0, stderr);
+  assert.doesNotMatch(stderr, /requests in flight/);
+  assert.match(stderr, /Stopping the metrics server/);
+});
+
+Deno.test("report on a missing folder is an input error", async () => {
+  await using tmp = await tempDir();
+  const missing = join(tmp.path, "nope");
+  const r = await runCli(["report", missing]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.ok(
+    r.stderr.includes(`Cannot read "${missing}": no such folder`),
+    r.stderr,
+  );
+  assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
+});
