@@ -1,12 +1,20 @@
-// Streaming reader for MMLU-style CSV files (question, 2-10 options, answer
-// letter; no header): turns each record into a Question or a SkippedRow with
-// the physical line it starts on, and whole-file trouble into a FileProblem.
+// Streaming reader for CSV/TSV files: MMLU rows without a header (question,
+// 2-10 options, answer letter; judged row by row), or rows under a header
+// whose columns name the parts (mapped by `shapes.ts` like JSON records).
 
 import { Buffer } from "node:buffer";
 import { CsvError, parse } from "csv-parse/stream";
-import type { DatasetItem, Question, SkippedRow } from "../schema.ts";
+import type { Question, SkippedRow } from "../schema.ts";
 import { readErrorMessage } from "./discover.ts";
-import type { DatasetFile, FileProblem } from "./discover.ts";
+import type { DatasetFile } from "./discover.ts";
+import { normalizeKey } from "./fields.ts";
+import {
+  type FileInfo,
+  type ReaderOptions,
+  type ReadItem,
+  RecordMapper,
+} from "./records.ts";
+import { detectShape } from "./shapes.ts";
 import { FileProblemError, utf8Stream } from "./sniff.ts";
 import type { SniffStats } from "./sniff.ts";
 import { subjectFromFile } from "./subject.ts";
@@ -18,11 +26,10 @@ import {
   isHeaderRow,
 } from "./csv_rows.ts";
 
-/** What the dataset readers yield: items in file order, or a whole-file problem that ends the file. */
-export type ReadItem = DatasetItem | { kind: "problem"; problem: FileProblem };
+export type { ReadItem } from "./records.ts";
 
 /** Options of `readCsvFile`. */
-export interface ReadCsvOptions {
+export interface ReadCsvOptions extends ReaderOptions {
   /**
    * Longest record accepted, in characters; a longer one (usually a quote
    * that is never closed) becomes a FileProblem instead of eating memory.
@@ -33,9 +40,16 @@ export interface ReadCsvOptions {
 
 /** Bytes of the file start searched for the first record (delimiter guess). */
 const PEEK_BYTES = 64 * 1024;
+
 interface ParsedRecord {
   record: string[];
   info: { lines: number; "empty_lines": number };
+}
+
+/** One CSV record and the 1-based physical line it starts on. */
+interface CsvRecord {
+  fields: string[];
+  line: number;
 }
 
 function csvErrorMessage(
@@ -80,25 +94,266 @@ function csvErrorMessage(
   }
 }
 
+/** Start lines of parsed records, from csv-parse's line and empty-line counts. */
+class LineCounter {
+  prevEnd = 0;
+  prevEmpty = 0;
+  prevParserLines = 0;
+
+  /** The start line of `parsed`, advancing past it. */
+  next(parsed: ParsedRecord): number {
+    const { record, info } = parsed;
+    const start = this.prevEnd + 1 + (info.empty_lines - this.prevEmpty);
+    this.prevEnd = start + breaksIn(record);
+    this.prevEmpty = info.empty_lines;
+    this.prevParserLines = info.lines;
+    return start;
+  }
+
+  /** A csv-parse error as a FileProblemError on the right line. */
+  problem(name: string, error: CsvError, maxChars: number): FileProblemError {
+    const emptyLines = typeof error.empty_lines === "number"
+      ? error.empty_lines - this.prevEmpty
+      : 0;
+    const start = this.prevEnd + 1 + emptyLines;
+    // csv-parse's line count is only trusted within the failing record.
+    const at = typeof error.lines === "number"
+      ? start +
+        Math.max(0, error.lines - (this.prevParserLines + 1 + emptyLines))
+      : start;
+    const { message, line } = csvErrorMessage(name, error, start, at, maxChars);
+    return new FileProblemError(message, line);
+  }
+}
+
+/** Reads the file start until the first record is complete (for the delimiter). */
+async function peekHead(
+  reader: ReadableStreamDefaultReader<Buffer>,
+): Promise<{ head: Buffer[]; text: string; ended: boolean }> {
+  const head: Buffer[] = [];
+  let length = 0;
+  const decoder = new TextDecoder();
+  let text = "";
+  while (length < PEEK_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) return { head, text, ended: true };
+    head.push(value);
+    length += value.length;
+    text += decoder.decode(value, { stream: true });
+    if (firstRecord(text, ",").complete) break;
+  }
+  return { head, text, ended: false };
+}
+
 /**
- * Streams the items of one MMLU CSV file: each data row becomes a Question
- * or a SkippedRow (its `reason` names what is wrong), in file order, as they
- * are parsed — memory does not grow with the file.
+ * The records of a UTF-8 byte stream with their start lines. Records parsed
+ * before a syntax error are yielded first; the error is then thrown as a
+ * FileProblemError.
+ */
+async function* csvRecords(
+  reader: ReadableStreamDefaultReader<Buffer>,
+  name: string,
+  delimiter: string | null,
+  maxRecordChars: number,
+): AsyncGenerator<CsvRecord> {
+  // Records are taken from `on_record` rather than from the parser's
+  // readable side: when csv-parse fails it discards its queue, and the rows
+  // parsed before the error must still be yielded.
+  const pending: ParsedRecord[] = [];
+  const lines = new LineCounter();
+  const { head, text, ended: headEnded } = await peekHead(reader);
+  let ended = headEnded;
+  const parser = parse({
+    delimiter: delimiter ?? detectDelimiter(text),
+    info: true,
+    "record_delimiter": ["\r\n", "\n", "\r"],
+    "skip_empty_lines": true,
+    "relax_quotes": false,
+    "relax_column_count": true,
+    "max_record_size": maxRecordChars,
+    "on_record": (record) => {
+      pending.push(record as unknown as ParsedRecord);
+      return null;
+    },
+  });
+  const writer = parser.writable.getWriter();
+  try {
+    while (true) {
+      let chunk = head.shift();
+      if (chunk === undefined && !ended) {
+        const next = await reader.read();
+        if (next.done) ended = true;
+        else chunk = next.value;
+      }
+      let failure: unknown = null;
+      try {
+        if (chunk === undefined) await writer.close();
+        else await writer.write(chunk);
+      } catch (error) {
+        // A failed write reports "stream errored"; the parse error itself is
+        // the writer's closed reason.
+        failure = await writer.closed.then(() => error, (reason) => reason);
+      }
+      while (pending.length > 0) {
+        const parsed = pending.shift()!;
+        yield { fields: parsed.record, line: lines.next(parsed) };
+      }
+      if (failure instanceof CsvError) {
+        throw lines.problem(name, failure, maxRecordChars);
+      }
+      if (failure !== null) throw failure;
+      if (chunk === undefined) return;
+    }
+  } finally {
+    await writer.abort().catch(() => {});
+  }
+}
+
+/** Whether a first record is a header the shapes understand (MMMLU, GPQA ...). */
+function shapeHeader(fields: readonly string[]): boolean {
+  const last = (fields[fields.length - 1] ?? "").trim();
+  const lastIsLetter = last.length === 1 && /[A-Ja-j]/.test(last);
+  // A headerless MMLU row ends in an answer letter; a header ending in a
+  // letter column (`question,answer,A,B,C,D`) names its answer column.
+  if (
+    lastIsLetter &&
+    !fields.some((f) => ["answer", "label", "target"].includes(normalizeKey(f)))
+  ) {
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Turns CSV records into items: the first record decides between a header
+ * (mapped by column names) and headerless MMLU rows (judged one by one).
+ */
+class CsvRows {
+  /** The next item's dataset-wide index. */
+  index: number;
+  /** A header row was seen. */
+  header = false;
+  readonly #name: string;
+  readonly #subject: string;
+  readonly #options: ReaderOptions;
+  #sawRecord = false;
+  #columns: string[] | null = null;
+  #mapper: RecordMapper | null = null;
+
+  constructor(name: string, firstIndex: number, options: ReaderOptions) {
+    this.#name = name;
+    this.#subject = subjectFromFile(name);
+    this.index = firstIndex;
+    this.#options = options;
+  }
+
+  /** The item for one record, or null for a blank line or a header. */
+  take({ fields, line }: CsvRecord): ReadItem | null {
+    // A line of spaces, or a lone "" field, is a blank line too.
+    if (fields.length === 1 && fields[0]!.trim() === "") return null;
+    if (!this.#sawRecord) {
+      this.#sawRecord = true;
+      const first = this.#first(fields, line);
+      if (first !== "row") return first;
+    }
+    if (this.#mapper !== null) return this.#mapped(fields, line);
+    const id = `${this.#name}:${line}`;
+    const checked = checkRow(fields);
+    if (typeof checked === "string") {
+      const row: SkippedRow = {
+        id,
+        index: this.index++,
+        file: this.#name,
+        line,
+        subject: this.#subject,
+        reason: checked,
+      };
+      return { kind: "skipped", row };
+    }
+    const question: Question = {
+      id,
+      index: this.index++,
+      file: this.#name,
+      line,
+      subject: this.#subject,
+      ...checked,
+    };
+    return { kind: "question", question };
+  }
+
+  #first(fields: string[], line: number): ReadItem | null | "row" {
+    const info: FileInfo | undefined = this.#options.info;
+    const sample = Object.fromEntries(fields.map((f) => [f, ""]));
+    const fieldMap = this.#options.fields ?? null;
+    const shape = fields.length > 1 && (fieldMap !== null || shapeHeader(fields))
+      ? detectShape(sample, fieldMap)
+      : null;
+    if (shape !== null) {
+      this.header = true;
+      this.#columns = fields;
+      this.#mapper = new RecordMapper(this.#name, this.#subject, this.index, {
+        ...this.#options,
+        shape,
+      });
+      return null;
+    }
+    if (info) info.shape = "mmlu-csv";
+    if (isHeaderRow(fields)) {
+      this.header = true;
+      return null;
+    }
+    if (fields.length === 1) {
+      return {
+        kind: "problem",
+        problem: {
+          file: this.#name,
+          line,
+          message:
+            `Cannot read "${this.#name}": line ${line} has 1 field; llm-bench reads comma-separated rows (question, 2 to 10 options, answer letter)`,
+        },
+      };
+    }
+    return "row";
+  }
+
+  #mapped(fields: string[], line: number): ReadItem {
+    const columns = this.#columns!;
+    const mapper = this.#mapper!;
+    mapper.index = this.index;
+    let item: ReadItem;
+    if (fields.length !== columns.length) {
+      item = mapper.skip(line, `row has ${fields.length} fields; the header has ${columns.length}`)[0]!;
+    } else {
+      const record: Record<string, string> = {};
+      for (let i = 0; i < columns.length; i++) record[columns[i]!] = fields[i]!;
+      item = mapper.add(record, line)[0]!;
+    }
+    this.index = mapper.index;
+    return item;
+  }
+}
+
+/**
+ * Streams the items of one CSV or TSV file: each data row becomes a
+ * Question or a SkippedRow (its `reason` names what is wrong), in file
+ * order, as they are parsed — memory does not grow with the file.
  *
  * Accepted: RFC 4180 quoting with line breaks inside quoted fields (kept
  * byte-exact, CR included), CRLF/LF/CR record ends (mixed too), no final
  * newline, a UTF-8 BOM, UTF-16 with a BOM, semicolon- or tab-separated files
- * (see `detectDelimiter`), one optional header row (see `isHeaderRow`; not
- * counted as a row), blank lines (ignored), answers with spaces or in lower
- * case (`" b "` -> `B`), and trailing empty options (dropped). Question and
- * option text is never trimmed.
+ * (see `detectDelimiter`; `.tsv` files are always tab-separated), blank
+ * lines (ignored), answers with spaces or in lower case (`" b "` -> `B`),
+ * and trailing empty options (dropped). Question and option text is never
+ * trimmed.
  *
- * Skipped rows: a field count unlike the first row's, fewer than 2 or more
- * than 10 options, an empty question or option, an answer that is not a
- * letter within the options. Whole-file problems (empty, header only,
- * binary, an image, invalid UTF-8, a quote never closed, unreadable) are
- * yielded as `{ kind: "problem" }` and end the file; rows yielded before
- * stay valid.
+ * Without a header, each row is judged alone: question, 2 to 10 options, and
+ * an answer letter as the last field; a bad row never changes how the others
+ * are read. A first row whose fields name columns (`question`, `A`...`J`,
+ * `answer`, `subject` ..., see `shapes.ts`) is a header: each row is then
+ * read by column name, like a JSON record. Whole-file problems (empty,
+ * header only, binary, an image, invalid UTF-8, a quote never closed,
+ * unreadable) are yielded as `{ kind: "problem" }` and end the file; rows
+ * yielded before stay valid.
  *
  * `firstIndex` is the dataset-wide index of the first row; indices count
  * skipped rows too. Ids are `<relative>:<line>`, the 1-based physical line
@@ -110,195 +365,52 @@ export async function* readCsvFile(
   options: ReadCsvOptions = {},
 ): AsyncGenerator<ReadItem> {
   const name = file.relative;
-  const maxRecordChars = options.maxRecordChars ?? 16 * 1024 * 1024;
-  const subject = subjectFromFile(name);
-  const problem = (message: string, line: number | null): ReadItem => ({
-    kind: "problem",
-    problem: { file: name, line, message },
-  });
-
   let handle: Deno.FsFile;
   try {
     handle = await Deno.open(file.path, { read: true });
   } catch (cause) {
-    yield problem(readErrorMessage(name, cause), null);
+    yield problemItem(name, readErrorMessage(name, cause), null);
     return;
   }
-
   const stats: SniffStats = { bytes: 0 };
   const reader = handle.readable.pipeThrough(utf8Stream(name, stats))
     .getReader();
-  // Records are taken from `on_record` rather than from the parser's
-  // readable side: when csv-parse fails it discards its queue, and the rows
-  // parsed before the error must still be yielded.
-  const pending: ParsedRecord[] = [];
-  let writer: WritableStreamDefaultWriter<Buffer> | null = null;
-  let index = firstIndex;
-  let prevEnd = 0;
-  let prevEmpty = 0;
-  let prevParserLines = 0;
-  let sawRecord = false;
-  let header = false;
-  let expectedFields = 0;
-  let firstRowLine = 0;
-
-  // Turns one parsed record into an item, or null for a blank line or header.
-  const take = (parsed: ParsedRecord): ReadItem | null => {
-    const { record, info } = parsed;
-    const start = prevEnd + 1 + (info.empty_lines - prevEmpty);
-    prevEnd = start + breaksIn(record);
-    prevEmpty = info.empty_lines;
-    prevParserLines = info.lines;
-    // A line of spaces, or a lone "" field, is a blank line too.
-    if (record.length === 1 && record[0]!.trim() === "") return null;
-    if (!sawRecord) {
-      sawRecord = true;
-      if (isHeaderRow(record)) {
-        header = true;
-        expectedFields = record.length;
-        firstRowLine = start;
-        return null;
-      }
-      if (record.length === 1) {
-        return problem(
-          `Cannot read "${name}": line ${start} has 1 field; llm-bench reads comma-separated rows (question, 2 to 10 options, answer letter)`,
-          start,
-        );
-      }
-    }
-    if (expectedFields === 0) {
-      expectedFields = record.length;
-      firstRowLine = start;
-    }
-    const id = `${name}:${start}`;
-    const checked = checkRow(record, expectedFields, firstRowLine);
-    if (typeof checked === "string") {
-      const row: SkippedRow = {
-        id,
-        index: index++,
-        file: name,
-        line: start,
-        subject,
-        reason: checked,
-      };
-      return { kind: "skipped", row };
-    }
-    const question: Question = {
-      id,
-      index: index++,
-      file: name,
-      line: start,
-      subject,
-      question: checked.question,
-      choices: checked.choices,
-      answer: checked.answer,
-    };
-    return { kind: "question", question };
-  };
-
+  const rows = new CsvRows(name, firstIndex, options);
+  const tab = name.toLowerCase().endsWith(".tsv") ? "\t" : null;
   try {
-    // Peek at the first record to choose the delimiter.
-    const head: Buffer[] = [];
-    let headLength = 0;
-    const decoder = new TextDecoder();
-    let headText = "";
-    let ended = false;
-    while (headLength < PEEK_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) {
-        ended = true;
-        break;
-      }
-      head.push(value);
-      headLength += value.length;
-      headText += decoder.decode(value, { stream: true });
-      if (firstRecord(headText, ",").complete) break;
-    }
-    const parser = parse({
-      delimiter: detectDelimiter(headText),
-      info: true,
-      "record_delimiter": ["\r\n", "\n", "\r"],
-      "skip_empty_lines": true,
-      "relax_quotes": false,
-      "relax_column_count": true,
-      "max_record_size": maxRecordChars,
-      "on_record": (record) => {
-        pending.push(record as unknown as ParsedRecord);
-        return null;
-      },
-    });
-    writer = parser.writable.getWriter();
-    while (true) {
-      let chunk = head.shift();
-      if (chunk === undefined && !ended) {
-        const next = await reader.read();
-        if (next.done) ended = true;
-        else chunk = next.value;
-      }
-      try {
-        if (chunk === undefined) await writer.close();
-        else await writer.write(chunk);
-      } catch (error) {
-        // A failed write reports "stream errored"; the parse error itself is
-        // the writer's closed reason.
-        const failed = writer;
-        throw await failed.closed.then(() => error, (reason) => reason);
-      }
-      while (pending.length > 0) {
-        const item = take(pending.shift()!);
-        if (item === null) continue;
-        yield item;
-        if (item.kind === "problem") return;
-      }
-      if (chunk === undefined) break;
-    }
-  } catch (error) {
-    // Rows parsed before a failure are valid: yield them first.
-    while (pending.length > 0) {
-      const item = take(pending.shift()!);
+    const maxChars = options.maxRecordChars ?? 16 * 1024 * 1024;
+    for await (const record of csvRecords(reader, name, tab, maxChars)) {
+      const item = rows.take(record);
       if (item === null) continue;
       yield item;
       if (item.kind === "problem") return;
     }
-    if (error instanceof FileProblemError) {
-      yield problem(error.message, error.line);
-    } else if (error instanceof CsvError) {
-      const emptyLines = typeof error.empty_lines === "number"
-        ? error.empty_lines - prevEmpty
-        : 0;
-      const start = prevEnd + 1 + emptyLines;
-      // csv-parse's line count is only trusted within the failing record.
-      const at = typeof error.lines === "number"
-        ? start + Math.max(0, error.lines - (prevParserLines + 1 + emptyLines))
-        : start;
-      const { message, line } = csvErrorMessage(
-        name,
-        error,
-        start,
-        at,
-        maxRecordChars,
-      );
-      yield problem(message, line);
-    } else {
-      yield problem(readErrorMessage(name, error), null);
-    }
+  } catch (error) {
+    yield error instanceof FileProblemError
+      ? problemItem(name, error.message, error.line)
+      : problemItem(name, readErrorMessage(name, error), null);
     return;
   } finally {
     // Closes the file when the consumer stops early; after the end of the
     // stream or an error this does nothing.
     await reader.cancel().catch(() => {});
-    await writer?.abort().catch(() => {});
   }
-  if (index === firstIndex) {
-    if (stats.bytes === 0) {
-      yield problem(`Cannot read "${name}": the file is empty`, null);
-    } else if (header) {
-      yield problem(
-        `Cannot read "${name}": the file has a header row but no questions`,
-        null,
-      );
-    } else {
-      yield problem(`Cannot read "${name}": the file has no rows`, null);
-    }
+  if (rows.index === firstIndex) yield emptyFileProblem(name, stats, rows.header);
+}
+
+function problemItem(name: string, message: string, line: number | null): ReadItem {
+  return { kind: "problem", problem: { file: name, line, message } };
+}
+
+function emptyFileProblem(name: string, stats: SniffStats, header: boolean): ReadItem {
+  if (stats.bytes === 0) {
+    return problemItem(name, `Cannot read "${name}": the file is empty`, null);
   }
+  return problemItem(
+    name,
+    header
+      ? `Cannot read "${name}": the file has a header row but no questions`
+      : `Cannot read "${name}": the file has no rows`,
+    null,
+  );
 }

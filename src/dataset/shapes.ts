@@ -1,0 +1,423 @@
+// Record shapes: recognises how a record (a JSON object, a Parquet row or a
+// header CSV row) holds a multiple-choice question, and maps records of that
+// shape to question parts. One module for every format.
+
+import { hashString } from "../protocol/shuffle.ts";
+import { LETTERS } from "../schema.ts";
+import {
+  checkOptions,
+  type RawOptions,
+  readOptions,
+  resolveAnswer,
+  scalarText,
+} from "./answer_key.ts";
+import {
+  type FieldMap,
+  type FieldPath,
+  getPath,
+  normalizeKey,
+  parsePath,
+} from "./fields.ts";
+
+/** A record as read: a JSON object, a Parquet row or a header CSV row. */
+export type DataRecord = Record<string, unknown>;
+
+/** A record mapped to question parts; `answer` is a letter within `choices`. */
+export interface MappedQuestion {
+  question: string;
+  choices: string[];
+  answer: string;
+  /** The answer as the record wrote it (`"1"`, `"C"`, `2`, an option text). */
+  label: string;
+  /** Original labels of the options in the order shown, when the record has them. */
+  labels: string[] | null;
+  /** The record's own subject or category, or null. */
+  subject: string | null;
+}
+
+/** A recognised shape: its name and the mapping of one record. */
+export interface Shape {
+  /** Short name shown by `inspect` (`arc`, `hf-mmlu`, `mmlu-pro` ...). */
+  name: string;
+  /** A MappedQuestion, or the reason the record is skipped. */
+  map(record: unknown): MappedQuestion | string;
+}
+
+interface ShapeSpec {
+  name: string;
+  /** Joined with a space (HellaSwag `ctx_a` + `ctx_b`). */
+  question: FieldPath[];
+  /** One path to a list/object of options, or one path per option column. */
+  choices: FieldPath | FieldPath[];
+  labels: FieldPath | null;
+  answer: FieldPath;
+  /** MMLU-Pro: an answer letter that must agree with `answer`. */
+  answerLetter: FieldPath | null;
+  subject: FieldPath | null;
+  /** MMLU-Pro pads options with "N/A"; those are dropped. */
+  dropPadding: boolean;
+  /** GPQA: the options besides `answer`, which holds the correct text. */
+  incorrect: FieldPath[] | null;
+}
+
+/** Option text MMLU-Pro uses to pad questions to 10 options. */
+const PADDING_OPTION = "N/A";
+
+const QUESTION_KEYS = ["question", "prompt", "input", "stem", "query"];
+const ANSWER_KEYS = [
+  "answer_idx",
+  "answer_index",
+  "answer",
+  "answerkey",
+  "label",
+  "target",
+  "correct",
+  "cop",
+  "correct_answer",
+  "gold",
+];
+const LIST_KEYS = ["options", "choices", "endings"];
+const SUBJECT_KEYS = ["subject", "category"];
+const LETTER_COLUMN_FAMILIES: ((i: number) => string)[] = [
+  (i) => LETTERS[i]!.toLowerCase(),
+  (i) => `option_${LETTERS[i]!.toLowerCase()}`,
+  (i) => `option${LETTERS[i]!.toLowerCase()}`,
+  (i) => `option_${i + 1}`,
+  (i) => `option${i + 1}`,
+  (i) => `choice_${LETTERS[i]!.toLowerCase()}`,
+  (i) => `choice${i + 1}`,
+  (i) => `choice_${i + 1}`,
+  (i) => `op${LETTERS[i]!.toLowerCase()}`,
+];
+
+/** Names of a sample record's keys, by normalised name. */
+type KeyIndex = Map<string, string>;
+
+function indexKeys(sample: DataRecord): KeyIndex {
+  const keys: KeyIndex = new Map();
+  for (const key of Object.keys(sample)) {
+    const norm = normalizeKey(key);
+    if (!keys.has(norm)) keys.set(norm, key);
+  }
+  return keys;
+}
+
+function keyPath(key: string): FieldPath {
+  return { text: key, steps: [{ key, each: false }] };
+}
+
+function pickKey(keys: KeyIndex, names: readonly string[]): FieldPath | null {
+  for (const name of names) {
+    const key = keys.get(name);
+    if (key !== undefined) return keyPath(key);
+  }
+  return null;
+}
+
+function letterColumns(keys: KeyIndex): FieldPath[] | null {
+  for (const family of LETTER_COLUMN_FAMILIES) {
+    const columns: FieldPath[] = [];
+    for (let i = 0; i < LETTERS.length; i++) {
+      const key = keys.get(family(i));
+      if (key === undefined) break;
+      columns.push(keyPath(key));
+    }
+    if (columns.length >= 2) return columns;
+  }
+  return null;
+}
+
+function baseSpec(name: string): Omit<ShapeSpec, "question" | "choices" | "answer"> {
+  return {
+    name,
+    labels: null,
+    answerLetter: null,
+    subject: null,
+    dropPadding: false,
+    incorrect: null,
+  };
+}
+
+function gpqaSpec(keys: KeyIndex): ShapeSpec | null {
+  const question = pickKey(keys, ["question"]);
+  const answer = pickKey(keys, ["correct_answer"]);
+  const incorrect: FieldPath[] = [];
+  for (let i = 1; i <= 9; i++) {
+    const p = pickKey(keys, [`incorrect_answer_${i}`]);
+    if (p === null) break;
+    incorrect.push(p);
+  }
+  if (question === null || answer === null || incorrect.length === 0) {
+    return null;
+  }
+  return {
+    ...baseSpec("gpqa"),
+    question: [question],
+    choices: [],
+    answer,
+    incorrect,
+    subject: pickKey(keys, ["subdomain", ...SUBJECT_KEYS]),
+  };
+}
+
+function hellaswagSpec(keys: KeyIndex): ShapeSpec | null {
+  const endings = pickKey(keys, ["endings"]);
+  const label = pickKey(keys, ["label"]);
+  const ctx = pickKey(keys, ["ctx"]);
+  const ctxA = pickKey(keys, ["ctx_a"]);
+  const ctxB = pickKey(keys, ["ctx_b"]);
+  if (endings === null || label === null) return null;
+  const question = ctx !== null
+    ? [ctx]
+    : ctxA !== null
+    ? (ctxB !== null ? [ctxA, ctxB] : [ctxA])
+    : null;
+  if (question === null) return null;
+  return { ...baseSpec("hellaswag"), question, choices: endings, answer: label };
+}
+
+function arcSpec(sample: DataRecord, keys: KeyIndex): ShapeSpec | null {
+  const answer = pickKey(keys, ["answerkey"]);
+  if (answer === null) return null;
+  const q = keys.get("question");
+  const nested = q !== undefined && typeof sample[q] === "object" &&
+    sample[q] !== null;
+  const subject = pickKey(keys, SUBJECT_KEYS);
+  if (nested) {
+    return {
+      ...baseSpec("arc"),
+      question: [parsePath(`${q}.stem`)],
+      choices: parsePath(`${q}.choices`),
+      answer,
+      subject,
+    };
+  }
+  const question = pickKey(keys, ["question_stem", "question"]);
+  const choices = pickKey(keys, ["choices"]);
+  if (question === null || choices === null) return null;
+  return { ...baseSpec("arc"), question: [question], choices, answer, subject };
+}
+
+function flatSpec(keys: KeyIndex): ShapeSpec | null {
+  const question = pickKey(keys, QUESTION_KEYS);
+  if (question === null) return null;
+  const list = pickKey(keys, LIST_KEYS);
+  const choices = list ?? letterColumns(keys);
+  if (choices === null) return null;
+  const answerIndex = pickKey(keys, ["answer_index"]);
+  const answer = answerIndex ?? pickKey(keys, ANSWER_KEYS);
+  if (answer === null) return null;
+  const isPro = answerIndex !== null && list?.text.toLowerCase() === "options";
+  const named = keys.has("choices") && keys.has("subject") &&
+    keys.has("answer");
+  return {
+    ...baseSpec(isPro ? "mmlu-pro" : named ? "hf-mmlu" : "flat"),
+    question: [question],
+    choices,
+    answer,
+    answerLetter: answerIndex !== null ? pickKey(keys, ["answer"]) : null,
+    subject: pickKey(keys, SUBJECT_KEYS),
+    dropPadding: list !== null && normalizeKey(list.text) === "options",
+  };
+}
+
+function fieldsSpec(fields: FieldMap): ShapeSpec {
+  return {
+    ...baseSpec("fields"),
+    question: [fields.question!],
+    choices: fields.choices!,
+    labels: fields.labels ?? null,
+    answer: fields.answer!,
+    subject: fields.subject ?? null,
+  };
+}
+
+/**
+ * Recognises the shape of `sample` (the first record of a file, or a CSV
+ * header as `{column: ""}`), or takes the one `fields` spells out. Returns
+ * null for a record in no known shape.
+ *
+ * @example
+ * ```ts
+ * import { detectShape } from "./shapes.ts";
+ * import assert from "node:assert/strict";
+ * const shape = detectShape({ question: "2+2?", choices: ["3", "4"], answer: 1, subject: "math" }, null);
+ * assert.equal(shape?.name, "hf-mmlu");
+ * assert.deepEqual(shape?.map({ question: "2+2?", choices: ["3", "4"], answer: 1, subject: "math" }), {
+ *   question: "2+2?", choices: ["3", "4"], answer: "B", label: "1", labels: null, subject: "math",
+ * });
+ * ```
+ */
+export function detectShape(
+  sample: DataRecord,
+  fields: FieldMap | null,
+): Shape | null {
+  if (fields !== null) return makeShape(fieldsSpec(fields));
+  const keys = indexKeys(sample);
+  const spec = gpqaSpec(keys) ?? hellaswagSpec(keys) ??
+    arcSpec(sample, keys) ?? flatSpec(keys);
+  return spec === null ? null : makeShape(spec);
+}
+
+function textAt(record: unknown, path: FieldPath): string | null {
+  return scalarText(getPath(record, path));
+}
+
+function readQuestion(record: unknown, spec: ShapeSpec): string {
+  const parts: string[] = [];
+  for (const path of spec.question) {
+    const text = textAt(record, path);
+    if (text === null || text.trim() === "") {
+      return spec.question.length > 1 && parts.length > 0 ? parts[0]! : "";
+    }
+    parts.push(text);
+  }
+  return parts.join(" ");
+}
+
+function readChoices(record: unknown, spec: ShapeSpec): RawOptions | string {
+  if (spec.incorrect !== null) return gpqaChoices(record, spec);
+  if (Array.isArray(spec.choices)) {
+    const texts = spec.choices.map((p) => textAt(record, p) ?? "");
+    while (texts.length > 0 && texts[texts.length - 1]!.trim() === "") {
+      texts.pop();
+    }
+    return { texts, labels: null };
+  }
+  const raw = readOptions(getPath(record, spec.choices));
+  if (raw === null) {
+    return `${spec.choices.text} is missing or not a list of strings`;
+  }
+  if (spec.labels !== null) {
+    const labels = getPath(record, spec.labels);
+    if (!Array.isArray(labels) || labels.length !== raw.texts.length) {
+      return `${spec.labels.text} is not a list as long as the choices`;
+    }
+    const texts = labels.map(scalarText);
+    if (texts.some((t) => t === null)) {
+      return `${spec.labels.text} holds a value that is not text`;
+    }
+    return { texts: raw.texts, labels: texts as string[] };
+  }
+  return raw;
+}
+
+/**
+ * GPQA: the correct answer and the incorrect ones, in an order drawn from a
+ * hash of the question text (so the correct one is not always first, and
+ * every run and machine sees the same order). Labels record where each came
+ * from (`correct`, `incorrect 1` ...).
+ */
+function gpqaChoices(record: unknown, spec: ShapeSpec): RawOptions | string {
+  const correct = textAt(record, spec.answer);
+  if (correct === null || correct.trim() === "") {
+    return `${spec.answer.text} is missing or empty`;
+  }
+  const texts = [correct];
+  const labels = ["correct"];
+  for (let i = 0; i < spec.incorrect!.length; i++) {
+    const text = textAt(record, spec.incorrect![i]!);
+    if (text === null || text.trim() === "") continue;
+    texts.push(text);
+    labels.push(`incorrect ${i + 1}`);
+  }
+  const order = gpqaOrder(readQuestion(record, spec), texts.length);
+  return {
+    texts: order.map((i) => texts[i]!),
+    labels: order.map((i) => labels[i]!),
+  };
+}
+
+/**
+ * The seeded order of GPQA-style options: a Fisher-Yates shuffle driven by
+ * FNV-1a hashes of `gpqa:<question text>:<step>`. Documented in
+ * docs/datasets.md.
+ *
+ * @example
+ * ```ts
+ * import { gpqaOrder } from "./shapes.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...gpqaOrder("Q?", 4)].sort(), [0, 1, 2, 3]);
+ * ```
+ */
+export function gpqaOrder(question: string, n: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = hashString(`gpqa:${question}:${i}`) % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+function dropPadding(
+  options: RawOptions,
+  position: number,
+): { options: RawOptions; position: number } | string {
+  if (options.texts[position] === PADDING_OPTION) {
+    return `answer ${LETTERS[position]} points to an "N/A" padding option`;
+  }
+  const texts: string[] = [];
+  let at = position;
+  for (let i = 0; i < options.texts.length; i++) {
+    if (options.texts[i] === PADDING_OPTION) {
+      if (i < position) at--;
+      continue;
+    }
+    texts.push(options.texts[i]!);
+  }
+  return { options: { texts, labels: null }, position: at };
+}
+
+function mapRecord(record: unknown, spec: ShapeSpec): MappedQuestion | string {
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    return "record is not an object";
+  }
+  const question = readQuestion(record, spec);
+  if (question.trim() === "") {
+    return `${spec.question[0]!.text} is missing or empty`;
+  }
+  let options = readChoices(record, spec);
+  if (typeof options === "string") return options;
+  if (options.texts.length > LETTERS.length && !spec.dropPadding) {
+    return `row has ${options.texts.length} options; at most 10 are supported`;
+  }
+  let rawAnswer = spec.incorrect !== null
+    ? "correct"
+    : getPath(record, spec.answer);
+  if ((rawAnswer === undefined || rawAnswer === null) && spec.answerLetter) {
+    rawAnswer = getPath(record, spec.answerLetter);
+  }
+  const resolved = resolveAnswer(rawAnswer, options.texts, options.labels);
+  if (typeof resolved === "string") return resolved;
+  let position = resolved.position;
+  if (spec.answerLetter !== null) {
+    const letter = getPath(record, spec.answerLetter);
+    if (
+      typeof letter === "string" &&
+      letter.trim().toUpperCase() !== LETTERS[position]
+    ) {
+      return `answer "${letter}" does not match ${spec.answer.text} ${resolved.label}`;
+    }
+  }
+  if (spec.dropPadding) {
+    const dropped = dropPadding(options, position);
+    if (typeof dropped === "string") return dropped;
+    options = dropped.options;
+    position = dropped.position;
+  }
+  const problem = checkOptions(options.texts, options.labels);
+  if (problem !== null) return problem;
+  const subject = spec.subject === null ? null : textAt(record, spec.subject);
+  return {
+    question,
+    choices: options.texts,
+    answer: LETTERS[position]!,
+    label: resolved.label,
+    labels: options.labels,
+    subject: subject !== null && subject.trim() !== "" ? subject : null,
+  };
+}
+
+function makeShape(spec: ShapeSpec): Shape {
+  return { name: spec.name, map: (record) => mapRecord(record, spec) };
+}
