@@ -101,6 +101,13 @@ export interface ResultRecord {
   file: string;
   line: number;
   subject: string;
+  /**
+   * The answer as the dataset file wrote it (`"1"`, `"C"`, an option's
+   * text), when it differs in kind from a letter column; absent otherwise.
+   */
+  label?: string;
+  /** Original labels of the options in the file's order, when the file has them. */
+  labels?: string[];
   /** Model name as configured. */
   model: string;
   /** Correct letter (after any choice shuffling); null for a skipped row. */

@@ -54,7 +54,7 @@ Deno.test("FewshotSource.examples() uses only the explicit few-shot folder when 
   assert.equal(missing.source, null);
   assert.equal(
     missing.reason,
-    `no few-shot file for "x" (looked for "${MMLU}dev/x_dev.csv")`,
+    `no few-shot file for "x" (looked for "${MMLU}dev/x_dev.{csv,tsv,jsonl,json,parquet}")`,
   );
 });
 

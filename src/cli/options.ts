@@ -74,9 +74,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: "csv-pattern",
     env: "CSV_PATTERN",
     kind: "string",
-    defaultText: "*.csv",
+    defaultText: "*.{csv,tsv,jsonl,json,parquet}",
     valueName: "GLOB",
     help: "which files under csv_dir are question files",
+  },
+  {
+    key: "fields",
+    flag: "fields",
+    env: null,
+    kind: "string",
+    defaultText: "(recognised)",
+    valueName: "MAP",
+    help:
+      "record paths for an unrecognised shape: question=P,choices=P,answer=P[,labels=P,subject=P] (docs/datasets.md)",
   },
   {
     key: "concurrency",

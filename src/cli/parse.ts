@@ -5,6 +5,8 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { OPTIONS, type OptionSpec } from "./options.ts";
+import { parseFieldMap } from "../dataset/fields.ts";
+import { DEFAULT_PATTERN } from "../dataset/read.ts";
 
 import {
   type BackendKind,
@@ -305,7 +307,12 @@ export function parseCommand(argv: string[], env: Env): Command {
     concurrency,
     metricsPort,
     metricsHost,
-    csvPattern: get("csvPattern", nonEmpty, "*.csv"),
+    csvPattern: get("csvPattern", nonEmpty, DEFAULT_PATTERN),
+    fields: get("fields", (src, v) => {
+      const text = String(v);
+      const map = parseFieldMap(text);
+      return typeof map === "string" ? fail(src, map) : text;
+    }, null as string | null),
     runId,
     requestTimeout: get("requestTimeout", num(0.001, 86400), 120),
     firstRequestTimeout: get("firstRequestTimeout", num(0.001, 86400), 600),

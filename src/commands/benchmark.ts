@@ -9,6 +9,14 @@ import { createBackends, preflightAll } from "../backend/factory.ts";
 import { type Config, safePathSegment } from "../config.ts";
 import { FewshotSource } from "../dataset/fewshot.ts";
 import { type DatasetPlan, planDataset } from "../dataset/plan.ts";
+import { type FieldMap, parseFieldMap } from "../dataset/fields.ts";
+
+/** `--fields` as a map (already validated by the option parser). */
+function fieldMapOf(config: Config): FieldMap | null {
+  if (config.fields === null) return null;
+  const map = parseFieldMap(config.fields);
+  return typeof map === "string" ? null : map;
+}
 import { DatasetError, UsageError } from "../errors.ts";
 import { fileSink, setupLogging, teardownLogging } from "../log.ts";
 import { MetricsRegistry } from "../metrics/registry.ts";
@@ -115,7 +123,10 @@ export async function runBench(
   if (config.preflightOnly) {
     // Read the dataset while the servers answer; nothing is written.
     const [plan, infos] = await Promise.all([
-      planDataset(config.csvDir, config.csvPattern, select, { hash: false }),
+      planDataset(config.csvDir, config.csvPattern, select, {
+        hash: false,
+        fields: fieldMapOf(config),
+      }),
       Promise.all(
         config.models.map((model) => preflightModel(config, model, control)),
       ),
@@ -133,7 +144,9 @@ export async function runBench(
     return 0;
   }
 
-  const plan = await planDataset(config.csvDir, config.csvPattern, select);
+  const plan = await planDataset(config.csvDir, config.csvPattern, select, {
+    fields: fieldMapOf(config),
+  });
   reportPlan(plan, io);
   if (manifest) {
     const changed = datasetChanges(manifest, plan);
@@ -243,7 +256,11 @@ export async function runBench(
     }
   }
 
-  const fewshot = new FewshotSource({ fewshotDir: config.fewshotDir });
+  const fewshot = new FewshotSource({
+    fewshotDir: config.fewshotDir,
+    fields: fieldMapOf(config),
+    devFiles: plan.devFiles,
+  });
   const fewshotWarned = new Set<string>();
   const summaries: Array<{ model: string; dir: string; summary: Summary }> = [];
   let exitCode = 0;

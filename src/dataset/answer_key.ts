@@ -81,9 +81,15 @@ export function letterRange(options: number): string {
 
 const DIGITS_REGEXP = /^\d+$/;
 
-function byIndex(n: number, count: number, raw: string): ResolvedAnswer | string {
+function byIndex(
+  n: number,
+  count: number,
+  raw: string,
+): ResolvedAnswer | string {
   if (n >= 0 && n < count) return { position: n, label: raw };
-  return `answer ${raw} is out of range 0-${count - 1} (a number is a 0-based option index)`;
+  return `answer ${raw} is out of range 0-${
+    count - 1
+  } (a number is a 0-based option index)`;
 }
 
 /**
@@ -135,7 +141,9 @@ export function resolveAnswer(
     if (byText !== -1) return { position: byText, label: raw };
     return `answer "${raw}" is not one of ${letterRange(count)}`;
   }
-  if (DIGITS_REGEXP.test(trimmed)) return byIndex(Number(trimmed), count, trimmed);
+  if (DIGITS_REGEXP.test(trimmed)) {
+    return byIndex(Number(trimmed), count, trimmed);
+  }
   const byText = texts.indexOf(raw);
   if (byText !== -1) return { position: byText, label: raw };
   const byTrimmed = texts.findIndex((t) => t.trim() === trimmed);

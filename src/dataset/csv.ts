@@ -285,9 +285,10 @@ class CsvRows {
     const info: FileInfo | undefined = this.#options.info;
     const sample = Object.fromEntries(fields.map((f) => [f, ""]));
     const fieldMap = this.#options.fields ?? null;
-    const shape = fields.length > 1 && (fieldMap !== null || shapeHeader(fields))
-      ? detectShape(sample, fieldMap)
-      : null;
+    const shape =
+      fields.length > 1 && (fieldMap !== null || shapeHeader(fields))
+        ? detectShape(sample, fieldMap)
+        : null;
     if (shape !== null) {
       this.header = true;
       this.#columns = fields;
@@ -322,7 +323,10 @@ class CsvRows {
     mapper.index = this.index;
     let item: ReadItem;
     if (fields.length !== columns.length) {
-      item = mapper.skip(line, `row has ${fields.length} fields; the header has ${columns.length}`)[0]!;
+      item = mapper.skip(
+        line,
+        `row has ${fields.length} fields; the header has ${columns.length}`,
+      )[0]!;
     } else {
       const record: Record<string, string> = {};
       for (let i = 0; i < columns.length; i++) record[columns[i]!] = fields[i]!;
@@ -395,14 +399,24 @@ export async function* readCsvFile(
     // stream or an error this does nothing.
     await reader.cancel().catch(() => {});
   }
-  if (rows.index === firstIndex) yield emptyFileProblem(name, stats, rows.header);
+  if (rows.index === firstIndex) {
+    yield emptyFileProblem(name, stats, rows.header);
+  }
 }
 
-function problemItem(name: string, message: string, line: number | null): ReadItem {
+function problemItem(
+  name: string,
+  message: string,
+  line: number | null,
+): ReadItem {
   return { kind: "problem", problem: { file: name, line, message } };
 }
 
-function emptyFileProblem(name: string, stats: SniffStats, header: boolean): ReadItem {
+function emptyFileProblem(
+  name: string,
+  stats: SniffStats,
+  header: boolean,
+): ReadItem {
   if (stats.bytes === 0) {
     return problemItem(name, `Cannot read "${name}": the file is empty`, null);
   }

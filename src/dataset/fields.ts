@@ -91,9 +91,7 @@ export function parseFieldMap(value: string): FieldMap | string {
     }
     map[name as FieldName] = parsePath(path);
   }
-  const missing = ["question", "choices", "answer"].filter((n) =>
-    !(n in map)
-  );
+  const missing = ["question", "choices", "answer"].filter((n) => !(n in map));
   if (missing.length > 0) return `${missing.join(", ")} must be given`;
   return map;
 }

@@ -4,12 +4,7 @@
 // syntax error costs one record and memory does not grow with the file.
 
 import type { DatasetFile } from "./discover.ts";
-import {
-  emptyProblem,
-  fileProblem,
-  openText,
-  streamProblem,
-} from "./jsonl.ts";
+import { emptyProblem, fileProblem, openText, streamProblem } from "./jsonl.ts";
 import { type ReaderOptions, type ReadItem, RecordMapper } from "./records.ts";
 import type { SniffStats } from "./sniff.ts";
 import { subjectFromFile } from "./subject.ts";

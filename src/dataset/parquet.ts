@@ -135,7 +135,9 @@ export async function* readParquetFile(
       } catch (cause) {
         yield fileProblem(
           name,
-          `Cannot read "${name}": rows ${rowStart + 1}-${rowEnd} cannot be decoded (${
+          `Cannot read "${name}": rows ${
+            rowStart + 1
+          }-${rowEnd} cannot be decoded (${
             cause instanceof Error ? cause.message : String(cause)
           })`,
         );

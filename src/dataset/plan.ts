@@ -13,6 +13,7 @@ import {
   discoverFiles,
   type FileProblem,
 } from "./discover.ts";
+import type { FieldMap } from "./fields.ts";
 import { readDataset } from "./read.ts";
 
 /** What a run will read. */
@@ -32,11 +33,45 @@ export interface DatasetPlan {
   skipped: number;
   /** Skipped rows selected, per file: how many, and the first one's line and reason. */
   skippedByFile: Map<string, { rows: number; line: number; reason: string }>;
+  /** `--fields`, or null: how records of an unknown shape are read. */
+  fields: FieldMap | null;
 }
 
-const DEV_FILE_REGEXP = /(^|\/)[^/]*_dev\.[^/.]+$|(^|\/)dev\//;
+/** Options of `planDataset`. */
+export interface PlanOptions {
+  /** Hash every question file (for the manifest). @default true */
+  hash?: boolean;
+  /** `--fields`. @default null */
+  fields?: FieldMap | null;
+}
 
-/** Whether a dataset file is a few-shot (dev split) file. */
+/** `; first reasons: a.csv:3: answer "E" is not one of A-D; ...` for a message. */
+export function firstReasons(
+  skippedByFile: DatasetPlan["skippedByFile"],
+  max = 3,
+): string {
+  const reasons = [...skippedByFile].slice(0, max).map(([file, s]) =>
+    `${file}:${s.line}: ${s.reason}`
+  );
+  return reasons.length > 0 ? `; first reasons: ${reasons.join("; ")}` : "";
+}
+
+const DEV_FILE_REGEXP =
+  /(^|\/)[^/]*_dev\.[^/.]+$|(^|\/)dev\/|(^|\/)dev-\d+-of-\d+\.parquet$/;
+
+/**
+ * Whether a dataset file is a few-shot (dev split) file: `*_dev.*`, under a
+ * `dev/` folder, or the Hub's `dev-00000-of-00001.parquet`.
+ *
+ * @example
+ * ```ts
+ * import { isDevFile } from "./plan.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isDevFile("all/dev-00000-of-00001.parquet"));
+ * assert.ok(isDevFile("mmlu/dev/anatomy_dev.csv"));
+ * assert.ok(!isDevFile("all/test-00000-of-00001.parquet"));
+ * ```
+ */
 export function isDevFile(relative: string): boolean {
   return DEV_FILE_REGEXP.test(relative);
 }
@@ -84,7 +119,7 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * Discovers, hashes (unless `hash: false`) and counts the dataset. Dev-split files (`*_dev.csv` or
+ * Discovers, hashes (unless `hash: false`) and counts the dataset. Dev-split files (`*_dev.*` or
  * under a `dev/` folder) are few-shot sources, not questions, unless every
  * matching file is one (the user pointed at a dev folder).
  */
@@ -92,7 +127,7 @@ export async function planDataset(
   csvDir: string,
   pattern: string,
   select: SelectOptions,
-  opts: { hash?: boolean } = {},
+  opts: PlanOptions = {},
 ): Promise<DatasetPlan> {
   const root = resolve(csvDir);
   const found = await discoverFiles(root, pattern);
@@ -107,7 +142,8 @@ export async function planDataset(
   let questions = 0;
   let skipped = 0;
   const skippedByFile: DatasetPlan["skippedByFile"] = new Map();
-  for await (const item of readDataset(questionFiles)) {
+  const fields = opts.fields ?? null;
+  for await (const item of readDataset(questionFiles, { fields })) {
     if (item.kind === "problem") {
       problems.push(item.problem);
       continue;
@@ -142,7 +178,7 @@ export async function planDataset(
     throw new DatasetError(
       `No usable question in "${csvDir}" (${questionFiles.length} file(s) matching "${pattern}"${
         skipped > 0 ? `, ${skipped} row(s) skipped` : ""
-      })${detail}`,
+      })${firstReasons(skippedByFile)}${detail}`,
       { file: csvDir },
     );
   }
@@ -155,6 +191,7 @@ export async function planDataset(
     questions,
     skipped,
     skippedByFile,
+    fields,
   };
 }
 
@@ -164,7 +201,7 @@ export async function* plannedItems(
   select: SelectOptions,
 ): AsyncGenerator<DatasetItem> {
   const keep = makeSelector(select);
-  for await (const item of readDataset(plan.files)) {
+  for await (const item of readDataset(plan.files, { fields: plan.fields })) {
     if (item.kind === "problem") continue;
     if (keep(item)) yield item;
   }

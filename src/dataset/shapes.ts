@@ -127,7 +127,9 @@ function letterColumns(keys: KeyIndex): FieldPath[] | null {
   return null;
 }
 
-function baseSpec(name: string): Omit<ShapeSpec, "question" | "choices" | "answer"> {
+function baseSpec(
+  name: string,
+): Omit<ShapeSpec, "question" | "choices" | "answer"> {
   return {
     name,
     labels: null,
@@ -173,7 +175,12 @@ function hellaswagSpec(keys: KeyIndex): ShapeSpec | null {
     ? (ctxB !== null ? [ctxA, ctxB] : [ctxA])
     : null;
   if (question === null) return null;
-  return { ...baseSpec("hellaswag"), question, choices: endings, answer: label };
+  return {
+    ...baseSpec("hellaswag"),
+    question,
+    choices: endings,
+    answer: label,
+  };
 }
 
 function arcSpec(sample: DataRecord, keys: KeyIndex): ShapeSpec | null {

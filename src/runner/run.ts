@@ -24,6 +24,14 @@ import type {
   ResultRecord,
 } from "../schema.ts";
 
+/** The original answer label and option labels of a question, when it has them. */
+function traceOf(q: Question): Pick<ResultRecord, "label" | "labels"> {
+  const out: Pick<ResultRecord, "label" | "labels"> = {};
+  if (q.label !== undefined) out.label = q.label;
+  if (q.labels !== undefined) out.labels = q.labels;
+  return out;
+}
+
 /** A question turned into a request (prompt built, options maybe shuffled). */
 export interface PreparedQuestion {
   question: Question;
@@ -285,6 +293,7 @@ export async function runQuestions(
           file: q.file,
           line: q.line,
           subject: q.subject,
+          ...traceOf(q),
           model: opts.model,
           expected: q.answer,
           predicted: s.predicted,
@@ -327,6 +336,7 @@ export async function runQuestions(
           ...skippedRecord({ ...q, reason: err.message }, opts.model),
           status: "error",
           expected: q.answer,
+          ...traceOf(q),
           "error_kind": err.kind,
           "latency_ms": null,
           attempts,
@@ -398,6 +408,7 @@ export async function runQuestions(
         }, opts.model),
         status: "error",
         expected: q.answer,
+        ...traceOf(q),
         "error_kind": "malformed",
         repeat,
       });

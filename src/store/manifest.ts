@@ -53,6 +53,7 @@ export const PROMPT_AFFECTING: ReadonlyArray<keyof Config> = [
   "repeats",
   "shard",
   "csvPattern",
+  "fields",
   "mockAccuracy",
 ];
 
