@@ -25,7 +25,8 @@ export type Command =
   | { kind: "run"; config: Config; explicit: ReadonlySet<keyof Config> }
   | { kind: "report"; runDirs: string[] }
   | { kind: "compare"; runDirs: string[]; outputDir: string | null }
-  | { kind: "merge"; runDirs: string[]; outputDir: string };
+  | { kind: "merge"; runDirs: string[]; outputDir: string }
+  | { kind: "inspect"; argv: string[] };
 
 type Env = (name: string) => string | undefined;
 
@@ -140,6 +141,7 @@ export function parseCommand(argv: string[], env: Env): Command {
   if (sub === "report" || sub === "compare" || sub === "merge") {
     return parseSubcommand(sub, argv.slice(1));
   }
+  if (sub === "inspect") return { kind: "inspect", argv: argv.slice(1) };
   let parsed;
   try {
     parsed = parseArgs({
