@@ -61,7 +61,10 @@ const PASSED_STRINGS = [
 
 /** Parses `inspect`'s arguments (after the word `inspect`). */
 export function parseInspectArgs(argv: string[]): InspectArgs {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string }
+  > = {
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
     "fewshot-as-chat": { type: "boolean" },

@@ -385,6 +385,7 @@ function mapRecord(record: unknown, spec: ShapeSpec): MappedQuestion | string {
   }
   let options = readChoices(record, spec);
   if (typeof options === "string") return options;
+  if (options.texts.length === 0) return "choices are empty";
   if (options.texts.length > LETTERS.length && !spec.dropPadding) {
     return `row has ${options.texts.length} options; at most 10 are supported`;
   }
