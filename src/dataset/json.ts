@@ -35,10 +35,25 @@ export class JsonSplitter {
   #startLine = 0;
   #inRecord = false;
   #scalar = false;
+  #error: JsonShapeError | null = null;
 
-  /** Records completed by `chunk`. */
+  /**
+   * Records completed by `chunk`. An error found in the chunk is thrown by
+   * the next `push` or `end`, so the records before it are returned first.
+   */
   push(chunk: string): JsonRecordText[] {
+    if (this.#error !== null) throw this.#error;
     const out: JsonRecordText[] = [];
+    try {
+      this.#scan(chunk, out);
+    } catch (error) {
+      if (!(error instanceof JsonShapeError)) throw error;
+      this.#error = error;
+    }
+    return out;
+  }
+
+  #scan(chunk: string, out: JsonRecordText[]): void {
     let from = this.#inRecord ? 0 : -1;
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
@@ -77,7 +92,6 @@ export class JsonSplitter {
       }
     }
     if (from !== -1) this.#keep(chunk.slice(from));
-    return out;
   }
 
   get #base(): number {
@@ -129,6 +143,7 @@ export class JsonSplitter {
 
   /** Checks the text ended between records. */
   end(): void {
+    if (this.#error !== null) throw this.#error;
     if (this.#inRecord || this.#mode === "array") {
       const where = this.#inRecord
         ? `the record starting on line ${this.#startLine}`
