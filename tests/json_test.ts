@@ -55,7 +55,9 @@ Deno.test("readJsonFile() reads an array, JSON Lines saved as .json, and one pre
 });
 
 Deno.test("readJsonFile() skips a record with a syntax error by its line and keeps the others", async () => {
-  const text = `[\n${Q("one")},\n{"question": "bad", "choices": ["x" "y"], "answer": 0},\n${
+  const text = `[\n${
+    Q("one")
+  },\n{"question": "bad", "choices": ["x" "y"], "answer": 0},\n${
     Q("three")
   },\n42\n]`;
   const got = await readText("s.json", text);
