@@ -10,7 +10,7 @@ import { readFile } from "../src/dataset/read.ts";
 import type { FileInfo } from "../src/dataset/records.ts";
 import { gpqaOrder } from "../src/dataset/shapes.ts";
 import type { Question } from "../src/schema.ts";
-import { collect, type Read } from "./dataset_helper.ts";
+import { collect, type Read, tempTree } from "./dataset_helper.ts";
 
 const SHAPES = decodeURIComponent(
   new URL("./fixtures/shapes/", import.meta.url).pathname,
@@ -207,4 +207,62 @@ Deno.test("readFile() names the keys of an unknown shape, and --fields reads it"
     ],
   );
   assert.deepEqual(mapped.info.shape, "fields");
+});
+
+Deno.test("readFile() judges MedMCQA's cop base from the file: 1-4 as distributed, 0-3 as on the Hub", async (t) => {
+  const row = (q: string, cop: number) =>
+    JSON.stringify({
+      question: q,
+      opa: "a",
+      opb: "b",
+      opc: "c",
+      opd: "d",
+      cop,
+      "subject_name": "Anatomy",
+    });
+  const cases: [string, number[], string[], string | null][] = [
+    ["original.jsonl", [1, 2, 3, 4], ["A", "B", "C", "D"], null],
+    ["hub.jsonl", [1, 2, 0, 3], ["B", "C", "A", "D"], null],
+    ["unknown.jsonl", [1, 2, 3], [], "counts from 0 in some files"],
+  ];
+  for (const [name, cops, answers, reason] of cases) {
+    await t.step(name, async () => {
+      await using tree = await tempTree({
+        [name]: cops.map((c, i) => row(`Q${i}?`, c)).join("\n"),
+      });
+      const got = await collect(
+        readFile({ path: `${tree.dir}/${name}`, relative: name }, 0),
+      );
+      assert.deepEqual(got.questions.map((q) => q.answer), answers);
+      assert.deepEqual(
+        got.questions.map((q) => q.label),
+        answers.map((_, i) => String(cops[i])),
+      );
+      if (reason !== null) {
+        assert.equal(got.skipped.length, cops.length);
+        assert.ok(got.skipped.every((r) => r.reason.includes(reason)));
+      }
+    });
+  }
+});
+
+Deno.test("readFile() keeps a real MMLU question in the first row, never taking it for a header", async () => {
+  await using tree = await tempTree({
+    "q.csv":
+      "Which column holds the answer?,question,answer,subject,label,B\nQuestion,A,B,C,D,A\n",
+    "h.csv": "question,answer,A,B,C,D\nWhat is 1+1?,B,1,2,3,4\n",
+  });
+  const q = await collect(
+    readFile({ path: `${tree.dir}/q.csv`, relative: "q.csv" }, 0),
+  );
+  assert.deepEqual(q.questions.map((x) => [x.line, x.answer]), [[1, "B"], [
+    2,
+    "A",
+  ]]);
+  const h = await collect(
+    readFile({ path: `${tree.dir}/h.csv`, relative: "h.csv" }, 0),
+  );
+  assert.deepEqual(h.questions.map((x) => [x.line, x.choices[1], x.answer]), [
+    [2, "2", "B"],
+  ]);
 });

@@ -247,8 +247,21 @@ class CsvRows {
     this.#options = options;
   }
 
-  /** The item for one record, or null for a blank line or a header. */
-  take({ fields, line }: CsvRecord): ReadItem | null {
+  /** The items for one record: none for a blank line or a header. */
+  take(record: CsvRecord): ReadItem[] {
+    const item = this.#take(record);
+    return item === null ? [] : Array.isArray(item) ? item : [item];
+  }
+
+  /** Items still held by the header mapper at the end of the file. */
+  finish(): ReadItem[] {
+    if (this.#mapper === null) return [];
+    const items = this.#mapper.finish();
+    this.index = this.#mapper.index;
+    return items;
+  }
+
+  #take({ fields, line }: CsvRecord): ReadItem | ReadItem[] | null {
     // A line of spaces, or a lone "" field, is a blank line too.
     if (fields.length === 1 && fields[0]!.trim() === "") return null;
     if (!this.#sawRecord) {
@@ -384,12 +397,14 @@ export async function* readCsvFile(
   try {
     const maxChars = options.maxRecordChars ?? 16 * 1024 * 1024;
     for await (const record of csvRecords(reader, name, tab, maxChars)) {
-      const item = rows.take(record);
-      if (item === null) continue;
-      yield item;
-      if (item.kind === "problem") return;
+      for (const item of rows.take(record)) {
+        yield item;
+        if (item.kind === "problem") return;
+      }
     }
+    yield* rows.finish();
   } catch (error) {
+    yield* rows.finish();
     yield error instanceof FileProblemError
       ? problemItem(name, error.message, error.line)
       : problemItem(name, readErrorMessage(name, error), null);

@@ -29,6 +29,9 @@ export interface ReaderOptions {
 /** Key under which a held record that failed to parse keeps its reason. */
 const BROKEN = "\u0000llm-bench-broken";
 
+/** Records held while a numeric answer's base is unknown (see `Shape.ready`). */
+const HOLD_RECORDS = 1000;
+
 /** Records read before giving up on recognising a file's shape. */
 const DETECT_RECORDS = 20;
 
@@ -76,7 +79,12 @@ export class RecordMapper {
    * `problem` item means the file is in no known shape: stop reading it.
    */
   add(record: unknown, line: number): ReadItem[] {
-    if (this.shape !== null) return [this.#item(record, line)];
+    if (this.shape !== null) {
+      if (this.shape.ready()) return [this.#item(record, line)];
+      this.#held.push({ record, line });
+      this.shape.observe(record);
+      return this.#releaseIfReady();
+    }
     this.#held.push({ record, line });
     if (!isRecord(record)) return [];
     this.#objects++;
@@ -88,7 +96,8 @@ export class RecordMapper {
 
   /** Items still held at the end of the file. */
   finish(): ReadItem[] {
-    if (this.shape !== null || this.#held.length === 0) return [];
+    if (this.#held.length === 0) return [];
+    if (this.shape !== null) return this.#release();
     if (this.#objects > 0) return [this.#noShape()];
     const held = this.#held;
     this.#held = [];
@@ -104,7 +113,7 @@ export class RecordMapper {
 
   /** A skipped row for a record that could not be parsed at all. */
   skip(line: number, reason: string): ReadItem[] {
-    if (this.shape === null) {
+    if (this.#held.length > 0 || this.shape === null) {
       this.#held.push({ record: { [BROKEN]: reason }, line });
       return [];
     }
@@ -114,6 +123,17 @@ export class RecordMapper {
   #settle(shape: Shape): ReadItem[] {
     this.shape = shape;
     if (this.#info) this.#info.shape = shape.name;
+    for (const { record } of this.#held) shape.observe(record);
+    return this.#releaseIfReady();
+  }
+
+  /** Held records, once the shape can map them (or too many are held). */
+  #releaseIfReady(): ReadItem[] {
+    if (!this.shape!.ready() && this.#held.length < HOLD_RECORDS) return [];
+    return this.#release();
+  }
+
+  #release(): ReadItem[] {
     const held = this.#held;
     this.#held = [];
     return held.map(({ record, line }) => this.#item(record, line));

@@ -41,6 +41,14 @@ export interface Shape {
   name: string;
   /** A MappedQuestion, or the reason the record is skipped. */
   map(record: unknown): MappedQuestion | string;
+  /**
+   * Whether records can be mapped yet. False while a numeric answer whose
+   * base is not known (MedMCQA's `cop`: 0-3 on the Hub, 1-4 in the original
+   * files) has only shown values valid in both; `observe` each held record.
+   */
+  ready(): boolean;
+  /** Learns from one record (the answer base); see `ready`. */
+  observe(record: unknown): void;
 }
 
 interface ShapeSpec {
@@ -58,6 +66,8 @@ interface ShapeSpec {
   dropPadding: boolean;
   /** GPQA: the options besides `answer`, which holds the correct text. */
   incorrect: FieldPath[] | null;
+  /** A numeric answer counts from 0, or its base is judged from the file. */
+  indexBase: "zero" | "detect";
 }
 
 /** Option text MMLU-Pro uses to pad questions to 10 options. */
@@ -137,6 +147,7 @@ function baseSpec(
     subject: null,
     dropPadding: false,
     incorrect: null,
+    indexBase: "zero",
   };
 }
 
@@ -225,6 +236,7 @@ function flatSpec(keys: KeyIndex): ShapeSpec | null {
     answerLetter: answerIndex !== null ? pickKey(keys, ["answer"]) : null,
     subject: pickKey(keys, SUBJECT_KEYS),
     dropPadding: list !== null && normalizeKey(list.text) === "options",
+    indexBase: normalizeKey(answer.text) === "cop" ? "detect" : "zero",
   };
 }
 
@@ -375,7 +387,23 @@ function dropPadding(
   return { options: { texts, labels: null }, position: at };
 }
 
-function mapRecord(record: unknown, spec: ShapeSpec): MappedQuestion | string {
+function numericAnswer(raw: unknown): number | null {
+  if (typeof raw === "number" && Number.isInteger(raw)) return raw;
+  if (typeof raw === "string" && /^\s*\d+\s*$/.test(raw)) return Number(raw);
+  return null;
+}
+
+/** Reads a 1-based numeric answer as 0-based, keeping how it was written. */
+function rebase(raw: unknown, base: 0 | 1): unknown {
+  const n = numericAnswer(raw);
+  return base === 1 && n !== null ? n - 1 : raw;
+}
+
+function mapRecord(
+  record: unknown,
+  spec: ShapeSpec,
+  base: 0 | 1 | null,
+): MappedQuestion | string {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     return "record is not an object";
   }
@@ -395,8 +423,18 @@ function mapRecord(record: unknown, spec: ShapeSpec): MappedQuestion | string {
   if ((rawAnswer === undefined || rawAnswer === null) && spec.answerLetter) {
     rawAnswer = getPath(record, spec.answerLetter);
   }
-  const resolved = resolveAnswer(rawAnswer, options.texts, options.labels);
+  if (base === null && numericAnswer(rawAnswer) !== null) {
+    return `answer ${
+      JSON.stringify(rawAnswer)
+    }: ${spec.answer.text} counts from 0 in some files and from 1 in others, and no row of this one tells which`;
+  }
+  const resolved = resolveAnswer(
+    rebase(rawAnswer, base ?? 0),
+    options.texts,
+    options.labels,
+  );
   if (typeof resolved === "string") return resolved;
+  if (base === 1) resolved.label = String(rawAnswer).trim();
   let position = resolved.position;
   if (spec.answerLetter !== null) {
     const letter = getPath(record, spec.answerLetter);
@@ -427,5 +465,19 @@ function mapRecord(record: unknown, spec: ShapeSpec): MappedQuestion | string {
 }
 
 function makeShape(spec: ShapeSpec): Shape {
-  return { name: spec.name, map: (record) => mapRecord(record, spec) };
+  let base: 0 | 1 | null = spec.indexBase === "zero" ? 0 : null;
+  return {
+    name: spec.name,
+    map: (record) => mapRecord(record, spec, base),
+    ready: () => base !== null,
+    observe(record) {
+      if (base !== null) return;
+      const n = numericAnswer(getPath(record, spec.answer));
+      const options = readChoices(record, spec);
+      if (n === null || typeof options === "string") return;
+      // 0 exists only counting from 0; the option count only from 1.
+      if (n === 0) base = 0;
+      else if (n === options.texts.length) base = 1;
+    },
+  };
 }
