@@ -134,3 +134,37 @@ Deno.test("readParquetFile() reports broken files without a stack trace", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readParquetFile() reads gzip-compressed pages too", async () => {
+  const { ByteWriter, parquetWrite } = await import("hyparquet-writer");
+  const { gzipSync } = await import("node:zlib");
+  const writer = new ByteWriter();
+  parquetWrite({
+    writer,
+    columnData: [
+      { name: "question", data: ["Q1?", "Q2?"], type: "STRING" },
+      { name: "A", data: ["x", "y"], type: "STRING" },
+      { name: "B", data: ["z", "w"], type: "STRING" },
+      { name: "answer", data: ["B", "A"], type: "STRING" },
+    ],
+    codec: "GZIP",
+    compressors: { GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)) },
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "g.parquet");
+    await Deno.writeFile(path, new Uint8Array(writer.getBuffer()));
+    const meta = parquetMetadata((await Deno.readFile(path)).buffer);
+    assert.equal(meta.row_groups[0]!.columns[0]!.meta_data?.codec, "GZIP");
+    const got = await collect(
+      readParquetFile({ path, relative: "g.parquet" }, 0),
+    );
+    assert.deepEqual(got.problems, []);
+    assert.deepEqual(got.questions.map((q) => [q.choices, q.answer]), [
+      [["x", "z"], "B"],
+      [["y", "w"], "A"],
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

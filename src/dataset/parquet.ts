@@ -1,9 +1,11 @@
 // Reader for Parquet files (as the Hugging Face Hub exports them: list and
-// struct columns, int64, dictionary pages, snappy), one row group at a time
-// through hyparquet, so memory stays within one row group.
+// struct columns, int64, dictionary pages, snappy; gzip, zstd, brotli and
+// lz4 too), one row group at a time through hyparquet, so memory stays
+// within one row group.
 
 import { parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
 import { readErrorMessage } from "./discover.ts";
 import type { DatasetFile } from "./discover.ts";
 import { fileProblem } from "./jsonl.ts";
@@ -131,6 +133,7 @@ export async function* readParquetFile(
           metadata: meta,
           rowStart,
           rowEnd,
+          compressors,
         });
       } catch (cause) {
         yield fileProblem(
