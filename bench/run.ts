@@ -13,8 +13,11 @@ import {
   type Check,
   type ScenarioContext,
   type ScenarioResult,
-  SCENARIOS,
+  SCENARIOS as BASE_SCENARIOS,
 } from "./scenarios.ts";
+import { readers } from "./readers.ts";
+
+const SCENARIOS = [...BASE_SCENARIOS, readers];
 import { renderTable } from "./stats.ts";
 
 const { values } = parseArgs({

@@ -41,17 +41,30 @@ function fileBuffer(file: Deno.FsFile, size: number): AsyncBuffer {
   };
 }
 
-/** Plain JSON-like values: bigints become numbers, lists and structs are walked. */
+/**
+ * Makes a decoded row plain JSON-like data, in place: bigints (int64)
+ * become numbers, inside lists and structs too. Returns the value.
+ */
 export function plainValue(value: unknown): unknown {
   if (typeof value === "bigint") return Number(value);
-  if (Array.isArray(value)) return value.map(plainValue);
-  if (
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      if (typeof v === "object" || typeof v === "bigint") {
+        value[i] = plainValue(v);
+      }
+    }
+  } else if (
     typeof value === "object" && value !== null &&
     !(value instanceof Uint8Array) && !(value instanceof Date)
   ) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = plainValue(v);
-    return out;
+    const record = value as Record<string, unknown>;
+    for (const k in record) {
+      const v = record[k];
+      if (typeof v === "object" || typeof v === "bigint") {
+        record[k] = plainValue(v);
+      }
+    }
   }
   return value;
 }
