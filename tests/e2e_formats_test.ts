@@ -141,3 +141,53 @@ Deno.test("llm-bench reads a folder of every format with no flag: each question 
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("llm-bench --shots takes examples from a JSON Lines dev file and records that file in run.json", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const data = join(tmp, "data");
+    await Deno.mkdir(join(data, "test"), { recursive: true });
+    await Deno.mkdir(join(data, "dev"), { recursive: true });
+    await Deno.copyFile(
+      join(SHAPES, "openbookqa_test.jsonl"),
+      join(data, "dev", "obqa_dev.jsonl"),
+    );
+    await Deno.copyFile(
+      join(SHAPES, "medqa_test.jsonl"),
+      join(data, "test", "obqa_test.jsonl"),
+    );
+    await using fake = await startFakeOllama({
+      reply: () => ({ content: '{"answer":"A"}' }),
+    });
+    const out = join(tmp, "out");
+    const r = await runCli([
+      data,
+      "--model",
+      "llama3.2",
+      "--base-url",
+      fake.url,
+      "--output-dir",
+      out,
+      "--metrics-port",
+      "off",
+      "--quiet",
+      "--shots",
+      "1",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const asked = fake.requests.filter((x) => x.text.includes("scurvy"));
+    assert.equal(asked.length, 1);
+    assert.ok(asked[0]!.text.includes("The sun is responsible for"));
+    const dir = await onlyRunDir(out);
+    const manifest = JSON.parse(
+      await Deno.readTextFile(join(dir, "run.json")),
+    ) as { dataset: { files: { file: string; sha256: string }[] } };
+    assert.deepEqual(manifest.dataset.files.map((f) => f.file), [
+      "test/obqa_test.jsonl",
+      "dev/obqa_dev.jsonl",
+    ]);
+    assert.ok(manifest.dataset.files.every((f) => f.sha256.length === 64));
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

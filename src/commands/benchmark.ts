@@ -146,6 +146,7 @@ export async function runBench(
 
   const plan = await planDataset(config.csvDir, config.csvPattern, select, {
     fields: fieldMapOf(config),
+    withDevFiles: shots > 0,
   });
   reportPlan(plan, io);
   if (manifest) {

@@ -43,6 +43,12 @@ export interface PlanOptions {
   hash?: boolean;
   /** `--fields`. @default null */
   fields?: FieldMap | null;
+  /**
+   * Also list (and hash) the dev files kept apart as few-shot sources, for
+   * a run that reads them (`--shots` > 0), so the manifest covers every
+   * file read. @default false
+   */
+  withDevFiles?: boolean;
 }
 
 /** `; first reasons: a.csv:3: answer "E" is not one of A-D; ...` for a message. */
@@ -171,6 +177,9 @@ export async function planDataset(
       rows: rows.get(f.relative) ?? 0,
     });
   }
+  if (opts.withDevFiles === true) {
+    fileInfo.push(...await devFileInfo(devFiles, fields, opts.hash !== false));
+  }
   if (questions === 0) {
     const detail = problems.length > 0
       ? `; problems: ${problems.map((p) => p.message).slice(0, 5).join("; ")}`
@@ -193,6 +202,29 @@ export async function planDataset(
     skippedByFile,
     fields,
   };
+}
+
+/** Hash and row count of each few-shot dev file. */
+async function devFileInfo(
+  devFiles: readonly DatasetFile[],
+  fields: FieldMap | null,
+  hash: boolean,
+): Promise<SummaryDatasetFile[]> {
+  const rows = new Map<string, number>();
+  for await (const item of readDataset(devFiles, { fields })) {
+    if (item.kind === "problem") continue;
+    const file = item.kind === "question" ? item.question.file : item.row.file;
+    rows.set(file, (rows.get(file) ?? 0) + 1);
+  }
+  const out: SummaryDatasetFile[] = [];
+  for (const f of devFiles) {
+    out.push({
+      file: f.relative,
+      sha256: hash ? await sha256File(f.path) : "",
+      rows: rows.get(f.relative) ?? 0,
+    });
+  }
+  return out;
 }
 
 /** The selected items of the plan's files, streamed. */
