@@ -217,10 +217,14 @@ async function inspectPath(
   config: Config,
   fields: FieldMap | null,
   prompt: { prompt: PromptOptions; shots: number },
-  fewshot: FewshotSource,
 ): Promise<InspectedFile[]> {
   const found = await discoverFiles(path, config.csvPattern);
   const allDev = found.files.every((f) => isDevFile(f.relative));
+  const fewshot = new FewshotSource({
+    fewshotDir: config.fewshotDir,
+    fields,
+    devFiles: allDev ? [] : found.files.filter((f) => isDevFile(f.relative)),
+  });
   const out: InspectedFile[] = [];
   for (const file of found.files) {
     const role = !allDev && isDevFile(file.relative) ? "few-shot" : "questions";
@@ -277,13 +281,9 @@ export async function inspectCommand(
   const fields = config.fields === null ? null : parseFieldMap(config.fields);
   const fieldMap = typeof fields === "string" ? null : fields;
   const prompt = await promptOptions(config);
-  const fewshot = new FewshotSource({
-    fewshotDir: config.fewshotDir,
-    fields: fieldMap,
-  });
   const files: InspectedFile[] = [];
   for (const path of args.paths) {
-    files.push(...await inspectPath(path, config, fieldMap, prompt, fewshot));
+    files.push(...await inspectPath(path, config, fieldMap, prompt));
   }
   if (args.json) return JSON.stringify({ files }, null, 2);
   return files.map(renderFile).join("\n");
