@@ -108,3 +108,25 @@ Deno.test("readJsonFile() reports files that are cut short or not JSON records",
     });
   }
 });
+
+Deno.test("readJsonFile() reads the records a lone wrapper object lists, numbered from 1", async () => {
+  const got = await readText(
+    "w.json",
+    `{"name": "quiz", "version": 2,\n "questions": [\n${Q("one")},\n${
+      Q("two")
+    }\n]}\n`,
+  );
+  assert.deepEqual(got.problems, []);
+  assert.deepEqual(got.questions.map((q) => [q.id, q.question]), [
+    ["w.json:1", "one"],
+    ["w.json:2", "two"],
+  ]);
+  const two = await readText(
+    "two.json",
+    `{"a": [${Q("one")}], "b": [${Q("two")}]}`,
+  );
+  assert.match(
+    two.problems[0]!.message,
+    /no known question shape \(keys "a", "b"\)/,
+  );
+});

@@ -201,12 +201,46 @@ function parseRecord(
   }
 }
 
+/** The one list of objects a lone wrapper object holds, or null. */
+function wrappedList(value: unknown): unknown[] | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return null;
+  }
+  const lists = Object.values(value).filter((v) =>
+    Array.isArray(v) && v.length > 0 &&
+    v.every((x) => typeof x === "object" && x !== null && !Array.isArray(x))
+  );
+  return lists.length === 1 ? lists[0] as unknown[] : null;
+}
+
+/** Items of the records a wrapper object lists, numbered 1, 2, ... */
+function* readWrapped(
+  list: unknown[],
+  name: string,
+  firstIndex: number,
+  options: ReaderOptions,
+): Generator<ReadItem> {
+  const mapper = new RecordMapper(name, subjectFromFile(name), firstIndex, {
+    ...options,
+    notObject: "record is not a JSON object",
+  });
+  for (let i = 0; i < list.length; i++) {
+    for (const item of mapper.add(list[i], i + 1)) {
+      yield item;
+      if (item.kind === "problem") return;
+    }
+  }
+  yield* mapper.finish();
+}
+
 /**
  * Streams the items of one `.json` file: each record of a top-level array
  * (or each top-level object) becomes a Question or a SkippedRow, in any
  * shape `shapes.ts` knows. A record with a syntax error is skipped with its
  * line; a file cut short keeps the records before the cut. Ids are
- * `<relative>:<line the record starts on>`.
+ * `<relative>:<line the record starts on>`. A file holding one object that
+ * wraps a single list of records (`{"questions": [...]}`) is read as that
+ * list; its ids number the records 1, 2, ...
  */
 export async function* readJsonFile(
   file: DatasetFile,
@@ -225,10 +259,16 @@ export async function* readJsonFile(
     notObject: "record is not a JSON object",
   });
   const splitter = new JsonSplitter();
+  // The first record is kept while the shape is unknown: a lone object may
+  // wrap the records in a list (`{"questions": [...]}`).
+  let first: unknown = undefined;
+  let records = 0;
   try {
     for await (const chunk of text) {
       for (const record of splitter.push(chunk)) {
         const parsed = parseRecord(record);
+        if (records++ === 0 && "value" in parsed) first = parsed.value;
+        else first = undefined;
         const items = "error" in parsed
           ? mapper.skip(record.line, parsed.error)
           : mapper.add(parsed.value, record.line);
@@ -250,6 +290,11 @@ export async function* readJsonFile(
     return;
   } finally {
     await text.cancel().catch(() => {});
+  }
+  const list = mapper.shape === null ? wrappedList(first) : null;
+  if (list !== null) {
+    yield* readWrapped(list, name, firstIndex, options);
+    return;
   }
   for (const item of mapper.finish()) {
     yield item;
