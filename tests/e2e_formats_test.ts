@@ -46,6 +46,7 @@ const KEY: [string, string][] = [
   ["Which team owns the payroll", "HR"],
   ["office Wi-Fi band", "5 GHz"],
   ["Letter answer?", "z"],
+  ["Which floor is the canteen on?", "1"],
   ["The sun is responsible for", "plants sprouting, blooming and wilting"],
   ["When standing miles away", "tiny"],
   ["revolving door", "bank"],

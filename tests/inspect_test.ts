@@ -44,7 +44,7 @@ Deno.test("inspect --json accounts for every file of a mixed folder and every qu
     "ARC-Challenge-Dev.jsonl": ["jsonl", "arc", 299, 0],
     "arc_hub_test.parquet": ["parquet", "arc", 4, 1],
     "commonsenseqa_validation.jsonl": ["jsonl", "arc", 2, 1],
-    "company_quiz.json": ["json", "flat", 3, 2],
+    "company_quiz.json": ["json", "flat", 4, 2],
     "company_quiz.tsv": ["tsv", "flat", 2, 0],
     "custom_shape.jsonl": ["jsonl", null, 0, 0],
     "gpqa_main.csv": ["csv", "gpqa", 3, 0],

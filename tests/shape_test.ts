@@ -171,12 +171,12 @@ Deno.test("readFile() reads a JSON array of flat records: index, text and letter
   assert.deepEqual([got.info.format, got.info.shape], ["json", "flat"]);
   assert.deepEqual(
     got.questions.map((q) => [q.line, correctText(q), q.subject, q.label]),
-    [[2, "HR", "policy", "1"], [3, "5 GHz", "it", "5 GHz"], [
-      6,
-      "z",
-      "policy",
-      "c",
-    ]],
+    [
+      [2, "HR", "policy", "0"],
+      [3, "5 GHz", "it", "5 GHz"],
+      [6, "z", "policy", "c"],
+      [7, "1", "it", "0"],
+    ],
   );
   assert.deepEqual(got.skipped.map((r) => [r.id, r.reason]), [
     [
@@ -244,6 +244,38 @@ Deno.test("readFile() judges MedMCQA's cop base from the file: 1-4 as distribute
       }
     });
   }
+});
+
+Deno.test('readFile() judges numeric answers\' base from the file: "1"/"2" with two options count from 1', async () => {
+  const rows = [
+    [
+      "The trophy did not fit the suitcase: it was too big.",
+      "trophy",
+      "suitcase",
+      "1",
+    ],
+    [
+      "The trophy did not fit the suitcase: it was too small.",
+      "trophy",
+      "suitcase",
+      "2",
+    ],
+    ["Ann asked Mary for help because she was stuck.", "Ann", "Mary", "1"],
+  ];
+  await using tree = await tempTree({
+    "two.csv": "question,option1,option2,answer\n" +
+      rows.map((r) => r.map((f) => `"${f}"`).join(",")).join("\n"),
+  });
+  const got = await collect(
+    readFile({ path: `${tree.dir}/two.csv`, relative: "two.csv" }, 0),
+  );
+  assert.deepEqual(got.skipped, []);
+  assert.deepEqual(got.questions.map(correctText), [
+    "trophy",
+    "suitcase",
+    "Ann",
+  ]);
+  assert.deepEqual(got.questions.map((q) => q.label), ["1", "2", "1"]);
 });
 
 Deno.test("readFile() keeps a real MMLU question in the first row, never taking it for a header", async () => {

@@ -152,23 +152,22 @@ class CsvRows {
     return "row";
   }
 
-  #mapped(fields: string[], line: number): ReadItem {
+  #mapped(fields: string[], line: number): ReadItem[] {
     const columns = this.#columns!;
     const mapper = this.#mapper!;
-    mapper.index = this.index;
-    let item: ReadItem;
+    let items: ReadItem[];
     if (fields.length !== columns.length) {
-      item = mapper.skip(
+      items = mapper.skip(
         line,
         `row has ${fields.length} fields; the header has ${columns.length}`,
-      )[0]!;
+      );
     } else {
       const record: Record<string, string> = {};
       for (let i = 0; i < columns.length; i++) record[columns[i]!] = fields[i]!;
-      item = mapper.add(record, line)[0]!;
+      items = mapper.add(record, line);
     }
     this.index = mapper.index;
-    return item;
+    return items;
   }
 }
 

@@ -29,7 +29,7 @@ export interface ReaderOptions {
 /** Key under which a held record that failed to parse keeps its reason. */
 const BROKEN = "\u0000llm-bench-broken";
 
-/** Records held while a numeric answer's base is unknown (see `Shape.ready`). */
+/** Records held to judge a numeric answer's base (see `Shape.needsBase`). */
 const HOLD_RECORDS = 1000;
 
 /** Records read before giving up on recognising a file's shape. */
@@ -80,7 +80,7 @@ export class RecordMapper {
    */
   add(record: unknown, line: number): ReadItem[] {
     if (this.shape !== null) {
-      if (this.shape.ready()) return [this.#item(record, line)];
+      if (!this.shape.needsBase()) return [this.#item(record, line)];
       this.#held.push({ record, line });
       this.shape.observe(record);
       return this.#releaseIfReady();
@@ -127,13 +127,15 @@ export class RecordMapper {
     return this.#releaseIfReady();
   }
 
-  /** Held records, once the shape can map them (or too many are held). */
+  /** Held records, once the shape can map them or enough are held to judge. */
   #releaseIfReady(): ReadItem[] {
-    if (!this.shape!.ready() && this.#held.length < HOLD_RECORDS) return [];
+    const shape = this.shape!;
+    if (shape.needsBase() && this.#held.length < HOLD_RECORDS) return [];
     return this.#release();
   }
 
   #release(): ReadItem[] {
+    this.shape!.decide();
     const held = this.#held;
     this.#held = [];
     return held.map(({ record, line }) => this.#item(record, line));

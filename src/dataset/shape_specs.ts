@@ -29,8 +29,12 @@ export interface ShapeSpec {
   dropPadding: boolean;
   /** GPQA: the options besides `answer`, which holds the correct text. */
   incorrect: FieldPath[] | null;
-  /** A numeric answer counts from 0, or its base is judged from the file. */
-  indexBase: "zero" | "detect";
+  /**
+   * A numeric answer counts from 0; or its base is judged from the file,
+   * defaulting to 0 without evidence (`detect`) or left unknown (`detect
+   * strict`, for MedMCQA's `cop`, published both ways).
+   */
+  indexBase: "zero" | "detect" | "detect strict";
 }
 
 const QUESTION_KEYS = ["question", "prompt", "input", "stem", "query"];
@@ -207,13 +211,21 @@ function flatSpec(keys: KeyIndex): ShapeSpec | null {
     answerLetter: answerIndex !== null ? pickKey(keys, ["answer"]) : null,
     subject: pickKey(keys, SUBJECT_KEYS),
     dropPadding: list !== null && normalizeKey(list.text) === "options",
-    indexBase: normalizeKey(answer.text) === "cop" ? "detect" : "zero",
+    // MMLU-Pro's answer_index and cais/mmlu's answer count from 0; other
+    // numeric answers (MedMCQA's cop, Winogrande's "1"/"2", a quiz's own
+    // numbers) are judged from the file.
+    indexBase: isPro || named
+      ? "zero"
+      : normalizeKey(answer.text) === "cop"
+      ? "detect strict"
+      : "detect",
   };
 }
 
 function fieldsSpec(fields: FieldMap): ShapeSpec {
   return {
     ...baseSpec("fields"),
+    indexBase: "detect",
     question: [fields.question!],
     choices: fields.choices!,
     labels: fields.labels ?? null,

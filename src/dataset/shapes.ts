@@ -36,13 +36,20 @@ export interface Shape {
   /** A MappedQuestion, or the reason the record is skipped. */
   map(record: unknown): MappedQuestion | string;
   /**
-   * Whether records can be mapped yet. False while a numeric answer whose
-   * base is not known (MedMCQA's `cop`: 0-3 on the Hub, 1-4 in the original
-   * files) has only shown values valid in both; `observe` each held record.
+   * Whether numeric answers still need their base judged (0-based as on the
+   * Hub, or 1-based like MedMCQA's original `cop` and Winogrande): hold the
+   * first records, `observe` each, then `decide` before mapping them.
    */
-  ready(): boolean;
-  /** Learns from one record (the answer base); see `ready`. */
+  needsBase(): boolean;
+  /** Counts one record's evidence for the answer base. */
   observe(record: unknown): void;
+  /**
+   * Fixes the base from the evidence: a 0 answer exists only counting from
+   * 0, an answer equal to the option count only counting from 1; the larger
+   * count wins (a tie counts from 0, as the Hub does). With no evidence
+   * they count from 0, except MedMCQA's `cop`, skipped with a reason.
+   */
+  decide(): void;
 }
 
 /** Option text MMLU-Pro uses to pad questions to 10 options. */
@@ -260,18 +267,27 @@ function mapRecord(
 
 function makeShape(spec: ShapeSpec): Shape {
   let base: 0 | 1 | null = spec.indexBase === "zero" ? 0 : null;
+  let decided = base !== null;
+  let zeros = 0;
+  let tops = 0;
   return {
     name: spec.name,
     map: (record) => mapRecord(record, spec, base),
-    ready: () => base !== null,
+    needsBase: () => !decided,
     observe(record) {
-      if (base !== null) return;
+      if (decided) return;
       const n = numericAnswer(getPath(record, spec.answer));
+      if (n === null) return;
       const options = readChoices(record, spec);
-      if (n === null || typeof options === "string") return;
-      // 0 exists only counting from 0; the option count only from 1.
-      if (n === 0) base = 0;
-      else if (n === options.texts.length) base = 1;
+      if (typeof options === "string") return;
+      if (n === 0) zeros++;
+      else if (n === options.texts.length) tops++;
+    },
+    decide() {
+      if (decided) return;
+      decided = true;
+      if (zeros > 0 || tops > 0) base = tops > zeros ? 1 : 0;
+      else if (spec.indexBase === "detect") base = 0;
     },
   };
 }
