@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import type { FakeRequest } from "./fake_ollama.ts";
+import { STACK_TRACE_REGEXP } from "./e2e_util.ts";
 import {
   onlyRunDir,
   readResults,
@@ -188,6 +189,69 @@ Deno.test("llm-bench --shots takes examples from a JSON Lines dev file and recor
       "dev/obqa_dev.jsonl",
     ]);
     assert.ok(manifest.dataset.files.every((f) => f.sha256.length === 64));
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("llm-bench keeps going past broken Parquet and JSON files beside good ones, and names each problem", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const data = join(tmp, "data");
+    await Deno.mkdir(data);
+    await Deno.copyFile(
+      join(SHAPES, "mmmlu_FR_FR.csv"),
+      join(data, "mmmlu_FR_FR.csv"),
+    );
+    const parquet = await Deno.readFile(join(SHAPES, "hf_mmlu_test.parquet"));
+    await Deno.writeFile(
+      join(data, "cut.parquet"),
+      parquet.subarray(0, parquet.length - 50),
+    );
+    await Deno.writeTextFile(join(data, "renamed.parquet"), "q,a,b,A\n");
+    await Deno.writeTextFile(
+      join(data, "syntax.json"),
+      '[\n{"question": "Fine?", "options": ["x", "y"], "answer": "B"},\n{"question": "Broken?" "options": []},\n{"question": "Also fine?", "options": ["x", "y"], "answer": "A"}\n]\n',
+    );
+    await using fake = await startFakeOllama({
+      reply: () => ({ content: '{"answer":"B"}' }),
+    });
+    const out = join(tmp, "out");
+    const r = await runCli([
+      data,
+      "--model",
+      "llama3.2",
+      "--base-url",
+      fake.url,
+      "--output-dir",
+      out,
+      "--metrics-port",
+      "off",
+      "--quiet",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
+    assert.match(
+      r.stderr,
+      /Cannot read "cut.parquet": the Parquet file is cut short/,
+    );
+    assert.match(
+      r.stderr,
+      /Cannot read "renamed.parquet": it is not a Parquet file/,
+    );
+    const results = await readResults(await onlyRunDir(out));
+    const byFile = (f: string) => results.filter((x) => x.file === f);
+    assert.equal(byFile("mmmlu_FR_FR.csv").length, 4);
+    const json = byFile("syntax.json").sort((a, b) => a.line - b.line);
+    assert.deepEqual(json.map((x) => [x.id, x.status]), [
+      ["syntax.json:2", "correct"],
+      ["syntax.json:3", "skipped"],
+      ["syntax.json:4", "wrong"],
+    ]);
+    assert.match(
+      json[1]!.reason!,
+      /^invalid JSON in the record starting on line 3/,
+    );
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
