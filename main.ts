@@ -132,6 +132,16 @@ async function main(argv: string[]): Promise<number> {
       console.log(await mergeRuns(command.runDirs, command.outputDir));
       return 0;
     }
+    case "inspect": {
+      const { inspectCommand } = await import("./src/commands/inspect.ts");
+      const runConfig = (args: string[]) => {
+        const run = parseCommand(args, env);
+        if (run.kind !== "run") throw new Error("inspect: not a run config");
+        return run.config;
+      };
+      console.log(await inspectCommand(command.argv, { runConfig }));
+      return 0;
+    }
   }
 
   // Loaded only for a run, so that --help and --version start fast.

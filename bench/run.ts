@@ -17,6 +17,7 @@ import {
 } from "./scenarios.ts";
 import { autoShort } from "./auto_ramp.ts";
 import { leaderboardScenario } from "./leaderboard.ts";
+import { readers } from "./readers.ts";
 import { renderTable } from "./stats.ts";
 import { CACHE_SCENARIO } from "./cache.ts";
 
@@ -25,6 +26,7 @@ const SCENARIOS = [
   autoShort,
   CACHE_SCENARIO,
   leaderboardScenario,
+  readers,
 ];
 
 const { values } = parseArgs({

@@ -32,6 +32,8 @@ export interface Config {
   metricsPort: number | null;
   metricsHost: string;
   csvPattern: string;
+  /** `--fields`: record paths for a dataset shape not recognised, as typed (`question=q,choices=opts,answer=gold`), or null. */
+  fields: string | null;
   runId: string | null;
   requestTimeout: number;
   firstRequestTimeout: number;

@@ -35,6 +35,14 @@ export interface Question {
   choices: string[];
   /** Correct letter, upper case, within the options. */
   answer: string;
+  /**
+   * The answer as the file wrote it (`"C"`, `"1"`, `2`, an option's text),
+   * so a result can be traced back; absent for headerless MMLU CSV rows,
+   * where it is the letter itself.
+   */
+  label?: string;
+  /** Original labels of the options in the order shown, when the file has them (`["1","2","3","4"]`). */
+  labels?: string[];
 }
 
 /** A row that could not become a question: it is recorded as `skipped`. */
@@ -93,6 +101,13 @@ export interface ResultRecord {
   file: string;
   line: number;
   subject: string;
+  /**
+   * The answer as the dataset file wrote it (`"1"`, `"C"`, an option's
+   * text), when it differs in kind from a letter column; absent otherwise.
+   */
+  label?: string;
+  /** Original labels of the options in the file's order, when the file has them. */
+  labels?: string[];
   /** Model name as configured. */
   model: string;
   /** Correct letter (after any choice shuffling); null for a skipped row. */

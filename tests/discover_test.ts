@@ -6,7 +6,16 @@ import {
   discoverFiles,
   globToRegExp,
 } from "../src/dataset/discover.ts";
-import { readDataset } from "../src/dataset/read.ts";
+import { DEFAULT_PATTERN, readDataset } from "../src/dataset/read.ts";
+import { planDataset } from "../src/dataset/plan.ts";
+
+const NO_SELECTION = {
+  subjects: null,
+  limit: null,
+  sample: null,
+  seed: 0,
+  shard: null,
+};
 import { DatasetError } from "../src/errors.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -199,4 +208,48 @@ Deno.test("readDataset() reads CSV and JSONL files with indices that continue ac
     ["b_test.csv", 'Cannot read "b_test.csv": the file is empty'],
     ["c.jsonl:1", 2],
   ]);
+});
+
+Deno.test("discoverFiles() with the default pattern takes every supported format, and CSV_PATTERN narrows it", async () => {
+  await using tree = await tempTree({
+    "b/quiz.tsv": "",
+    "a.csv": "",
+    "a.jsonl": "",
+    "c.json": "",
+    "d.parquet": "",
+    "notes.txt": "",
+    "README.md": "",
+  });
+  const all = await discoverFiles(tree.dir, DEFAULT_PATTERN);
+  assert.deepEqual(all.files.map((f) => f.relative), [
+    "a.csv",
+    "a.jsonl",
+    "b/quiz.tsv",
+    "c.json",
+    "d.parquet",
+  ]);
+  const narrow = await discoverFiles(tree.dir, "*.{jsonl,parquet}");
+  assert.deepEqual(narrow.files.map((f) => f.relative), [
+    "a.jsonl",
+    "d.parquet",
+  ]);
+});
+
+Deno.test("planDataset() keeps dev files of every format apart and names the first skip reasons when nothing is usable", async () => {
+  await using tree = await tempTree({
+    "test/x_test.jsonl": '{"question":"Q?","choices":["a","b"],"answer":5}\n',
+    "dev/x_dev.parquet": "",
+    "all/dev-00000-of-00001.parquet": "",
+  });
+  await assert.rejects(
+    planDataset(tree.dir, DEFAULT_PATTERN, NO_SELECTION),
+    (e: unknown) => {
+      assert.ok(e instanceof DatasetError);
+      assert.match(
+        e.message,
+        /\(1 file\(s\) matching .*, 1 row\(s\) skipped\); first reasons: test\/x_test.jsonl:1: answer 5 is out of range 0-1/,
+      );
+      return true;
+    },
+  );
 });

@@ -143,12 +143,12 @@ const CASES: BadCase[] = [
     skipped: { 2: /"E"/, 3: /"2"/, 4: /empty/, 5: /"Paris"/ },
   },
   {
-    name: "rows with too few or too many fields",
+    name: "rows with other option counts, too few or too many fields",
     file: "fields_test.csv",
     bytes:
-      "Good?,a,b,c,d,A\nFew?,a,b,c,A\nMany?,a,b,c,d,e,B\nGood too?,a,b,c,d,C\n",
-    questions: { 1: "A", 4: "C" },
-    skipped: { 2: /5 fields/, 3: /7 fields/ },
+      "Good?,a,b,c,d,A\nFew?,a,b,c,A\nMany?,a,b,c,d,e,B\nGood too?,a,b,c,d,C\nTwo fields?,A\nEleven?,1,2,3,4,5,6,7,8,9,10,11,A\n",
+    questions: { 1: "A", 2: "A", 3: "B", 4: "C" },
+    skipped: { 5: /2 fields/, 6: /13 fields/ },
   },
   {
     name: "an unterminated quote after good rows",
@@ -341,7 +341,10 @@ Deno.test("llm-bench exits 2 without a stack trace when the dataset folder is mi
     await Deno.writeTextFile(join(data, "readme.txt"), "not a dataset");
     const r = await runCli(quietArgs(data, fake.url, join(tmp.path, "o2")));
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /No files match "\*\.csv"/);
+    assert.match(
+      r.stderr,
+      /No files match "\*\.\{csv,tsv,jsonl,json,parquet\}"/,
+    );
     assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
   });
   await t.step("only bad files", async () => {

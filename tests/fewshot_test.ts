@@ -54,7 +54,7 @@ Deno.test("FewshotSource.examples() uses only the explicit few-shot folder when 
   assert.equal(missing.source, null);
   assert.equal(
     missing.reason,
-    `no few-shot file for "x" (looked for "${MMLU}dev/x_dev.csv")`,
+    `no few-shot file for "x" (looked for "${MMLU}dev/x_dev.{csv,tsv,jsonl,json,parquet}")`,
   );
 });
 
@@ -136,4 +136,54 @@ Deno.test("FewshotSource.examples() reads each dev file once", async () => {
   await Deno.writeTextFile(`${tree.dir}/dev/x_dev.csv`, "Changed?,a,b,c,d,A\n");
   const second = await source.examples({ path: "/t/x_test.csv" }, "x", 2);
   assert.deepEqual(second, first);
+});
+
+Deno.test("FewshotSource.examples() reads dev files of any format, and the Hub's dev split by record subject", async (t) => {
+  const shapes = decodeURIComponent(
+    new URL("./fixtures/shapes/", import.meta.url).pathname,
+  );
+  await using tree = await tempTree({
+    "test/openbookqa_test.jsonl": "",
+    "dev/openbookqa_dev.jsonl": await Deno.readTextFile(
+      `${shapes}openbookqa_test.jsonl`,
+    ),
+    "all/test-00000-of-00001.parquet": "",
+  });
+  await Deno.copyFile(
+    `${shapes}hf_mmlu_test.parquet`,
+    `${tree.dir}/all/dev-00000-of-00001.parquet`,
+  );
+  await t.step("SUBJECT_dev.jsonl beside the test folder", async () => {
+    const source = new FewshotSource({ fewshotDir: null });
+    const got = await source.examples(
+      { path: `${tree.dir}/test/openbookqa_test.jsonl` },
+      "openbookqa",
+      2,
+    );
+    assert.equal(got.reason, null);
+    assert.equal(got.source, `${tree.dir}/dev/openbookqa_dev.jsonl`);
+    assert.deepEqual(got.examples.map((q) => q.answer), ["D", "D"]);
+  });
+  await t.step("the dataset's dev-*.parquet, by subject", async () => {
+    const source = new FewshotSource({
+      fewshotDir: null,
+      devFiles: [{ path: `${tree.dir}/all/dev-00000-of-00001.parquet` }],
+    });
+    const got = await source.examples(
+      { path: `${tree.dir}/all/test-00000-of-00001.parquet` },
+      "virology",
+      3,
+    );
+    assert.equal(got.reason, null);
+    assert.deepEqual(got.examples.map((q) => q.subject), [
+      "virology",
+      "virology",
+      "virology",
+    ]);
+    assert.deepEqual(got.examples.map((q) => q.question), [
+      "Made-up MMLU question 3?",
+      "Made-up MMLU question 5?",
+      "Made-up MMLU question 8?",
+    ]);
+  });
 });

@@ -66,7 +66,7 @@ Deno.test("createManifest() records the run without secrets", () => {
   assert.equal(m.run_id, "run-1");
   assert.equal(m.created_at, "2024-05-01T10:00:00.000Z");
   assert.equal(m.dataset.root, "/data/mmlu");
-  assert.equal(m.dataset.pattern, "*.csv");
+  assert.equal(m.dataset.pattern, "*.{csv,tsv,jsonl,json,parquet}");
   assert.equal(m.dataset.files.length, 1);
   assert.deepEqual(m.config.models, ["qwen3:8b"]);
   const text = JSON.stringify(m);

@@ -125,6 +125,7 @@ const USAGE: readonly (readonly [string, string])[] = [
   ["llm-bench merge RUN_DIR... --output-dir DIR", "combine shard runs"],
   ["llm-bench leaderboard PATH...", "rank every model of many runs"],
   ["llm-bench cache stats|prune|clear", "look after the response cache"],
+  ["llm-bench inspect PATH... [--json]", "how each dataset file is read"],
   ["llm-bench help [COMMAND]", "this help, or a command's"],
   ["llm-bench version", "versions of llm-bench and Deno"],
 ];

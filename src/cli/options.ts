@@ -2,6 +2,8 @@
 // variable, typed default, reader, help group, help text). Parsing, --help,
 // README's table and the scoped --allow-env list are all derived from it.
 
+import { parseFieldMap } from "../dataset/fields.ts";
+import { DEFAULT_PATTERN } from "../dataset/read.ts";
 import {
   BACKEND_KINDS,
   type BackendKind,
@@ -137,6 +139,11 @@ function readPattern(text: string, source: string): string {
   return pattern;
 }
 
+function readFieldMap(text: string, source: string): string {
+  const map = parseFieldMap(text);
+  return typeof map === "string" ? fail(source, map) : text;
+}
+
 function readRunId(text: string, source: string): string {
   const t = text.trim();
   if (t === "" || t !== safePathSegment(t) || t === "." || t === "..") {
@@ -218,10 +225,22 @@ const DATASET: readonly OptionSpec[] = [
     flag: "csv-pattern",
     env: "CSV_PATTERN",
     valueName: "GLOB",
-    default: "*.csv",
+    default: DEFAULT_PATTERN,
     read: readPattern,
     group: "Dataset",
     help: "which files under CSV_DIR are question files",
+  }),
+  row({
+    key: "fields",
+    flag: "fields",
+    env: null,
+    valueName: "MAP",
+    default: null,
+    defaultText: "recognised shapes",
+    read: readFieldMap,
+    group: "Dataset",
+    help:
+      "record paths for an unrecognised shape: question=P,choices=P,answer=P[,labels=P,subject=P] (docs/datasets.md)",
   }),
   row({
     key: "subjects",

@@ -42,6 +42,7 @@ export type Command =
   | { kind: "compare"; runDirs: string[]; outputDir: string | null }
   | { kind: "merge"; runDirs: string[]; outputDir: string }
   | { kind: "cache"; args: string[] }
+  | { kind: "inspect"; argv: string[] }
   | { kind: "leaderboard"; argv: string[] };
 
 type Env = (name: string) => string | undefined;
@@ -64,6 +65,7 @@ export function parseCommand(argv: string[], env: Env): Command {
     );
   }
   if (first === "cache") return { kind: "cache", args: argv.slice(1) };
+  if (first === "inspect") return { kind: "inspect", argv: argv.slice(1) };
   if (first === "leaderboard") {
     return { kind: "leaderboard", argv: argv.slice(1) };
   }
@@ -95,6 +97,9 @@ function parseHelpWord(rest: string[]): Command {
   }
   if (topic === "cache" && rest.length === 1) {
     return { kind: "cache", args: ["--help"] };
+  }
+  if (topic === "inspect" && rest.length === 1) {
+    return { kind: "inspect", argv: ["--help"] };
   }
   if (isSubcommand(topic) && rest.length === 1) return { kind: "help", topic };
   throw new UsageError(

@@ -2,6 +2,7 @@
 // write run.json, open the log and the metrics server, run each model in
 // turn, and decide how the run ended (resume hint, --fail-under, exit code).
 
+import { fieldMapOf } from "../dataset/fields.ts";
 import { dirname, join } from "node:path";
 import type { ModelInfo } from "../backend/backend.ts";
 import { type Config, safePathSegment } from "../config.ts";
@@ -268,7 +269,11 @@ async function runModels(
   stoppedBy: RunStop | null;
 }> {
   const { config, runDir, setup, registry } = { ...run, ...session };
-  const fewshot = new FewshotSource({ fewshotDir: config.fewshotDir });
+  const fewshot = new FewshotSource({
+    fewshotDir: config.fewshotDir,
+    fields: fieldMapOf(config.fields),
+    devFiles: run.plan.devFiles,
+  });
   const fewshotWarned = new Set<string>();
   const summaries: Array<{ model: string; dir: string; summary: Summary }> = [];
   let stoppedBy: RunStop | null = null;

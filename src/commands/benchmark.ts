@@ -11,6 +11,7 @@ import { type Config, safePathSegment } from "../config.ts";
 import { type DatasetPlan, planDataset } from "../dataset/plan.ts";
 import { type HubOptions, resumeDatasetPath } from "../dataset/hub.ts";
 import { hubProgress } from "../dataset/hub_progress.ts";
+import { fieldMapOf } from "../dataset/fields.ts";
 import type { SelectOptions } from "../dataset/select.ts";
 import { DatasetError, RunAbortedError, UsageError } from "../errors.ts";
 import { validatePromptOptions } from "../protocol/prompt.ts";
@@ -54,7 +55,7 @@ export async function runBench(
     config.csvDir,
     config.csvPattern,
     setup.select,
-    { hub },
+    { hub, fields: fieldMapOf(config.fields), withDevFiles: setup.shots > 0 },
   );
   reportPlan(plan, io);
   if (start.manifest && datasetUnchanged(start.manifest, plan, config)) {
@@ -201,6 +202,7 @@ async function preflightOnly(
     planDataset(config.csvDir, config.csvPattern, setup.select, {
       hash: false,
       hub,
+      fields: fieldMapOf(config.fields),
     }),
     Promise.all(
       config.models.map((model) => preflightModel(config, model, control)),

@@ -1,8 +1,9 @@
-// The row rules of MMLU-style CSV files, as pure functions: header and
-// delimiter detection, the checks that turn a record into a question or a
-// skip reason, and line-break counting for start lines.
+// The row rules of headerless MMLU-style CSV files, as pure functions:
+// header and delimiter detection, the checks that turn a record into a
+// question or a skip reason, and line-break counting for start lines.
 
 import { LETTERS } from "../schema.ts";
+import { letterRange } from "./answer_key.ts";
 
 const MIN_FIELDS = 4;
 const MAX_FIELDS = 2 + LETTERS.length;
@@ -130,19 +131,22 @@ export function detectDelimiter(text: string): string {
   return ",";
 }
 
-/** `A-D` for 4 options. */
-function letterRange(options: number): string {
-  return `A-${LETTERS[Math.max(0, options - 1)] ?? "?"}`;
-}
-
 /**
- * Checks one parsed record and returns a Question or the reason it is
- * skipped. `expectedFields` is the field count of the file's first row.
+ * Checks one headerless record and returns the question parts or the reason
+ * it is skipped. Each row is judged alone: its last field is the answer
+ * letter, the fields between question and answer its options (trailing
+ * empty ones dropped), so rows with 3 and 5 options can share a file.
+ *
+ * @example
+ * ```ts
+ * import { checkRow } from "./csv_rows.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(checkRow(["Q?", "x", "y", "z", "C"]), { question: "Q?", choices: ["x", "y", "z"], answer: "C" });
+ * assert.deepEqual(checkRow(["Q?", "x", "y", "", "B"]), { question: "Q?", choices: ["x", "y"], answer: "B" });
+ * ```
  */
 export function checkRow(
   fields: string[],
-  expectedFields: number,
-  firstRowLine: number,
 ): { question: string; choices: string[]; answer: string } | string {
   const n = fields.length;
   if (n < MIN_FIELDS) {
@@ -150,16 +154,13 @@ export function checkRow(
       n === 1 ? "" : "s"
     }; a row needs a question, 2 to 10 options and an answer letter`;
   }
-  if (n > MAX_FIELDS) {
-    return `row has ${n} fields; at most 10 options (${MAX_FIELDS} fields) are supported`;
-  }
-  if (n !== expectedFields) {
-    return `row has ${n} fields, expected ${expectedFields} like line ${firstRowLine}`;
-  }
   const question = fields[0]!;
-  if (question.trim() === "") return "question is empty";
   let last = n - 2;
   while (last >= 1 && fields[last]!.trim() === "") last--;
+  if (last > LETTERS.length) {
+    return `row has ${n} fields; at most 10 options (${MAX_FIELDS} fields) are supported`;
+  }
+  if (question.trim() === "") return "question is empty";
   const choices = fields.slice(1, last + 1);
   const rawAnswer = fields[n - 1]!.trim();
   if (choices.length < 2) {

@@ -13,6 +13,7 @@ import {
   discoverFiles,
   type FileProblem,
 } from "./discover.ts";
+import type { FieldMap } from "./fields.ts";
 import { readDataset } from "./read.ts";
 import { type HubOptions, isHubPath, resolveHubDataset } from "./hub.ts";
 import type { DatasetSource } from "../store/manifest.ts";
@@ -38,11 +39,53 @@ export interface DatasetPlan {
   skippedByFile: Map<string, { rows: number; line: number; reason: string }>;
   /** The Hub dataset the files were downloaded from (`hf:` paths). */
   source?: DatasetSource;
+  /** `--fields`, or null: how records of an unknown shape are read. */
+  fields: FieldMap | null;
 }
 
-const DEV_FILE_REGEXP = /(^|\/)[^/]*_dev\.[^/.]+$|(^|\/)dev\//;
+/** Options of `planDataset`. */
+export interface PlanOptions {
+  /** Hash every question file (for the manifest). @default true */
+  hash?: boolean;
+  /** `--fields`. @default null */
+  fields?: FieldMap | null;
+  /** How an `hf:` path is made local (see hub.ts). */
+  hub?: HubOptions;
+  /**
+   * Also list (and hash) the dev files kept apart as few-shot sources, for
+   * a run that reads them (`--shots` > 0), so the manifest covers every
+   * file read. @default false
+   */
+  withDevFiles?: boolean;
+}
 
-/** Whether a dataset file is a few-shot (dev split) file. */
+/** `; first reasons: a.csv:3: answer "E" is not one of A-D; ...` for a message. */
+export function firstReasons(
+  skippedByFile: DatasetPlan["skippedByFile"],
+  max = 3,
+): string {
+  const reasons = [...skippedByFile].slice(0, max).map(([file, s]) =>
+    `${file}:${s.line}: ${s.reason}`
+  );
+  return reasons.length > 0 ? `; first reasons: ${reasons.join("; ")}` : "";
+}
+
+const DEV_FILE_REGEXP =
+  /(^|\/)[^/]*_dev\.[^/.]+$|(^|\/)dev\/|(^|\/)dev-\d+-of-\d+\.parquet$/;
+
+/**
+ * Whether a dataset file is a few-shot (dev split) file: `*_dev.*`, under a
+ * `dev/` folder, or the Hub's `dev-00000-of-00001.parquet`.
+ *
+ * @example
+ * ```ts
+ * import { isDevFile } from "./plan.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isDevFile("all/dev-00000-of-00001.parquet"));
+ * assert.ok(isDevFile("mmlu/dev/anatomy_dev.csv"));
+ * assert.ok(!isDevFile("all/test-00000-of-00001.parquet"));
+ * ```
+ */
 export function isDevFile(relative: string): boolean {
   return DEV_FILE_REGEXP.test(relative);
 }
@@ -90,7 +133,7 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * Discovers, hashes (unless `hash: false`) and counts the dataset. Dev-split files (`*_dev.csv` or
+ * Discovers, hashes (unless `hash: false`) and counts the dataset. Dev-split files (`*_dev.*` or
  * under a `dev/` folder) are few-shot sources, not questions, unless every
  * matching file is one (the user pointed at a dev folder). An `hf:` path is
  * first made local (see hub.ts) with `opts.hub`.
@@ -99,7 +142,7 @@ export async function planDataset(
   csvDir: string,
   pattern: string,
   select: SelectOptions,
-  opts: { hash?: boolean; hub?: HubOptions } = {},
+  opts: PlanOptions = {},
 ): Promise<DatasetPlan> {
   const hub = isHubPath(csvDir)
     ? await resolveHubDataset(csvDir, opts.hub ?? { env: () => undefined })
@@ -118,7 +161,8 @@ export async function planDataset(
   let skipped = 0;
   const skippedByFile: DatasetPlan["skippedByFile"] = new Map();
   const subjects: DatasetPlan["subjects"] = new Map();
-  for await (const item of readDataset(questionFiles)) {
+  const fields = opts.fields ?? null;
+  for await (const item of readDataset(questionFiles, { fields })) {
     if (item.kind === "problem") {
       problems.push(item.problem);
       continue;
@@ -150,6 +194,9 @@ export async function planDataset(
       rows: rows.get(f.relative) ?? 0,
     });
   }
+  if (opts.withDevFiles === true) {
+    fileInfo.push(...await devFileInfo(devFiles, fields, opts.hash !== false));
+  }
   if (questions === 0) {
     const detail = problems.length > 0
       ? `; problems: ${problems.map((p) => p.message).slice(0, 5).join("; ")}`
@@ -157,7 +204,7 @@ export async function planDataset(
     throw new DatasetError(
       `No usable question in "${csvDir}" (${questionFiles.length} file(s) matching "${pattern}"${
         skipped > 0 ? `, ${skipped} row(s) skipped` : ""
-      })${detail}`,
+      })${firstReasons(skippedByFile)}${detail}`,
       { file: csvDir },
     );
   }
@@ -172,6 +219,7 @@ export async function planDataset(
     skippedByFile,
     subjects,
     ...(hub ? { source: hub.source } : {}),
+    fields,
   };
 }
 
@@ -190,13 +238,36 @@ export function modelPlan(
   return { questions: plan.questions * repeats + plan.skipped, subjects };
 }
 
+/** Hash and row count of each few-shot dev file. */
+async function devFileInfo(
+  devFiles: readonly DatasetFile[],
+  fields: FieldMap | null,
+  hash: boolean,
+): Promise<SummaryDatasetFile[]> {
+  const rows = new Map<string, number>();
+  for await (const item of readDataset(devFiles, { fields })) {
+    if (item.kind === "problem") continue;
+    const file = item.kind === "question" ? item.question.file : item.row.file;
+    rows.set(file, (rows.get(file) ?? 0) + 1);
+  }
+  const out: SummaryDatasetFile[] = [];
+  for (const f of devFiles) {
+    out.push({
+      file: f.relative,
+      sha256: hash ? await sha256File(f.path) : "",
+      rows: rows.get(f.relative) ?? 0,
+    });
+  }
+  return out;
+}
+
 /** The selected items of the plan's files, streamed. */
 export async function* plannedItems(
   plan: DatasetPlan,
   select: SelectOptions,
 ): AsyncGenerator<DatasetItem> {
   const keep = makeSelector(select);
-  for await (const item of readDataset(plan.files)) {
+  for await (const item of readDataset(plan.files, { fields: plan.fields })) {
     if (item.kind === "problem") continue;
     if (keep(item)) yield item;
   }

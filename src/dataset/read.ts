@@ -1,27 +1,91 @@
-// Reads a whole dataset: dispatches each file to the CSV or JSONL reader by
-// extension and numbers rows across files.
+// Reads a whole dataset: picks each file's reader by extension (CSV, TSV,
+// JSON Lines, JSON, Parquet) and numbers rows across files.
 
-import type { ReadItem } from "./csv.ts";
 import { readCsvFile } from "./csv.ts";
 import type { DatasetFile } from "./discover.ts";
+import { readJsonFile } from "./json.ts";
 import { readJsonlFile } from "./jsonl.ts";
+import { readParquetFile } from "./parquet.ts";
+import type { FileInfo, ReaderOptions, ReadItem } from "./records.ts";
+
+/** The file formats read, by the extension that selects them. */
+export type DatasetFormat = "csv" | "tsv" | "jsonl" | "json" | "parquet";
+
+/** The default `--csv-pattern`: every supported extension. */
+export const DEFAULT_PATTERN = "*.{csv,tsv,jsonl,json,parquet}";
 
 /**
- * Streams every item of `files` in order: `.jsonl` files through
- * `readJsonlFile`, everything else through `readCsvFile`. Indices continue
- * across files (skipped rows included); a file problem ends only its file.
+ * The format of a dataset file from its extension (case-insensitive);
+ * anything else is read as CSV, as a file named explicitly may be.
+ *
+ * @example
+ * ```ts
+ * import { formatOf } from "./read.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatOf("arc/ARC-Challenge-Test.JSONL"), "jsonl");
+ * assert.equal(formatOf("data.txt"), "csv");
+ * ```
+ */
+export function formatOf(relative: string): DatasetFormat {
+  const lower = relative.toLowerCase();
+  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson")) return "jsonl";
+  if (lower.endsWith(".json")) return "json";
+  if (lower.endsWith(".parquet")) return "parquet";
+  if (lower.endsWith(".tsv")) return "tsv";
+  return "csv";
+}
+
+/**
+ * Streams the items of one file through the reader of its format; `info`
+ * (when given) receives the format and the shape recognised.
+ */
+export function readFile(
+  file: DatasetFile,
+  firstIndex: number,
+  options: ReaderOptions = {},
+): AsyncGenerator<ReadItem> {
+  const format = formatOf(file.relative);
+  if (options.info) {
+    options.info.format = format;
+    options.info.shape = null;
+  }
+  switch (format) {
+    case "jsonl":
+      return readJsonlFile(file, firstIndex, options);
+    case "json":
+      return readJsonFile(file, firstIndex, options);
+    case "parquet":
+      return readParquetFile(file, firstIndex, options);
+    default:
+      return readCsvFile(file, firstIndex, options);
+  }
+}
+
+/** Options of `readDataset`. */
+export interface ReadDatasetOptions {
+  /** `--fields`, passed to every reader. @default null */
+  fields?: ReaderOptions["fields"];
+  /** Called after each file with what its reader learnt. */
+  onFile?: (file: DatasetFile, info: FileInfo) => void;
+}
+
+/**
+ * Streams every item of `files` in order, each through the reader of its
+ * format. Indices continue across files (skipped rows included); a file
+ * problem ends only its file.
  */
 export async function* readDataset(
   files: readonly DatasetFile[],
+  options: ReadDatasetOptions = {},
 ): AsyncGenerator<ReadItem> {
   let index = 0;
   for (const file of files) {
-    const items = file.relative.toLowerCase().endsWith(".jsonl")
-      ? readJsonlFile(file, index)
-      : readCsvFile(file, index);
+    const info: FileInfo = { format: formatOf(file.relative), shape: null };
+    const items = readFile(file, index, { fields: options.fields, info });
     for await (const item of items) {
       if (item.kind !== "problem") index++;
       yield item;
     }
+    options.onFile?.(file, info);
   }
 }

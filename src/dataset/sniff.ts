@@ -44,6 +44,15 @@ const MAGIC: readonly { bytes: readonly number[]; what: string }[] = [
   },
 ];
 
+/** What a text dataset file should be, from its extension, for messages. */
+function textKind(name: string): string {
+  const lower = name.toLowerCase();
+  if (lower.endsWith(".jsonl")) return "JSON Lines";
+  if (lower.endsWith(".json")) return "JSON";
+  if (lower.endsWith(".tsv")) return "TSV";
+  return "CSV";
+}
+
 function startsWith(buf: Uint8Array, prefix: readonly number[]): boolean {
   if (buf.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) {
@@ -237,7 +246,9 @@ export function utf8Stream(
     for (const magic of MAGIC) {
       if (startsWith(buf, magic.bytes)) {
         throw new FileProblemError(
-          `Cannot read "${name}": it is ${magic.what}, not a CSV file`,
+          `Cannot read "${name}": it is ${magic.what}, not a ${
+            textKind(name)
+          } file`,
           null,
         );
       }

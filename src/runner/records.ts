@@ -71,6 +71,7 @@ export function answeredRecord(
     file: q.file,
     line: q.line,
     subject: q.subject,
+    ...traceOf(q),
     model: at.model,
     expected: q.answer,
     predicted: scored.predicted,
@@ -98,6 +99,14 @@ export function answeredRecord(
   };
 }
 
+/** The original answer label and option labels of a question, when it has them. */
+function traceOf(q: Question): Pick<ResultRecord, "label" | "labels"> {
+  const out: Pick<ResultRecord, "label" | "labels"> = {};
+  if (q.label !== undefined) out.label = q.label;
+  if (q.labels !== undefined) out.labels = q.labels;
+  return out;
+}
+
 /** The record of a question whose last attempt failed and will not be retried. */
 export function failedRecord(
   prepared: PreparedQuestion,
@@ -109,6 +118,7 @@ export function failedRecord(
     ...skippedRecord({ ...q, reason: error.message }, at.model),
     status: "error",
     expected: q.answer,
+    ...traceOf(q),
     "error_kind": error.kind,
     "latency_ms": null,
     attempts: at.attempts,
@@ -133,6 +143,7 @@ export function unpreparedRecord(
     }, model),
     status: "error",
     expected: q.answer,
+    ...traceOf(q),
     "error_kind": "malformed",
     repeat,
   };

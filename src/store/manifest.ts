@@ -74,6 +74,7 @@ export const PROMPT_AFFECTING: ReadonlyArray<keyof Config> = [
   "repeats",
   "shard",
   "csvPattern",
+  "fields",
   "mockAccuracy",
 ];
 
