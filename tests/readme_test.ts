@@ -101,3 +101,70 @@ Deno.test("README has no backslash-escaped backtick (it shows inside code spans)
 Deno.test("README does not say --help prints the configuration table", () => {
   assert.ok(!/--help`? prints\s+this table/.test(readme));
 });
+
+/** README.md and every docs/*.md, as [relative path, text]. */
+async function docPages(): Promise<Array<[string, string]>> {
+  const pages: Array<[string, string]> = [["README.md", readme]];
+  for await (const e of Deno.readDir(join(REPO_ROOT, "docs"))) {
+    if (e.isFile && e.name.endsWith(".md")) {
+      const rel = `docs/${e.name}`;
+      pages.push([rel, await Deno.readTextFile(join(REPO_ROOT, rel))]);
+    }
+  }
+  return pages.sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** The text outside fenced code blocks. */
+function prose(text: string): string {
+  return text.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, "");
+}
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to -. */
+function anchorOf(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, "")
+    .replaceAll(" ", "-");
+}
+
+Deno.test("every table in README and docs/ keeps its cells: each row has the header's count", async () => {
+  for (const [page, text] of await docPages()) {
+    let width = 0;
+    for (const line of prose(text).split("\n")) {
+      if (!line.startsWith("|")) {
+        width = 0;
+        continue;
+      }
+      const n = cells(line).length;
+      if (width === 0) width = n;
+      else assert.equal(n, width, `${page}: a row splits differently: ${line}`);
+    }
+  }
+});
+
+Deno.test("every relative link in README and docs/ reaches a file (and a heading)", async () => {
+  const pages = new Map(await docPages());
+  let links = 0;
+  for (const [page, text] of pages) {
+    for (const m of prose(text).matchAll(/\]\(([^)\s]+)\)/g)) {
+      const link = m[1]!;
+      if (/^[a-z]+:/.test(link)) continue;
+      links++;
+      const [path = "", anchor] = link.split("#");
+      const target = path === ""
+        ? page
+        : join(page.includes("/") ? "docs" : ".", path).replace(/^\.\//, "");
+      const stat = await Deno.stat(join(REPO_ROOT, target)).catch(() => null);
+      assert.ok(stat, `${page}: link ${link} reaches no file`);
+      if (anchor && target.endsWith(".md")) {
+        const heads = [
+          ...prose(pages.get(target) ?? "").matchAll(/^#+ (.*)$/gm),
+        ]
+          .map((h) => anchorOf(h[1]!));
+        assert.ok(
+          heads.includes(anchor),
+          `${page}: link ${link} names no heading of ${target}`,
+        );
+      }
+    }
+  }
+  assert.ok(links > 20, `only ${links} relative links found`);
+});
