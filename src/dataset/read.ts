@@ -51,7 +51,7 @@ export function readFile(
   }
   switch (format) {
     case "jsonl":
-      return readJsonlFile(file, firstIndex, options);
+      return readJsonLinesOrArray(file, firstIndex, options);
     case "json":
       return readJsonFile(file, firstIndex, options);
     case "parquet":
@@ -59,6 +59,50 @@ export function readFile(
     default:
       return readCsvFile(file, firstIndex, options);
   }
+}
+
+/**
+ * Whether a file's first character past a BOM and white space is `[`: a
+ * `.jsonl` file that holds a JSON array (one line or pretty-printed).
+ */
+async function startsWithBracket(path: string): Promise<boolean> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch {
+    return false; // the reader reports it
+  }
+  try {
+    const buf = new Uint8Array(64 * 1024);
+    let first = true;
+    for (;;) {
+      const n = await file.read(buf);
+      if (n === null) return false;
+      let i = 0;
+      if (first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        i = 3;
+      }
+      first = false;
+      for (; i < n; i++) {
+        const b = buf[i]!;
+        if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
+        return b === 0x5b;
+      }
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** A `.jsonl` file, or a JSON array saved under that name. */
+async function* readJsonLinesOrArray(
+  file: DatasetFile,
+  firstIndex: number,
+  options: ReaderOptions,
+): AsyncGenerator<ReadItem> {
+  yield* await startsWithBracket(file.path)
+    ? readJsonFile(file, firstIndex, options)
+    : readJsonlFile(file, firstIndex, options);
 }
 
 /** Options of `readDataset`. */
