@@ -149,3 +149,21 @@ Deno.test("readJsonlFile() reads a .jsonl file that holds a JSON array, on one l
     });
   }
 });
+
+Deno.test("readJsonlFile() files a skipped record under the record's own subject", async () => {
+  const read = await readText(
+    "mixed_test.jsonl",
+    [
+      '{"question":"q1","options":["a","b"],"answer":"B","category":"law"}',
+      '{"question":"q2","options":["a","b"],"answer":"E","category":"law"}',
+      '{"question":"q3","options":[],"answer":"A","category":"math"}',
+      '{"question":"q4","options":["a","b"],"answer":"E"}',
+    ].join("\n"),
+  );
+  assert.deepEqual(read.questions.map((q) => q.subject), ["law"]);
+  assert.deepEqual(read.skipped.map((s) => s.subject), [
+    "law",
+    "math",
+    "mixed",
+  ]);
+});

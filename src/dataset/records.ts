@@ -163,7 +163,9 @@ export class RecordMapper {
     }
     if (!isRecord(record)) return this.#skip(line, this.#notObject, null);
     const mapped = this.shape!.map(record);
-    if (typeof mapped === "string") return this.#skip(line, mapped, null);
+    if (typeof mapped === "string") {
+      return this.#skip(line, mapped, this.shape!.subjectOf(record));
+    }
     const question: Question = {
       id: this.#id(line),
       index: this.index++,
