@@ -7,7 +7,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readResults, readSummaryFile, runCli } from "./cli_helper.ts";
+import {
+  quietArgs,
+  readResults,
+  readSummaryFile,
+  runCli,
+} from "./cli_helper.ts";
 import { startFakeOllama } from "./fake_ollama.ts";
 import { listFiles, STACK_TRACE_REGEXP, tempDir } from "./cli_helper.ts";
 import { commitId, sha256Hex, startFakeHub } from "./fake_hub.ts";
@@ -272,18 +277,9 @@ Deno.test("llm-bench hf:OWNER/NAME:CONFIG:SPLIT reads the Hub's Parquet with no 
   });
   const out = join(tmp.path, "out");
   const r = await runCli([
-    "hf:cais/mmlu:all:test",
+    ...quietArgs("hf:cais/mmlu:all:test", fake.url, out, "hub"),
     "--model",
     "llama3.2",
-    "--base-url",
-    fake.url,
-    "--output-dir",
-    out,
-    "--run-id",
-    "hub",
-    "--metrics-port",
-    "off",
-    "--quiet",
   ], {
     env: {
       HF_ENDPOINT: hub.url,
