@@ -15,7 +15,11 @@ import {
 import { comparePaired } from "../report/compare.ts";
 import { outcomeKey } from "../report/details.ts";
 import { escapeHtml } from "../report/format.ts";
-import { buildLeaderboard, type Leaderboard } from "../report/leaderboard.ts";
+import {
+  type BoardModel,
+  buildLeaderboard,
+  type Leaderboard,
+} from "../report/leaderboard.ts";
 import type { BoardPair } from "../report/leaderboard_pairs.ts";
 import { findRunFolders } from "../report/leaderboard_input.ts";
 import { renderLeaderboardHtml } from "../report/leaderboard_html.ts";
@@ -177,8 +181,18 @@ export async function compareRuns(
     throw new UsageError(`Cannot compare "${dirA}" with itself`);
   }
   const ranked = buildLeaderboard(runs, index.subjects, { all: true });
-  const a = ranked.models.find((m) => resolve(m.dir) === resolve(dirs[0]!))!;
-  const b = ranked.models.find((m) => resolve(m.dir) === resolve(dirs[1]!))!;
+  const [a, b] = dirs.map((dir, i) => {
+    const row = ranked.models.find((m) => resolve(m.dir) === resolve(dir));
+    if (row !== undefined) return row;
+    const why = ranked.excluded.runs.find((r) =>
+      resolve(r.dir) === resolve(dir)
+    );
+    throw new UsageError(
+      `Cannot compare "${[dirA, dirB][i]}": ${
+        why?.reason ?? "it has no scored question"
+      }`,
+    );
+  }) as [BoardModel, BoardModel];
   const pair = orientPair(ranked.pairs[0]!, a.label);
   const two = pairTwoWay(runs[0]!.status, runs[1]!.status, index.subjects);
   const names = { a: { ...a }, b: { ...b } };
