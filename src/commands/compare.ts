@@ -157,6 +157,16 @@ function markAB(
   };
 }
 
+/** The ranked row of run folder `dir`, or a UsageError saying why it has none. */
+function rowOf(board: Leaderboard, dir: string, given: string): BoardModel {
+  const row = board.models.find((m) => resolve(m.dir) === resolve(dir));
+  if (row !== undefined) return row;
+  const why = board.excluded.runs.find((r) => resolve(r.dir) === resolve(dir));
+  throw new UsageError(
+    `Cannot compare "${given}": ${why?.reason ?? "it has no scored question"}`,
+  );
+}
+
 /** The `compare RUN_A RUN_B` command: terminal text, and files with an output folder. */
 export async function compareRuns(
   dirA: string,
@@ -181,18 +191,8 @@ export async function compareRuns(
     throw new UsageError(`Cannot compare "${dirA}" with itself`);
   }
   const ranked = buildLeaderboard(runs, index.subjects, { all: true });
-  const [a, b] = dirs.map((dir, i) => {
-    const row = ranked.models.find((m) => resolve(m.dir) === resolve(dir));
-    if (row !== undefined) return row;
-    const why = ranked.excluded.runs.find((r) =>
-      resolve(r.dir) === resolve(dir)
-    );
-    throw new UsageError(
-      `Cannot compare "${[dirA, dirB][i]}": ${
-        why?.reason ?? "it has no scored question"
-      }`,
-    );
-  }) as [BoardModel, BoardModel];
+  const a = rowOf(ranked, dirs[0]!, dirA);
+  const b = rowOf(ranked, dirs[1]!, dirB);
   const pair = orientPair(ranked.pairs[0]!, a.label);
   const two = pairTwoWay(runs[0]!.status, runs[1]!.status, index.subjects);
   const names = { a: { ...a }, b: { ...b } };
