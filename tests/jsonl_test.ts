@@ -167,3 +167,20 @@ Deno.test("readJsonlFile() files a skipped record under the record's own subject
     "mixed",
   ]);
 });
+
+Deno.test("readFile() reads pretty-printed objects one after another in a .jsonl file", async () => {
+  const records = [
+    { question: "q1", options: ["a", "b"], answer: "B" },
+    { question: "q2", options: ["a", "b"], answer: "A" },
+  ];
+  const read = await readText(
+    "pretty.jsonl",
+    records.map((r) => JSON.stringify(r, null, 2)).join("\n") + "\n",
+  );
+  assert.deepEqual(read.problems, []);
+  assert.deepEqual(read.skipped, []);
+  assert.deepEqual(read.questions.map((q) => [q.id, q.answer]), [
+    ["pretty.jsonl:1", "B"],
+    ["pretty.jsonl:9", "A"],
+  ]);
+});

@@ -62,10 +62,11 @@ export function readFile(
 }
 
 /**
- * Whether a file's first character past a BOM and white space is `[`: a
- * `.jsonl` file that holds a JSON array (one line or pretty-printed).
+ * Whether a `.jsonl` file is really a JSON document: past a BOM and white
+ * space it starts with `[` (a JSON array, one line or pretty-printed), or
+ * with a `{` alone on its line (pretty-printed objects one after another).
  */
-async function startsWithBracket(path: string): Promise<boolean> {
+async function isJsonDocument(path: string): Promise<boolean> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -75,6 +76,7 @@ async function startsWithBracket(path: string): Promise<boolean> {
   try {
     const buf = new Uint8Array(64 * 1024);
     let first = true;
+    let brace = false;
     for (;;) {
       const n = await file.read(buf);
       if (n === null) return false;
@@ -85,8 +87,14 @@ async function startsWithBracket(path: string): Promise<boolean> {
       first = false;
       for (; i < n; i++) {
         const b = buf[i]!;
-        if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
-        return b === 0x5b;
+        if (b === 0x0a || b === 0x0d) {
+          if (brace) return true;
+          continue;
+        }
+        if (b === 0x20 || b === 0x09) continue;
+        if (brace) return false;
+        if (b !== 0x7b) return b === 0x5b;
+        brace = true;
       }
     }
   } finally {
@@ -94,13 +102,13 @@ async function startsWithBracket(path: string): Promise<boolean> {
   }
 }
 
-/** A `.jsonl` file, or a JSON array saved under that name. */
+/** A `.jsonl` file, or a JSON document saved under that name. */
 async function* readJsonLinesOrArray(
   file: DatasetFile,
   firstIndex: number,
   options: ReaderOptions,
 ): AsyncGenerator<ReadItem> {
-  yield* await startsWithBracket(file.path)
+  yield* await isJsonDocument(file.path)
     ? readJsonFile(file, firstIndex, options)
     : readJsonlFile(file, firstIndex, options);
 }
