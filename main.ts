@@ -134,12 +134,16 @@ async function main(argv: string[]): Promise<number> {
     }
     case "inspect": {
       const { inspectCommand } = await import("./src/commands/inspect.ts");
+      const cwd = env("INIT_CWD") ?? null;
       const runConfig = (args: string[]) => {
-        const run = parseCommand(args, env);
+        const run = withUserPaths(parseCommand(args, env), cwd);
         if (run.kind !== "run") throw new Error("inspect: not a run config");
         return run.config;
       };
-      console.log(await inspectCommand(command.argv, { runConfig }));
+      const userPathOf = (p: string) => userPath(p, cwd, true);
+      console.log(
+        await inspectCommand(command.argv, { runConfig, userPath: userPathOf }),
+      );
       return 0;
     }
   }

@@ -253,3 +253,20 @@ Deno.test("planDataset() keeps dev files of every format apart and names the fir
     },
   );
 });
+
+Deno.test("subjectFromFile() names a Hub shard file after its config folder, so its splits share a subject", async (t) => {
+  const { subjectFromFile } = await import("../src/dataset/subject.ts");
+  for (
+    const [path, subject] of [
+      ["ARC-Challenge/test-00000-of-00001.parquet", "ARC-Challenge"],
+      ["ARC-Easy/test-00000-of-00001.parquet", "ARC-Easy"],
+      ["ARC-Easy/dev-00000-of-00001.parquet", "ARC-Easy"],
+      ["all/validation-00000-of-00002.parquet", "all"],
+      ["test-00000-of-00001.parquet", "test-00000-of-00001"],
+      ["mmlu/test/anatomy_test.csv", "anatomy"],
+      ["x/test.jsonl", "test"],
+    ]
+  ) {
+    await t.step(path!, () => assert.equal(subjectFromFile(path!), subject));
+  }
+});

@@ -10,6 +10,7 @@ import type { FakeRequest } from "./fake_ollama.ts";
 import { STACK_TRACE_REGEXP } from "./cli_helper.ts";
 import {
   onlyRunDir,
+  quietArgs,
   readResults,
   readSummaryFile,
   runCli,
@@ -94,16 +95,9 @@ Deno.test("llm-bench reads a folder of every format with no flag: each question 
     });
     const out = join(tmp, "out");
     const r = await runCli([
-      data,
+      ...quietArgs(data, fake.url, out),
       "--model",
       "llama3.2",
-      "--base-url",
-      fake.url,
-      "--output-dir",
-      out,
-      "--metrics-port",
-      "off",
-      "--quiet",
     ]);
     assert.equal(r.code, 0, r.stderr);
     const dir = await onlyRunDir(out);
@@ -163,16 +157,9 @@ Deno.test("llm-bench --shots takes examples from a JSON Lines dev file and recor
     });
     const out = join(tmp, "out");
     const r = await runCli([
-      data,
+      ...quietArgs(data, fake.url, out),
       "--model",
       "llama3.2",
-      "--base-url",
-      fake.url,
-      "--output-dir",
-      out,
-      "--metrics-port",
-      "off",
-      "--quiet",
       "--shots",
       "1",
     ]);
@@ -218,16 +205,9 @@ Deno.test("llm-bench keeps going past broken Parquet and JSON files beside good 
     });
     const out = join(tmp, "out");
     const r = await runCli([
-      data,
+      ...quietArgs(data, fake.url, out),
       "--model",
       "llama3.2",
-      "--base-url",
-      fake.url,
-      "--output-dir",
-      out,
-      "--metrics-port",
-      "off",
-      "--quiet",
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);

@@ -7,7 +7,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readResults, runCli } from "./cli_helper.ts";
+import {
+  quietArgs,
+  readResults,
+  readSummaryFile,
+  runCli,
+} from "./cli_helper.ts";
+import { startFakeOllama } from "./fake_ollama.ts";
 import { listFiles, STACK_TRACE_REGEXP, tempDir } from "./cli_helper.ts";
 import { commitId, sha256Hex, startFakeHub } from "./fake_hub.ts";
 
@@ -221,4 +227,92 @@ Deno.test("llm-bench hf: exits 2 offline without a cache or for a bad name, 1 wh
     assert.ok(!r.stderr.includes(TOKEN));
     assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
   });
+});
+
+const SHAPES = decodeURIComponent(
+  new URL("./fixtures/shapes/", import.meta.url).pathname,
+);
+
+/** Made-up MMLU question i of hf_mmlu_test.parquet: its subject and right option. */
+function mmluTruth(i: number): { subject: string; right: string } {
+  const subjects = ["astronomy", "astronomy", "virology", "astronomy"];
+  return {
+    subject: [...subjects, "virology"][i % 5]!,
+    right: `${"wxyz"[i % 4]}${i}`,
+  };
+}
+
+Deno.test("llm-bench hf:OWNER/NAME:CONFIG:SPLIT reads the Hub's Parquet with no format flag: each question asked once, counts, subjects and revision exact", async () => {
+  await using tmp = await tempDir();
+  const parquet = await Deno.readFile(join(SHAPES, "hf_mmlu_test.parquet"));
+  const arc = await Deno.readFile(join(SHAPES, "arc_hub_test.parquet"));
+  await using hub = await startFakeHub([{
+    repo: "cais/mmlu",
+    commits: [{
+      sha: commitId("mmlu-parquet-1"),
+      files: [
+        { path: "all/test/0000.parquet", bytes: parquet },
+        // Other splits of the same config are never read for :test.
+        { path: "all/validation/0000.parquet", bytes: arc },
+        { path: "all/dev/0000.parquet", bytes: arc },
+      ],
+    }],
+  }]);
+  const asked = new Map<string, number>();
+  const OPTION_REGEXP = /^([A-J])\. (.*)$/gm;
+  await using fake = await startFakeOllama({
+    parallel: 2,
+    reply: (req) => {
+      const m = /Made-up MMLU question (\d+)\?/.exec(req.text);
+      assert.ok(m, `an unexpected question: ${req.text}`);
+      const i = Number(m[1]) - 1;
+      asked.set(m[0], (asked.get(m[0]) ?? 0) + 1);
+      const options = [...req.text.matchAll(OPTION_REGEXP)];
+      const right = options.findIndex((o) => o[2] === mmluTruth(i).right);
+      assert.notEqual(right, -1, req.text);
+      // Right on questions 1..8, wrong after.
+      const pick = i < 8 ? right : (right + 1) % options.length;
+      return { content: JSON.stringify({ answer: options[pick]![1] }) };
+    },
+  });
+  const out = join(tmp.path, "out");
+  const r = await runCli([
+    ...quietArgs("hf:cais/mmlu:all:test", fake.url, out, "hub"),
+    "--model",
+    "llama3.2",
+  ], {
+    env: {
+      HF_ENDPOINT: hub.url,
+      XDG_CACHE_HOME: join(tmp.path, "cache"),
+      DENO_DIR: await denoDir(),
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const runDir = join(out, "hub");
+  assert.equal(asked.size, 12);
+  assert.ok([...asked.values()].every((n) => n === 1), "asked once each");
+  const results = await readResults(runDir);
+  assert.equal(results.length, 12);
+  assert.equal(new Set(results.map((x) => x.id)).size, 12);
+  for (const x of results) {
+    const i = x.line - 1;
+    assert.equal(x.subject, mmluTruth(i).subject, x.id);
+    assert.equal(x.status, i < 8 ? "correct" : "wrong", x.id);
+  }
+  const summary = await readSummaryFile(runDir);
+  assert.equal(summary.counts.total, 12);
+  assert.equal(summary.counts.correct, 8);
+  assert.equal(summary.counts.skipped, 0);
+  const manifest = JSON.parse(
+    await Deno.readTextFile(join(runDir, "run.json")),
+  );
+  assert.equal(manifest.source.revision, commitId("mmlu-parquet-1"));
+  assert.equal(manifest.source.split, "test");
+  assert.deepEqual(
+    manifest.source.files.map((f: { path: string }) => f.path),
+    ["all/test/0000.parquet"],
+  );
+  assert.equal(manifest.source.files[0].sha256, sha256Hex(parquet));
+  assert.equal(manifest.dataset.files.length, 1);
+  assert.equal(manifest.dataset.files[0].sha256, sha256Hex(parquet));
 });

@@ -314,6 +314,26 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
       /Cannot read ".*torn\/results\.jsonl": line 4 is not JSON/,
     );
   });
+  await t.step("compare with an unmerged shard", async () => {
+    const shard = join(tmp, "shard");
+    await Deno.mkdir(shard);
+    const summary = JSON.parse(
+      await Deno.readTextFile(join(run, "summary.json")),
+    );
+    summary.config.shard = { index: 1, count: 2 };
+    await Deno.writeTextFile(
+      join(shard, "summary.json"),
+      JSON.stringify(summary),
+    );
+    await Deno.copyFile(
+      join(run, "results.jsonl"),
+      join(shard, "results.jsonl"),
+    );
+    const r = await runCli(["compare", shard, join(out, "day1", "beta")]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /Cannot compare ".*shard": shard 1\/2: merge/);
+    assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
+  });
   await t.step("runs of different datasets", async () => {
     const other = join(tmp, "other");
     await Deno.mkdir(other);

@@ -143,3 +143,46 @@ Deno.test("llm-bench inspect runs with no server and exits 0; a bad --fields is 
   assert.match(bad.stderr, /--fields/);
   assert.ok(!bad.stderr.includes("    at "), bad.stderr);
 });
+
+Deno.test("llm-bench inspect under deno task reads PATH, --template and --fewshot-dir from the user's folder (INIT_CWD)", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(home, "quiz"));
+    await Deno.mkdir(join(home, "examples"));
+    await Deno.copyFile(
+      join(SHAPES, "gpqa_main.csv"),
+      join(home, "quiz", "gpqa_main.csv"),
+    );
+    await Deno.copyFile(
+      join(SHAPES, "gpqa_main.csv"),
+      join(home, "examples", "gpqa_main_dev.csv"),
+    );
+    await Deno.writeTextFile(
+      join(home, "my_template.txt"),
+      "MY TEMPLATE {question}\n{choices}\n",
+    );
+    const r = await runCli([
+      "inspect",
+      "quiz",
+      "--json",
+      "--template",
+      "my_template.txt",
+      "--fewshot-dir",
+      "examples",
+      "--shots",
+      "1",
+    ], { env: { INIT_CWD: home } });
+    assert.equal(r.code, 0, r.stderr);
+    const files = (JSON.parse(r.stdout) as { files: InspectedFile[] }).files;
+    assert.deepEqual(files.map((f) => [f.shape, f.questions]), [["gpqa", 3]]);
+    assert.equal(files[0]!.path, join(home, "quiz", "gpqa_main.csv"));
+    assert.match(files[0]!.first_question ?? "", /MY TEMPLATE/);
+    // The few-shot folder looked in is the user's.
+    assert.ok(
+      files[0]!.problems.every((p) => p.includes(join(home, "examples"))),
+      files[0]!.problems.join("\n"),
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});

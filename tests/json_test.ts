@@ -130,3 +130,23 @@ Deno.test("readJsonFile() reads the records a lone wrapper object lists, numbere
     /no known question shape \(keys "a", "b"\)/,
   );
 });
+
+Deno.test("readJsonFile() gives every record of a one-line array its own id", async () => {
+  const bad = `{"question": "bad", "choices": [], "answer": 0}`;
+  const got = await readText(
+    "one.json",
+    `[${Q("one")}, ${Q("two")}, ${bad},\n${Q("three")}, ${Q("four")}]`,
+  );
+  const ids = [
+    ...got.questions.map((q) => q.id),
+    ...got.skipped.map((s) => s.id),
+  ];
+  assert.deepEqual(ids, [
+    "one.json:1",
+    "one.json:1:2",
+    "one.json:2",
+    "one.json:2:2",
+    "one.json:1:3",
+  ]);
+  assert.deepEqual(got.questions.map((q) => q.line), [1, 1, 2, 2]);
+});

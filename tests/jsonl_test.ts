@@ -2,6 +2,7 @@ import { collect } from "./dataset_helper.ts";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { readJsonlFile } from "../src/dataset/jsonl.ts";
+import { readFile } from "../src/dataset/read.ts";
 
 const PRO = fileURLToPath(
   new URL(
@@ -16,7 +17,7 @@ async function readText(name: string, data: string | Uint8Array) {
     const path = `${dir}/${name}`;
     if (typeof data === "string") await Deno.writeTextFile(path, data);
     else await Deno.writeFile(path, data);
-    return await collect(readJsonlFile({ path, relative: name }, 0));
+    return await collect(readFile({ path, relative: name }, 0));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -123,4 +124,63 @@ Deno.test("readJsonlFile() reports whole-file problems", async (t) => {
       assert.deepEqual(read.problems.map((p) => p.message), [message]);
     });
   }
+});
+
+Deno.test("readJsonlFile() reads a .jsonl file that holds a JSON array, on one line or pretty-printed", async (t) => {
+  const records = [
+    { question: "q1", choices: ["a", "b", "c"], answer: 2, subject: "s1" },
+    { question: "q2", choices: ["a", "b", "c"], answer: 1, subject: "s1" },
+  ];
+  for (
+    const [name, text] of [
+      ["one line", JSON.stringify(records) + "\n"],
+      ["pretty", "\ufeff" + JSON.stringify(records, null, 2)],
+      ["leading blank lines", "\n\n  " + JSON.stringify(records)],
+    ]
+  ) {
+    await t.step(name!, async () => {
+      const read = await readText("array.jsonl", text!);
+      assert.deepEqual(read.problems, []);
+      assert.deepEqual(read.skipped, []);
+      assert.deepEqual(
+        read.questions.map((q) => [q.question, q.answer, q.subject]),
+        [["q1", "C", "s1"], ["q2", "B", "s1"]],
+      );
+    });
+  }
+});
+
+Deno.test("readJsonlFile() files a skipped record under the record's own subject", async () => {
+  const read = await readText(
+    "mixed_test.jsonl",
+    [
+      '{"question":"q1","options":["a","b"],"answer":"B","category":"law"}',
+      '{"question":"q2","options":["a","b"],"answer":"E","category":"law"}',
+      '{"question":"q3","options":[],"answer":"A","category":"math"}',
+      '{"question":"q4","options":["a","b"],"answer":"E"}',
+    ].join("\n"),
+  );
+  assert.deepEqual(read.questions.map((q) => q.subject), ["law"]);
+  assert.deepEqual(read.skipped.map((s) => s.subject), [
+    "law",
+    "math",
+    "mixed",
+  ]);
+});
+
+Deno.test("readFile() reads pretty-printed objects one after another in a .jsonl file", async () => {
+  const records = [
+    { question: "q1", options: ["a", "b"], answer: "B" },
+    { question: "q2", options: ["a", "b"], answer: "A" },
+  ];
+  const read = await readText(
+    "pretty.jsonl",
+    records.map((r) => JSON.stringify(r, null, 2)).join("\n") + "\n",
+  );
+  assert.deepEqual(read.problems, []);
+  assert.deepEqual(read.skipped, []);
+  assert.deepEqual(read.questions.map((q) => [q.id, q.answer]), [
+    ["pretty.jsonl:1", "B"],
+    ["pretty.jsonl:9", "A"],
+  ]);
 });

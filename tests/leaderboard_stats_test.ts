@@ -70,6 +70,45 @@ Deno.test("compactLetters() gives shared letters to rows that are not different"
   }
 });
 
+Deno.test("compactLetters() uses no letter that could be dropped (Piepho's sweep)", () => {
+  // Nine overlapping groups where insert-and-absorb alone leaves a letter
+  // whose every pair is already covered by other letters.
+  const sig = new Set([
+    "0,2",
+    "0,3",
+    "0,4",
+    "0,5",
+    "0,6",
+    "0,7",
+    "0,8",
+    "1,4",
+    "1,5",
+    "1,6",
+    "1,7",
+    "1,8",
+    "2,8",
+    "3,6",
+    "3,7",
+  ]);
+  const n = 9;
+  const different = (i: number, j: number) => sig.has(`${i},${j}`);
+  const letters = compactLetters(n, different);
+  const valid = (ls: string[]) =>
+    ls.every((l) => l !== "") &&
+    Array.from({ length: n }, (_, i) => i).every((i) =>
+      Array.from({ length: n - i - 1 }, (_, k) => i + k + 1).every((j) =>
+        [...ls[i]!].some((l) => ls[j]!.includes(l)) !== different(i, j)
+      )
+    );
+  assert.ok(valid(letters), letters.join(" "));
+  for (const l of new Set(letters.join(""))) {
+    assert.ok(
+      !valid(letters.map((x) => x.replace(l, ""))),
+      `letter ${l} is redundant in ${letters.join(" ")}`,
+    );
+  }
+});
+
 Deno.test("pairedDiffCi() brackets the difference and narrows with more questions", () => {
   const small = pairedDiffCi({ both: 5, aOnly: 4, bOnly: 1, neither: 2 })!;
   const big = pairedDiffCi({

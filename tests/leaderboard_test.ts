@@ -200,6 +200,42 @@ Deno.test("buildLeaderboard() keeps the newest complete run of a model + setting
   );
 });
 
+Deno.test("buildLeaderboard() never lets a newer run of fewer questions or of another dataset hide a run", () => {
+  const { runs, index } = tallies([
+    {
+      model: "m",
+      run: "full",
+      started: "2026-11-01T00:00:00Z",
+      outcomes: pattern(20, (i) => i < 5),
+    },
+    {
+      model: "m",
+      run: "smoke",
+      started: "2026-11-02T00:00:00Z",
+      config: { limit: 1 },
+      outcomes: pattern(2, () => false),
+    },
+    {
+      model: "m",
+      run: "arc",
+      started: "2026-11-03T00:00:00Z",
+      files: [["arc.jsonl", "h9"]],
+      outcomes: pattern(4, () => false).map(([k, s, st]) =>
+        [`arc${k}`, s, st] as [string, string, Status]
+      ),
+    },
+  ]);
+  const b = buildLeaderboard(runs, index.subjects);
+  assert.deepEqual(b.excluded.runs, []);
+  assert.deepEqual(b.models.map((m) => m.run).sort(), ["arc", "full", "smoke"]);
+  const full = b.models.find((m) => m.run === "full")!;
+  assert.equal(full.scored, 20);
+  assert.match(
+    b.models.find((m) => m.run === "smoke")!.label,
+    /limit=1/,
+  );
+});
+
 Deno.test("buildLeaderboard() tests pairs only on shared questions and warns about different datasets", () => {
   const { runs, index } = tallies([
     {

@@ -168,3 +168,36 @@ Deno.test("readParquetFile() reads gzip-compressed pages too", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readParquetFile() judges the base of int64 answers as it does for JSON numbers", async () => {
+  const { ByteWriter, parquetWrite } = await import("hyparquet-writer");
+  const writer = new ByteWriter();
+  // A quiz exported with 1-based answers: 3 of 3 options appears, 0 never.
+  parquetWrite({
+    writer,
+    columnData: [
+      { name: "question", data: ["Q1?", "Q2?", "Q3?"], type: "STRING" },
+      { name: "option_a", data: ["a1", "a2", "a3"], type: "STRING" },
+      { name: "option_b", data: ["b1", "b2", "b3"], type: "STRING" },
+      { name: "option_c", data: ["c1", "c2", "c3"], type: "STRING" },
+      { name: "answer", data: [3n, 1n, 2n], type: "INT64" },
+    ],
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "quiz.parquet");
+    await Deno.writeFile(path, new Uint8Array(writer.getBuffer()));
+    const got = await collect(
+      readParquetFile({ path, relative: "quiz.parquet" }, 0),
+    );
+    assert.deepEqual(got.problems, []);
+    assert.deepEqual(got.skipped, []);
+    assert.deepEqual(got.questions.map((q) => [q.answer, q.label]), [
+      ["C", "3"],
+      ["A", "1"],
+      ["B", "2"],
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

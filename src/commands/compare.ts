@@ -15,7 +15,11 @@ import {
 import { comparePaired } from "../report/compare.ts";
 import { outcomeKey } from "../report/details.ts";
 import { escapeHtml } from "../report/format.ts";
-import { buildLeaderboard, type Leaderboard } from "../report/leaderboard.ts";
+import {
+  type BoardModel,
+  buildLeaderboard,
+  type Leaderboard,
+} from "../report/leaderboard.ts";
 import type { BoardPair } from "../report/leaderboard_pairs.ts";
 import { findRunFolders } from "../report/leaderboard_input.ts";
 import { renderLeaderboardHtml } from "../report/leaderboard_html.ts";
@@ -153,6 +157,16 @@ function markAB(
   };
 }
 
+/** The ranked row of run folder `dir`, or a UsageError saying why it has none. */
+function rowOf(board: Leaderboard, dir: string, given: string): BoardModel {
+  const row = board.models.find((m) => resolve(m.dir) === resolve(dir));
+  if (row !== undefined) return row;
+  const why = board.excluded.runs.find((r) => resolve(r.dir) === resolve(dir));
+  throw new UsageError(
+    `Cannot compare "${given}": ${why?.reason ?? "it has no scored question"}`,
+  );
+}
+
 /** The `compare RUN_A RUN_B` command: terminal text, and files with an output folder. */
 export async function compareRuns(
   dirA: string,
@@ -177,8 +191,8 @@ export async function compareRuns(
     throw new UsageError(`Cannot compare "${dirA}" with itself`);
   }
   const ranked = buildLeaderboard(runs, index.subjects, { all: true });
-  const a = ranked.models.find((m) => resolve(m.dir) === resolve(dirs[0]!))!;
-  const b = ranked.models.find((m) => resolve(m.dir) === resolve(dirs[1]!))!;
+  const a = rowOf(ranked, dirs[0]!, dirA);
+  const b = rowOf(ranked, dirs[1]!, dirB);
   const pair = orientPair(ranked.pairs[0]!, a.label);
   const two = pairTwoWay(runs[0]!.status, runs[1]!.status, index.subjects);
   const names = { a: { ...a }, b: { ...b } };

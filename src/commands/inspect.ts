@@ -265,6 +265,11 @@ export interface InspectDeps {
    * environment), as the option parser builds it.
    */
   runConfig: (argv: string[]) => Config;
+  /**
+   * A PATH as the user meant it (under `deno task`, against their folder).
+   * @default the path unchanged
+   */
+  userPath?: (path: string) => string;
 }
 
 /**
@@ -282,7 +287,8 @@ export async function inspectCommand(
   const fieldMap = typeof fields === "string" ? null : fields;
   const prompt = await promptOptions(config);
   const files: InspectedFile[] = [];
-  for (const path of args.paths) {
+  for (const given of args.paths) {
+    const path = deps.userPath?.(given) ?? given;
     files.push(...await inspectPath(path, config, fieldMap, prompt));
   }
   if (args.json) return JSON.stringify({ files }, null, 2);

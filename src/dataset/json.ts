@@ -4,9 +4,13 @@
 // syntax error costs one record and memory does not grow with the file.
 
 import type { DatasetFile } from "./discover.ts";
-import { emptyProblem, fileProblem, openText, streamProblem } from "./jsonl.ts";
+import {
+  emptyProblem,
+  fileProblem,
+  openRecords,
+  streamProblem,
+} from "./jsonl.ts";
 import { type ReaderOptions, type ReadItem, RecordMapper } from "./records.ts";
-import type { SniffStats } from "./sniff.ts";
 import { subjectFromFile } from "./subject.ts";
 
 /** Longest record accepted, in characters (a string never closed ends here). */
@@ -248,16 +252,17 @@ export async function* readJsonFile(
   options: ReaderOptions = {},
 ): AsyncGenerator<ReadItem> {
   const name = file.relative;
-  const stats: SniffStats = { bytes: 0 };
-  const text = await openText(file, stats);
-  if (!(text instanceof ReadableStream)) {
-    yield text;
+  const opened = await openRecords(
+    file,
+    firstIndex,
+    options,
+    "record is not a JSON object",
+  );
+  if (!("mapper" in opened)) {
+    yield opened;
     return;
   }
-  const mapper = new RecordMapper(name, subjectFromFile(name), firstIndex, {
-    ...options,
-    notObject: "record is not a JSON object",
-  });
+  const { text, mapper, stats } = opened;
   const splitter = new JsonSplitter();
   // The first record is kept while the shape is unknown: a lone object may
   // wrap the records in a list (`{"questions": [...]}`).

@@ -24,6 +24,31 @@ export async function openText(
   }
 }
 
+/**
+ * A JSON text file opened for its records: the text stream and the mapper
+ * of its records (`notObject`: the reason for a value that is not an
+ * object), or the problem item when it cannot be opened.
+ */
+export async function openRecords(
+  file: DatasetFile,
+  firstIndex: number,
+  options: ReaderOptions,
+  notObject: string,
+): Promise<
+  | { text: ReadableStream<string>; mapper: RecordMapper; stats: SniffStats }
+  | ReadItem
+> {
+  const stats: SniffStats = { bytes: 0 };
+  const text = await openText(file, stats);
+  if (!(text instanceof ReadableStream)) return text;
+  const name = file.relative;
+  const mapper = new RecordMapper(name, subjectFromFile(name), firstIndex, {
+    ...options,
+    notObject,
+  });
+  return { text, mapper, stats };
+}
+
 /** A whole-file problem item. */
 export function fileProblem(
   name: string,
@@ -96,16 +121,17 @@ export async function* readJsonlFile(
 ): AsyncGenerator<ReadItem> {
   const name = file.relative;
   if (options.info) options.info.shape = null;
-  const stats: SniffStats = { bytes: 0 };
-  const text = await openText(file, stats);
-  if (!(text instanceof ReadableStream)) {
-    yield text;
+  const opened = await openRecords(
+    file,
+    firstIndex,
+    options,
+    "line is not a JSON object",
+  );
+  if (!("mapper" in opened)) {
+    yield opened;
     return;
   }
-  const mapper = new RecordMapper(name, subjectFromFile(name), firstIndex, {
-    ...options,
-    notObject: "line is not a JSON object",
-  });
+  const { text, mapper, stats } = opened;
   let lineNumber = 0;
   try {
     for await (let line of textLines(text)) {

@@ -51,7 +51,7 @@ export function readFile(
   }
   switch (format) {
     case "jsonl":
-      return readJsonlFile(file, firstIndex, options);
+      return readJsonLinesOrArray(file, firstIndex, options);
     case "json":
       return readJsonFile(file, firstIndex, options);
     case "parquet":
@@ -59,6 +59,58 @@ export function readFile(
     default:
       return readCsvFile(file, firstIndex, options);
   }
+}
+
+/**
+ * Whether a `.jsonl` file is really a JSON document: past a BOM and white
+ * space it starts with `[` (a JSON array, one line or pretty-printed), or
+ * with a `{` alone on its line (pretty-printed objects one after another).
+ */
+async function isJsonDocument(path: string): Promise<boolean> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch {
+    return false; // the reader reports it
+  }
+  try {
+    const buf = new Uint8Array(64 * 1024);
+    let first = true;
+    let brace = false;
+    for (;;) {
+      const n = await file.read(buf);
+      if (n === null) return false;
+      let i = 0;
+      if (first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        i = 3;
+      }
+      first = false;
+      for (; i < n; i++) {
+        const b = buf[i]!;
+        if (b === 0x0a || b === 0x0d) {
+          if (brace) return true;
+          continue;
+        }
+        if (b === 0x20 || b === 0x09) continue;
+        if (brace) return false;
+        if (b !== 0x7b) return b === 0x5b;
+        brace = true;
+      }
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** A `.jsonl` file, or a JSON document saved under that name. */
+async function* readJsonLinesOrArray(
+  file: DatasetFile,
+  firstIndex: number,
+  options: ReaderOptions,
+): AsyncGenerator<ReadItem> {
+  yield* await isJsonDocument(file.path)
+    ? readJsonFile(file, firstIndex, options)
+    : readJsonlFile(file, firstIndex, options);
 }
 
 /** Options of `readDataset`. */

@@ -56,6 +56,9 @@ export class RecordMapper {
   #held: { record: unknown; line: number }[] = [];
   #objects = 0;
   #keys: string[] = [];
+  /** Line of the last item and how many items started on it. */
+  #lastLine = 0;
+  #onLine = 0;
 
   constructor(
     file: string,
@@ -160,9 +163,11 @@ export class RecordMapper {
     }
     if (!isRecord(record)) return this.#skip(line, this.#notObject, null);
     const mapped = this.shape!.map(record);
-    if (typeof mapped === "string") return this.#skip(line, mapped, null);
+    if (typeof mapped === "string") {
+      return this.#skip(line, mapped, this.shape!.subjectOf(record));
+    }
     const question: Question = {
-      id: `${this.#file}:${line}`,
+      id: this.#id(line),
       index: this.index++,
       file: this.#file,
       line,
@@ -176,9 +181,22 @@ export class RecordMapper {
     return { kind: "question", question };
   }
 
+  /**
+   * `<file>:<line>`; records after the first that start on the same line (a
+   * JSON array written on one line) get `<file>:<line>:<k>`, so ids stay
+   * unique. Items are made in record order, so k is stable.
+   */
+  #id(line: number): string {
+    this.#onLine = line === this.#lastLine ? this.#onLine + 1 : 1;
+    this.#lastLine = line;
+    return this.#onLine === 1
+      ? `${this.#file}:${line}`
+      : `${this.#file}:${line}:${this.#onLine}`;
+  }
+
   #skip(line: number, reason: string, subject: string | null): ReadItem {
     const row: SkippedRow = {
-      id: `${this.#file}:${line}`,
+      id: this.#id(line),
       index: this.index++,
       file: this.#file,
       line,

@@ -35,6 +35,8 @@ export interface Shape {
   name: string;
   /** A MappedQuestion, or the reason the record is skipped. */
   map(record: unknown): MappedQuestion | string;
+  /** The record's own subject or category (for a skipped record too), or null. */
+  subjectOf(record: unknown): string | null;
   /**
    * Whether numeric answers still need their base judged (0-based as on the
    * Hub, or 1-based like MedMCQA's original `cop` and Winogrande): hold the
@@ -254,15 +256,19 @@ function mapRecord(
   }
   const problem = checkOptions(options.texts, options.labels);
   if (problem !== null) return problem;
-  const subject = spec.subject === null ? null : textAt(record, spec.subject);
   return {
     question,
     choices: options.texts,
     answer: LETTERS[position]!,
     label: resolved.label,
     labels: options.labels,
-    subject: subject !== null && subject.trim() !== "" ? subject : null,
+    subject: recordSubject(record, spec),
   };
+}
+
+function recordSubject(record: unknown, spec: ShapeSpec): string | null {
+  const subject = spec.subject === null ? null : textAt(record, spec.subject);
+  return subject !== null && subject.trim() !== "" ? subject : null;
 }
 
 function makeShape(spec: ShapeSpec): Shape {
@@ -273,6 +279,7 @@ function makeShape(spec: ShapeSpec): Shape {
   return {
     name: spec.name,
     map: (record) => mapRecord(record, spec, base),
+    subjectOf: (record) => recordSubject(record, spec),
     needsBase: () => !decided,
     observe(record) {
       if (decided) return;

@@ -174,6 +174,8 @@ function pickRows(runs: readonly RunTally[], all: boolean) {
       s.model,
       s["model_info"]?.digest ?? null,
       rowSettings(s),
+      // A run of another dataset is not a rerun of this one.
+      datasetFingerprint(t),
     ]);
     groups.set(key, [...(groups.get(key) ?? []), t]);
   }
@@ -343,6 +345,13 @@ function markPareto(sorted: BoardModel[]) {
   ) timed[i]!.pareto = true;
 }
 
+/** The dataset files a run read, by name and hash, as one string. */
+function datasetFingerprint(t: RunTally): string {
+  return JSON.stringify(
+    t.summary.dataset.files.map((f) => [f.file, f.sha256]).sort(),
+  );
+}
+
 function datasetWarnings(
   sorted: BoardModel[],
   runs: readonly RunTally[],
@@ -350,12 +359,10 @@ function datasetWarnings(
   pairs: BoardPair[],
 ): string[] {
   const out: string[] = [];
-  const fingerprint = (t: RunTally) =>
-    JSON.stringify(
-      t.summary.dataset.files.map((f) => [f.file, f.sha256]).sort(),
-    );
   const used = new Set(sorted.map((m) => m.dir));
-  const prints = new Set(runs.filter((t) => used.has(t.dir)).map(fingerprint));
+  const prints = new Set(
+    runs.filter((t) => used.has(t.dir)).map(datasetFingerprint),
+  );
   if (prints.size > 1) {
     out.push(
       `the rows read different dataset files (${prints.size} different sets by name and hash): each pair is tested only on the questions both scored`,

@@ -20,6 +20,10 @@ const CONFIG_KEYS = [
   "maxTokens",
   "numCtx",
   "repeats",
+  // Which questions were asked: a smoke test with --limit is not a rerun.
+  "subjects",
+  "limit",
+  "sample",
 ] as const;
 
 function scalar(v: unknown): string | number | boolean | null {

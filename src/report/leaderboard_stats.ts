@@ -129,7 +129,7 @@ export function pairedDiffCi(t: PairedTable): [number, number] | null {
 }
 
 /**
- * Compact letter display (insert-and-absorb, Piepho 2004): items (in rank
+ * Compact letter display (insert-and-absorb, then sweep; Piepho 2004): items (in rank
  * order) that are not significantly different share a letter. `different(i,
  * j)` says whether items i and j differ. Letters are ordered by the best item
  * they hold, so the first item gets "a".
@@ -170,12 +170,32 @@ export function compactLetters(
       columns = absorb(next);
     }
   }
+  columns = absorb(sweep(columns));
   columns.sort((x, y) => Math.min(...x) - Math.min(...y));
   const out = Array.from({ length: n }, () => "");
   columns.forEach((col, k) => {
     for (const i of col) out[i] += letterName(k);
   });
   return out;
+}
+
+/**
+ * Piepho's sweep: takes an item out of a letter when every item it shares
+ * that letter with also shares another letter with it, so no letter is
+ * redundant. Rows in one letter are never different, so only coverage counts.
+ */
+function sweep(columns: Array<Set<number>>): Array<Set<number>> {
+  columns.forEach((col, k) => {
+    for (const i of [...col]) {
+      const others = columns.filter((c, m) => m !== k && c.has(i));
+      if (others.length === 0) continue;
+      const covered = [...col].every((j) =>
+        j === i || others.some((c) => c.has(j))
+      );
+      if (covered) col.delete(i);
+    }
+  });
+  return columns;
 }
 
 function absorb(columns: Array<Set<number>>): Array<Set<number>> {
