@@ -3,7 +3,7 @@
 // options, so it is stable under file order and concurrency.
 
 import type { DatasetItem } from "../schema.ts";
-import { hashString } from "../protocol/shuffle.ts";
+import { hashString } from "../stats.ts";
 
 /** Options of makeSelector and selectItems. */
 export interface SelectOptions {

@@ -2,7 +2,7 @@
 // header CSV row) holds a multiple-choice question, and maps records of that
 // shape to question parts. One module for every format.
 
-import { hashString } from "../protocol/shuffle.ts";
+import { hashString } from "../stats.ts";
 import { LETTERS } from "../schema.ts";
 import {
   checkOptions,

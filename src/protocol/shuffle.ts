@@ -4,35 +4,9 @@
 
 import type { Question } from "../schema.ts";
 import { lettersFor } from "./prompt.ts";
-import { mulberry32 } from "../stats.ts";
+import { hashString, mulberry32 } from "../stats.ts";
 
-export { mulberry32 };
-
-/**
- * A 32-bit hash of a string (FNV-1a over UTF-16 code units, then the
- * murmur3 finaliser so that close inputs land far apart).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { hashString } from "./shuffle.ts";
- * assert.equal(hashString("a"), hashString("a"));
- * assert.notEqual(hashString("a"), hashString("b"));
- * ```
- */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+export { hashString, mulberry32 };
 
 /**
  * The order of `n` options for a (seed, question id) pair: `order[i]` is the

@@ -5,7 +5,7 @@
 import type { Config } from "../config.ts";
 import { redactConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
-import { redactUrl } from "../backend/http_errors.ts";
+import { redactUrl } from "../redact.ts";
 import { TOOL } from "../version.ts";
 import type { SummaryDatasetFile } from "../schema.ts";
 import { Fields } from "./fields.ts";
