@@ -146,6 +146,11 @@ export async function runInFolder(
     if (summaries.length > 0) {
       session.registry.finish(join(runDir, RUN_FILES.report));
     }
+    if (
+      summaries.length === 1 && await exists(join(runDir, RUN_FILES.report))
+    ) {
+      io.stdout(`Report: ${join(runDir, RUN_FILES.report)}\n`);
+    }
     const exitCode = exitCodeFor(summaries, stoppedBy, config, runDir, io);
     session.log.info("run_finished", { "exit_code": exitCode, dir: runDir });
     if (config.serve && session.server && exitCode !== 130 && control.served) {
@@ -340,14 +345,16 @@ export function exitCodeFor(
       io.resumeCommand?.(runDir) ?? `llm-bench --resume ${runDir}`
     }`;
     if (stoppedBy.kind === "interrupted") {
-      io.stderr(`Interrupted: partial results in ${runDir} (${resumeHint})\n`);
+      io.stderr(
+        `Interrupted: partial results in ${runDir}\nTo finish it, ${resumeHint}\n`,
+      );
       return 130;
     }
     const retryHint = stoppedBy.kind === "circuit_open"
       ? ` --retry-errors to ask the failed questions again`
       : "";
     io.stderr(
-      `Run stopped: ${stoppedBy.message}\nPartial results in ${runDir} (${resumeHint}${retryHint})\n`,
+      `Run stopped: ${stoppedBy.message}\nPartial results in ${runDir}\nTo finish it, ${resumeHint}${retryHint}\n`,
     );
     exitCode = 1;
   }

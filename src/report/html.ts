@@ -380,12 +380,19 @@ function subjectGroups(s: Summary, c: string): AccuracyGroup[] {
   return groups;
 }
 
+/** A model name with "(note)" added for the mock backend, whose answers are simulated. */
+function mockLabel(s: Summary, note: string): string {
+  return s.backend === "mock" ? `${s.model} (${note})` : s.model;
+}
+
 function runHeader(s: Summary, all: readonly Summary[]): string {
   return `<h2><span class="swatch"></span>${
     h(runLabel(s, all))
   } <span class="badge">${h(s["run_id"])}</span>${
-    s.complete ? "" : ` <span class="badge warn">incomplete</span>`
-  }</h2>
+    s.backend === "mock"
+      ? ` <span class="badge warn">mock: simulated answers</span>`
+      : ""
+  }${s.complete ? "" : ` <span class="badge warn">incomplete</span>`}</h2>
 ${incompleteNote(s)}
 ${cards(s)}`;
 }
@@ -632,8 +639,8 @@ export function renderReport(
     throw new RangeError("Cannot render a report: no summaries given");
   }
   const title = summaries.length === 1
-    ? `llm-bench: ${summaries[0]!.model}`
-    : `llm-bench: ${summaries.map((s) => s.model).join(" vs ")}`;
+    ? `llm-bench: ${mockLabel(summaries[0]!, "mock: simulated answers")}`
+    : `llm-bench: ${summaries.map((s) => mockLabel(s, "mock")).join(" vs ")}`;
   const subtitle = summaries.map((s) => `${s.model} · run ${s["run_id"]}`)
     .join(" — ");
   return `<!doctype html>
