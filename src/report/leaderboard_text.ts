@@ -33,13 +33,21 @@ export function formatPoints(d: number | null): string {
   return `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)}`;
 }
 
+/** The note under a table with mock rows: their answers are simulated. */
+export const MOCK_NOTE =
+  "(mock): simulated answers from the built-in mock backend, not a model's score.";
+
+/** A mock row gets "(mock)" unless its label already says backend=mock. */
+export function showMockTag(m: BoardModel): boolean {
+  return m.backend === "mock" && !m.label.includes("backend=mock");
+}
+
 function modelCell(m: BoardModel): string {
   const quant = m.quantization;
   const q = quant && !m.label.toLowerCase().includes(quant.toLowerCase())
     ? ` ${quant}`
     : "";
-  return sanitizeText(`${m.label}${q}`) +
-    (m.backend === "mock" ? " (mock)" : "");
+  return sanitizeText(`${m.label}${q}`) + (showMockTag(m) ? " (mock)" : "");
 }
 
 const COLUMNS: Column[] = [
@@ -159,6 +167,9 @@ export function renderLeaderboardText(
     "Grp: rows sharing a letter are not significantly different (exact McNemar,",
     "Holm-adjusted p < 0.05, on the questions both answered).",
   ];
+  if (b.models.some((m) => m.backend === "mock")) {
+    out.push(wrap(MOCK_NOTE, width, ""));
+  }
   // Neighbours in the ranking: is each row really ahead of the next one?
   const pos = (label: string) =>
     b.models.findIndex((m) => m.label === label) + 1;
@@ -232,6 +243,7 @@ export function renderLeaderboardMarkdown(
     ),
     "",
   ];
+  if (b.models.some((m) => m.backend === "mock")) lines.push(MOCK_NOTE, "");
   if (b.pairs.length > 0) {
     lines.push(
       "## Pairs",
