@@ -325,6 +325,26 @@ Deno.test("leaderboards mark mock rows and say their answers are simulated", () 
     renderLeaderboardHtml(mocks),
     /<td class="name">a <span class="mock">\(mock\)<\/span>/,
   );
+  // A name too long for 80 columns is cut, the tag is not.
+  const long = tallies([
+    {
+      model: "qwen2.5:14b-instruct-q4_K_M-with-a-long-tag",
+      run: "r1",
+      backend: "mock",
+      outcomes: pattern(20, () => false),
+    },
+    {
+      model: "b",
+      run: "r1",
+      backend: "mock",
+      outcomes: pattern(20, () => false),
+    },
+  ]);
+  const longText = renderLeaderboardText(
+    buildLeaderboard(long.runs, long.index.subjects),
+    { width: 80 },
+  );
+  assert.match(longText, /^1 +a +qwen2\.5:14b-\S*… \(mock\) /m, longText);
   // Without mock rows there is no note.
   const { runs: realRuns, index: realIndex } = tallies([
     { model: "real", run: "r1", outcomes: pattern(20, (i) => i < 8) },

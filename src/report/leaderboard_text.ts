@@ -47,7 +47,7 @@ function modelCell(m: BoardModel): string {
   const q = quant && !m.label.toLowerCase().includes(quant.toLowerCase())
     ? ` ${quant}`
     : "";
-  return sanitizeText(`${m.label}${q}`) + (showMockTag(m) ? " (mock)" : "");
+  return sanitizeText(`${m.label}${q}`) + (showMockTag(m) ? MOCK_TAG : "");
 }
 
 const COLUMNS: Column[] = [
@@ -79,6 +79,16 @@ const COLUMNS: Column[] = [
 ];
 
 const MIN_MODEL = 12;
+const MOCK_TAG = " (mock)";
+
+/** Cuts a cell to `width`, keeping a trailing "(mock)" tag whole. */
+function fitCell(text: string, width: number): string {
+  if ([...text].length <= width || !text.endsWith(MOCK_TAG)) {
+    return truncate(text, width);
+  }
+  const name = text.slice(0, -MOCK_TAG.length);
+  return truncate(name, Math.max(1, width - MOCK_TAG.length)) + MOCK_TAG;
+}
 
 /** Lays out rows of cells in columns separated by two spaces. */
 function layout(cols: Column[], models: BoardModel[], width: number): string[] {
@@ -93,7 +103,7 @@ function layout(cols: Column[], models: BoardModel[], width: number): string[] {
   }
   const line = (row: string[]) =>
     row.map((text, k) => {
-      const t = truncate(text, widths[k]!);
+      const t = fitCell(text, widths[k]!);
       const pad = " ".repeat(Math.max(0, widths[k]! - [...t].length));
       return cols[k]!.left ? t + pad : pad + t;
     }).join("  ").trimEnd();
