@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { metaFromSummary } from "../src/commands/report.ts";
 import { renderReport } from "../src/report/html.ts";
 import { renderSummaryMarkdown } from "../src/report/markdown.ts";
 import { SummaryBuilder } from "../src/report/summary.ts";
@@ -93,5 +94,18 @@ Deno.test("renderSummaryText() reads model time without a stray comma", () => {
   assert.match(
     text,
     /^Model time ms: .*, max 40 \(prompt eval \+ generation\)$/m,
+  );
+});
+
+Deno.test("metaFromSummary() keeps what was planned, so a rebuilt report still names what was not asked", () => {
+  const s = interrupted();
+  const rebuilt = summaryOf(
+    [record({ subject: "anatomy" }), record({ subject: "anatomy" })],
+    metaFromSummary(s),
+  );
+  assert.deepEqual(rebuilt.planned, s.planned);
+  assert.match(
+    renderReport([rebuilt]),
+    /2 of 6 planned questions have results/,
   );
 });
