@@ -275,15 +275,20 @@ function failureRow(f: FailureSample): string {
       `${f.raw}${f.rawTruncated ? "\n… (cut)" : ""}`,
       truncate(f.raw.replace(/\s+/g, " ").trim(), 90),
     );
-  return `<tr class="failure"><td class="question">${questionCell(f)}</td><td>${
+  // data-label names each cell where phones stack the row (no table head).
+  return `<tr class="failure"><td class="question">${
+    questionCell(f)
+  }</td><td data-label="Subject">${
     breakable(f.subject)
   }</td><td><span class="status st-${h(f.status)}">${
     h(f.status)
-  }</span></td><td>${
+  }</span></td><td class="reason">${
     h([f.errorKind, f.reason].filter((x) => x !== null).join(": "))
-  }</td><td class="mono">${h(f.expected ?? "-")}</td><td class="mono">${
+  }</td><td class="mono" data-label="Exp.">${
+    h(f.expected ?? "-")
+  }</td><td class="mono" data-label="Pred.">${
     h(f.predicted ?? "-")
-  }</td><td class="raw">${raw}</td></tr>`;
+  }</td><td class="raw" data-label="Raw answer">${raw}</td></tr>`;
 }
 
 function failuresSection(d: ReportDetails | undefined): string {
