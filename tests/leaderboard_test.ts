@@ -288,20 +288,20 @@ Deno.test("leaderboards mark mock rows and say their answers are simulated", () 
   ]);
   const b = buildLeaderboard(runs, index.subjects);
   const text = renderLeaderboardText(b, { width: 80 });
-  // Settings differ, so the label already says backend=mock: said once.
-  assert.match(text, /llama3\.2:1b \(backend=mock\) {2}/);
+  // Settings differ: the other row names its backend, the mock row says
+  // "(mock)" instead of "(backend=mock)".
+  assert.match(text, /llama3\.2:1b \(mock\) {2}/);
+  assert.match(text, /real \(backend=ollama\) /);
+  assert.doesNotMatch(text, /backend=mock/);
   assert.doesNotMatch(text, /real \(mock\)/);
   assert.match(text, /^\(mock\): simulated answers/m);
   for (const l of text.split("\n")) assert.ok(l.length <= 80, l);
   const md = renderLeaderboardMarkdown(b);
-  assert.match(md, /\| llama3\.2:1b \(backend=mock\) \|/);
+  assert.match(md, /\| llama3\.2:1b \(mock\) \|/);
   assert.match(md, /^\(mock\): simulated answers/m);
   const html = renderLeaderboardHtml(b);
   // Shown at every width (not in the .dig span that phones hide).
-  assert.match(
-    html,
-    /llama3\.2:1b \(backend=mock\)<\/td>|llama3\.2:1b \(backend=mock\) <span class="dig">/,
-  );
+  assert.match(html, /llama3\.2:1b <span class="mock">\(mock\)<\/span>/);
   assert.match(html, /<p class="mock">\(mock\): simulated answers/);
   // Same settings otherwise: the mock row is tagged, visibly at every width
   // (not in the .dig span that phones hide).

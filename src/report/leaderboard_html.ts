@@ -11,7 +11,7 @@ import {
   formatP,
   formatPercent,
 } from "./format.ts";
-import { formatPoints, MOCK_NOTE, showMockTag } from "./leaderboard_text.ts";
+import { formatPoints, MOCK_NOTE, shownLabel } from "./leaderboard_text.ts";
 import { REPORT_CSS } from "./html_style.ts";
 
 /** CSS the leaderboard adds to report.html's. */
@@ -73,8 +73,8 @@ function modelName(m: BoardModel): string {
     m.quantization,
     m.digest ? m.digest.replace(/^sha256:/, "").slice(0, 7) : null,
   ].filter((x) => x !== null).join(" · ");
-  return `${h(m.label)}${
-    showMockTag(m) ? ` <span class="mock">(mock)</span>` : ""
+  return `${h(shownLabel(m))}${
+    m.backend === "mock" ? ` <span class="mock">(mock)</span>` : ""
   }${extra ? ` <span class="dig">${h(extra)}</span>` : ""}`;
 }
 

@@ -37,9 +37,15 @@ export function formatPoints(d: number | null): string {
 export const MOCK_NOTE =
   "(mock): simulated answers from the built-in mock backend, not a model's score.";
 
-/** A mock row gets "(mock)" unless its label already says backend=mock. */
-export function showMockTag(m: BoardModel): boolean {
-  return m.backend === "mock" && !m.label.includes("backend=mock");
+/**
+ * The row's label as shown: a mock row drops its "backend=mock" setting,
+ * which the "(mock)" tag after the name says instead (and a cut name keeps).
+ */
+export function shownLabel(m: BoardModel): string {
+  if (m.backend !== "mock") return m.label;
+  return m.label.replace(/ \(backend=mock\)$/, "")
+    .replace(/, backend=mock(?=[,)])/, "")
+    .replace(/\(backend=mock, /, "(");
 }
 
 function modelCell(m: BoardModel): string {
@@ -47,7 +53,8 @@ function modelCell(m: BoardModel): string {
   const q = quant && !m.label.toLowerCase().includes(quant.toLowerCase())
     ? ` ${quant}`
     : "";
-  return sanitizeText(`${m.label}${q}`) + (showMockTag(m) ? MOCK_TAG : "");
+  return sanitizeText(`${shownLabel(m)}${q}`) +
+    (m.backend === "mock" ? MOCK_TAG : "");
 }
 
 const COLUMNS: Column[] = [
