@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MMLU_FIXTURES, runCli, tempDir } from "./cli_helper.ts";
+import { printLastLines } from "../src/commands/bench_session.ts";
 
 function lastLines(stdout: string, n: number): string[] {
   return stdout.trimEnd().split("\n").slice(-n);
@@ -50,3 +51,26 @@ for (
     }
   });
 }
+
+Deno.test("printLastLines() names the one model's report.html and the models a stop left out", async () => {
+  await using tmp = await tempDir();
+  const dir = join(tmp.path, "a");
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(join(dir, "report.html"), "<!doctype html>");
+  const out: string[] = [];
+  const io = {
+    stdout: (t: string) => out.push(t),
+    stderr: () => {},
+    stderrIsTty: false,
+    columns: 80,
+  };
+  await printLastLines(["a", "b", "c"], [{ model: "a", dir }], io);
+  assert.deepEqual(out, [
+    `Report: ${join(dir, "report.html")}\n`,
+    "Not run yet: b, c\n",
+  ]);
+  // Nothing ran: nothing to name.
+  out.length = 0;
+  await printLastLines(["a"], [], io);
+  assert.deepEqual(out, []);
+});
