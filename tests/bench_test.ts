@@ -74,7 +74,7 @@ Deno.test("runBench() reports an interrupt that came before a model's questions,
     assert.equal(r.code, 130);
     assert.match(
       r.stderr,
-      /Interrupted: partial results in .* \(resume with: llm-bench --resume /,
+      /Interrupted: partial results in \S+\nTo finish it, resume with: llm-bench --resume /,
     );
   } finally {
     await Deno.remove(tmp, { recursive: true });

@@ -65,6 +65,11 @@ Deno.test("compareRuns() pairs the same questions and warns when the runs read d
     assert.doesNotMatch(same, /warning/);
     // The mock is deterministic: the same questions, the same answers.
     assert.match(same, /only A right 0, only B right 0/);
+    // The test is named once, not "McNemar (exact): ... (exact McNemar p 1)".
+    assert.match(
+      same,
+      /^Paired test: no significant difference at 5% \(exact McNemar p 1\)$/m,
+    );
     const differ = await compareRuns(r1, r3, null);
     assert.match(differ, /^warning: the two runs read different dataset files/);
   } finally {

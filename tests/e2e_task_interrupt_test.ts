@@ -149,7 +149,7 @@ Deno.test({
       assert.equal(text.match(/Stopping: no new questions/g)?.length, 1, text);
       assert.doesNotMatch(text, /Exiting now/);
       await assertPartial(dir, asked(fake.requests));
-      const m = /resume with: (deno task cli --resume \S+)\)/.exec(text);
+      const m = /resume with: (deno task cli --resume \S+)$/m.exec(text);
       assert.ok(m, text);
       hint = m[1]!;
     }

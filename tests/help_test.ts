@@ -37,6 +37,13 @@ Deno.test("helpText() groups the options, then gives examples", () => {
   const starts = OPTION_GROUPS.map((g) => at(`${g}:`));
   assert.deepEqual(starts, [...starts].sort((a, b) => a - b), "group order");
   assert.ok(at("Examples:") > starts.at(-1)!);
+  // The notes come last, as a list set apart from the examples.
+  const notes = at("Notes:");
+  assert.ok(notes > at("Examples:"));
+  assert.equal(lines[notes - 1], "");
+  assert.ok(
+    lines.slice(notes + 1).some((l) => l.startsWith("  - Exit codes:")),
+  );
   for (const o of OPTIONS) {
     const line = lines.findIndex((l) =>
       l === `  --${o.flag}` || l.startsWith(`  --${o.flag} `) ||

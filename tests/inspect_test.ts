@@ -9,6 +9,7 @@ import {
   inspectCommand,
   type InspectedFile,
   parseInspectArgs,
+  renderFile,
 } from "../src/commands/inspect.ts";
 import { UsageError } from "../src/errors.ts";
 import { runCli } from "./cli_helper.ts";
@@ -185,4 +186,29 @@ Deno.test("llm-bench inspect under deno task reads PATH, --template and --fewsho
   } finally {
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test("renderFile() wraps long prompt lines at 80 columns, marking the continuations", () => {
+  const long = "word ".repeat(40).trim();
+  const text = renderFile({
+    path: "x.csv",
+    format: "csv",
+    shape: "flat",
+    role: "questions",
+    questions: 1,
+    skipped: 0,
+    options: { 4: 1 },
+    subjects: { x: 1 },
+    "first_skipped": [],
+    problems: [],
+    "first_question": `${long}\nAnswer:`,
+  });
+  const preview = text.split("\n").filter((l) => /^ {4}[|:] /.test(l));
+  for (const l of preview) assert.ok(l.length <= 80, l);
+  assert.equal(preview.filter((l) => l.startsWith("    | ")).length, 2);
+  assert.ok(preview.length > 3, text);
+  // Joined back, the continuations give the original line.
+  const first = preview.slice(0, -1).map((l) => l.slice(6)).join(" ");
+  assert.equal(first, long);
+  assert.equal(preview.at(-1), "    | Answer:");
 });

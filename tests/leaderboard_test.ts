@@ -9,6 +9,7 @@ import {
   renderLeaderboardMarkdown,
   renderLeaderboardText,
 } from "../src/report/leaderboard_text.ts";
+import { renderLeaderboardHtml } from "../src/report/leaderboard_html.ts";
 import type { Summary } from "../src/report/summary.ts";
 import type { Status } from "../src/schema.ts";
 import { wilson } from "../src/stats.ts";
@@ -20,6 +21,7 @@ interface RunSpec {
   started?: string;
   complete?: boolean;
   mode?: string;
+  backend?: string;
   config?: Record<string, unknown>;
   files?: Array<[string, string]>;
   /** Status per question key. */
@@ -34,7 +36,7 @@ function summaryOf(s: RunSpec): Summary {
     "started_at": s.started ?? "2026-11-01T10:00:00.000Z",
     model: s.model,
     "model_info": null,
-    backend: "ollama",
+    backend: s.backend ?? "ollama",
     mode: s.mode ?? "answer",
     config: { shots: 0, temperature: 0, ...s.config },
     dataset: {
@@ -308,4 +310,83 @@ Deno.test("buildLeaderboard() does not rank an unmerged shard and says to merge 
   assert.deepEqual(b.excluded.runs.map((r) => [r.run, r.reason]), [
     ["shard1", "shard 1/2: merge the shards first (llm-bench merge)"],
   ]);
+});
+
+Deno.test("leaderboards mark mock rows and say their answers are simulated", () => {
+  const { runs, index } = tallies([
+    {
+      model: "llama3.2:1b",
+      run: "r1",
+      backend: "mock",
+      outcomes: pattern(20, (i) => i < 5),
+    },
+    { model: "real", run: "r1", outcomes: pattern(20, (i) => i < 8) },
+  ]);
+  const b = buildLeaderboard(runs, index.subjects);
+  const text = renderLeaderboardText(b, { width: 80 });
+  // Settings differ: the other row names its backend, the mock row says
+  // "(mock)" instead of "(backend=mock)".
+  assert.match(text, /llama3\.2:1b \(mock\) {2}/);
+  assert.match(text, /real \(backend=ollama\) /);
+  assert.doesNotMatch(text, /backend=mock/);
+  assert.doesNotMatch(text, /real \(mock\)/);
+  assert.match(text, /^\(mock\): simulated answers/m);
+  for (const l of text.split("\n")) assert.ok(l.length <= 80, l);
+  const md = renderLeaderboardMarkdown(b);
+  assert.match(md, /\| llama3\.2:1b \(mock\) \|/);
+  assert.match(md, /^\(mock\): simulated answers/m);
+  const html = renderLeaderboardHtml(b);
+  // Shown at every width (not in the .dig span that phones hide).
+  assert.match(html, /llama3\.2:1b <span class="mock">\(mock\)<\/span>/);
+  assert.match(html, /<p class="mock">\(mock\): simulated answers/);
+  // Same settings otherwise: the mock row is tagged, visibly at every width
+  // (not in the .dig span that phones hide).
+  const both = tallies([
+    {
+      model: "a",
+      run: "r1",
+      backend: "mock",
+      outcomes: pattern(20, () => false),
+    },
+    {
+      model: "b",
+      run: "r1",
+      backend: "mock",
+      outcomes: pattern(20, (i) => i < 2),
+    },
+  ]);
+  const mocks = buildLeaderboard(both.runs, both.index.subjects);
+  assert.match(renderLeaderboardText(mocks), /^1 +a +a \(mock\) /m);
+  assert.match(
+    renderLeaderboardHtml(mocks),
+    /<td class="name">a <span class="mock">\(mock\)<\/span>/,
+  );
+  // A name too long for 80 columns is cut, the tag is not.
+  const long = tallies([
+    {
+      model: "qwen2.5:14b-instruct-q4_K_M-with-a-long-tag",
+      run: "r1",
+      backend: "mock",
+      outcomes: pattern(20, () => false),
+    },
+    {
+      model: "b",
+      run: "r1",
+      backend: "mock",
+      outcomes: pattern(20, () => false),
+    },
+  ]);
+  const longText = renderLeaderboardText(
+    buildLeaderboard(long.runs, long.index.subjects),
+    { width: 80 },
+  );
+  assert.match(longText, /^1 +a +qwen2\.5:14b-\S*… \(mock\) /m, longText);
+  // Without mock rows there is no note.
+  const { runs: realRuns, index: realIndex } = tallies([
+    { model: "real", run: "r1", outcomes: pattern(20, (i) => i < 8) },
+    { model: "other", run: "r1", outcomes: pattern(20, (i) => i < 3) },
+  ]);
+  const plain = buildLeaderboard(realRuns, realIndex.subjects);
+  assert.doesNotMatch(renderLeaderboardHtml(plain), /simulated/);
+  assert.doesNotMatch(renderLeaderboardText(plain), /simulated/);
 });

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import type { LiveGroup, LiveSnapshot } from "../src/metrics/registry.ts";
-import { Progress, progressLine } from "../src/runner/progress.ts";
+import {
+  plainProgressText,
+  Progress,
+  progressLine,
+} from "../src/runner/progress.ts";
 
 function group(name: string, over: Partial<LiveGroup> = {}): LiveGroup {
   return {
@@ -264,4 +268,32 @@ Deno.test("Progress.start() draws on a timer until stopped", async () => {
   assert.equal(out.at(-1), "\r\x1b[2K");
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.equal(out.length, n, "nothing drawn after stop");
+});
+
+Deno.test("plainProgressText() keeps every segment within 80 columns on a pipe", () => {
+  const s = snapshot({
+    model: "qwen2.5:14b-instruct",
+    "model_count": 2,
+    done: 14042,
+    planned: 28084,
+    qps: 15307.7,
+    "total_retries": 12,
+    overall: group("m", { errors: 3 }),
+  });
+  const text = plainProgressText(s, 80);
+  const lines = text.trimEnd().split("\n");
+  assert.equal(lines.length, 2, text);
+  for (const l of lines) assert.ok(l.length <= 80, `${l.length}: ${l}`);
+  assert.match(
+    lines[0]!,
+    /^progress: qwen2\.5:14b-instruct \(1\/2\) 14042\/28084 /,
+  );
+  assert.match(lines[1]!, /^ {2}\S/);
+  // Nothing is dropped: the same segments as the one-line form, in order.
+  assert.equal(
+    lines.map((l) => l.replace(/^progress: |^ {2}/, "")).join(" | "),
+    progressLine(s),
+  );
+  // A wide terminal gets one line.
+  assert.equal(plainProgressText(s, 200), `progress: ${progressLine(s)}\n`);
 });

@@ -118,3 +118,34 @@ for (const width of [420, 1400]) {
     },
   });
 }
+
+/** Marks the root with whether every failure row is stacked: raw answer under the question. */
+const MEASURE_STACK = `<script>addEventListener("load", function () {
+  var rows = document.querySelectorAll("tr.failure");
+  var stacked = rows.length > 0;
+  rows.forEach(function (tr) {
+    var q = tr.querySelector("td.question").getBoundingClientRect();
+    var raw = tr.querySelector("td.raw").getBoundingClientRect();
+    if (Math.abs(raw.left - q.left) > 2 || raw.top < q.bottom) stacked = false;
+    if (raw.right > window.innerWidth) stacked = false;
+  });
+  document.documentElement.setAttribute("data-stacked", String(stacked));
+});</script></body>`;
+
+for (const [width, stacked] of [[420, "true"], [1400, "false"]] as const) {
+  Deno.test({
+    name: `renderReport() ${
+      stacked === "true" ? "stacks" : "does not stack"
+    } the failures at ${width} px`,
+    ignore: chromium === null,
+    async fn() {
+      const { summaries, details } = sampleComparison(true);
+      const html = renderReport([summaries[0]!], [details[0]!]).replace(
+        "</body>",
+        MEASURE_STACK,
+      );
+      const dom = await dumpDom(html, width);
+      assert.match(dom, new RegExp(`<html[^>]*data-stacked="${stacked}"`));
+    },
+  });
+}

@@ -126,7 +126,7 @@ const USAGE: readonly (readonly [string, string])[] = [
   ["llm-bench leaderboard PATH...", "rank every model of many runs"],
   ["llm-bench cache stats|prune|clear", "look after the response cache"],
   ["llm-bench inspect PATH... [--json]", "how each dataset file is read"],
-  ["llm-bench help [COMMAND]", "this help, or a command's"],
+  ["llm-bench help [COMMAND]", "this help, or one command's help"],
   ["llm-bench version", "versions of llm-bench and Deno"],
 ];
 
@@ -202,7 +202,11 @@ export function helpText(
     lines.push(...wrap(`${what}:`, width, "  "));
     lines.push(...wrap(command, width, "    "));
   }
-  for (const note of NOTES) lines.push(...wrap(note, width));
+  lines.push("", "Notes:");
+  for (const note of NOTES) {
+    const [first = "", ...rest] = wrap(note, width, "    ");
+    lines.push(`  - ${first.slice(4)}`, ...rest);
+  }
   return lines.join("\n");
 }
 

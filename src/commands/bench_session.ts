@@ -146,6 +146,7 @@ export async function runInFolder(
     if (summaries.length > 0) {
       session.registry.finish(join(runDir, RUN_FILES.report));
     }
+    await printLastLines(config.models, summaries, io);
     const exitCode = exitCodeFor(summaries, stoppedBy, config, runDir, io);
     session.log.info("run_finished", { "exit_code": exitCode, dir: runDir });
     if (config.serve && session.server && exitCode !== 130 && control.served) {
@@ -156,6 +157,27 @@ export async function runInFolder(
     return exitCode;
   } finally {
     await session.close();
+  }
+}
+
+/**
+ * After a single model's results: its report.html. After a stop before every
+ * model ran: the models not run. (Several models end with the comparison,
+ * which names its own report.html.)
+ */
+export async function printLastLines(
+  models: readonly string[],
+  summaries: ReadonlyArray<{ model: string; dir: string }>,
+  io: BenchIo,
+): Promise<void> {
+  const only = summaries.length === 1 ? summaries[0]! : null;
+  if (only && await exists(join(only.dir, RUN_FILES.report))) {
+    io.stdout(`Report: ${join(only.dir, RUN_FILES.report)}\n`);
+  }
+  const ran = new Set(summaries.map((s) => s.model));
+  const notRun = models.filter((m) => !ran.has(m));
+  if (summaries.length > 0 && notRun.length > 0) {
+    io.stdout(`Not run yet: ${notRun.join(", ")}\n`);
   }
 }
 
@@ -340,14 +362,16 @@ export function exitCodeFor(
       io.resumeCommand?.(runDir) ?? `llm-bench --resume ${runDir}`
     }`;
     if (stoppedBy.kind === "interrupted") {
-      io.stderr(`Interrupted: partial results in ${runDir} (${resumeHint})\n`);
+      io.stderr(
+        `Interrupted: partial results in ${runDir}\nTo finish it, ${resumeHint}\n`,
+      );
       return 130;
     }
     const retryHint = stoppedBy.kind === "circuit_open"
       ? ` --retry-errors to ask the failed questions again`
       : "";
     io.stderr(
-      `Run stopped: ${stoppedBy.message}\nPartial results in ${runDir} (${resumeHint}${retryHint})\n`,
+      `Run stopped: ${stoppedBy.message}\nPartial results in ${runDir}\nTo finish it, ${resumeHint}${retryHint}\n`,
     );
     exitCode = 1;
   }

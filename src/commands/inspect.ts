@@ -301,6 +301,24 @@ function counts(record: Record<string, number>, unit = ""): string {
   );
 }
 
+/**
+ * A prompt line as `    | text`, wrapped at spaces to 80 columns; a wrapped
+ * line goes on after `    : ` so the prompt's own line breaks stay visible.
+ */
+function previewLine(line: string, columns = 80): string[] {
+  const room = columns - 6;
+  const out: string[] = [];
+  let rest = line;
+  while ([...rest].length > room) {
+    const cut = rest.lastIndexOf(" ", room);
+    if (cut <= 0) break;
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut + 1);
+  }
+  out.push(rest);
+  return out.map((l, i) => `    ${i === 0 ? "|" : ":"} ${l}`);
+}
+
 /** One file's report as text. */
 export function renderFile(f: InspectedFile): string {
   const lines = [
@@ -321,7 +339,7 @@ export function renderFile(f: InspectedFile): string {
   for (const p of f.problems) lines.push(`  problem: ${p}`);
   if (f.first_question !== null) {
     lines.push("  first question, as the model sees it:");
-    for (const l of f.first_question.split("\n")) lines.push(`    | ${l}`);
+    for (const l of f.first_question.split("\n")) lines.push(...previewLine(l));
   }
   return lines.join("\n") + "\n";
 }

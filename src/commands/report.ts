@@ -47,6 +47,7 @@ export function metaFromSummary(s: Summary): RunMeta {
     dataset: s.dataset,
     config: s.config,
     tool: { ...TOOL },
+    ...(s.planned === undefined ? {} : { planned: s.planned }),
   };
 }
 

@@ -36,19 +36,19 @@ h2 { font-size: 13px; text-transform: uppercase; letter-spacing: 0.06em; color: 
 .stat .value { font-size: 24px; font-weight: 650; margin-top: 4px; font-variant-numeric: tabular-nums; }
 .stat .note { color: var(--muted); font-size: 12px; margin-top: 2px; font-variant-numeric: tabular-nums; }
 .stat.accuracy .value { font-size: 34px; color: var(--accent); }
-.grid2 { display: grid; grid-template-columns: minmax(0, 2.6fr) minmax(0, 1fr); gap: 16px; align-items: start; }
+.grid2 { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 1fr); gap: 16px; align-items: start; }
 @media (max-width: 980px) { .stats { grid-template-columns: repeat(3, 1fr); } }
-@media (max-width: 820px) { .grid2 { grid-template-columns: 1fr; } .stats { grid-template-columns: repeat(2, 1fr); } }
+@media (max-width: 820px) { .grid2 { grid-template-columns: minmax(0, 1fr); } .stats { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
 .scroll { overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th { text-align: left; font-size: 12px; color: var(--muted); font-weight: 600; padding: 6px 7px; white-space: nowrap; border-bottom: 1px solid var(--line); }
 td { padding: 6px 7px; border-bottom: 1px solid var(--line); }
 tr:last-child td { border-bottom: none; }
 td.num, th.num { text-align: right; white-space: nowrap; }
-td.name { max-width: 240px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+td.name { max-width: 190px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 td.ci { white-space: nowrap; color: var(--muted); }
 tbody tr:hover td { background: #f8faff; }
-.bar { position: relative; height: 8px; width: 100px; background: var(--track); border-radius: 999px; }
+.bar { position: relative; height: 8px; width: 80px; background: var(--track); border-radius: 999px; }
 .bar .acc { position: absolute; left: 0; top: 0; bottom: 0; background: var(--accent); border-radius: 999px; }
 .bar .ci { position: absolute; top: -3px; bottom: -3px; border-left: 2px solid rgba(28,36,51,0.45); border-right: 2px solid rgba(28,36,51,0.45); }
 .kinds { list-style: none; margin: 0; padding: 0; }
@@ -58,18 +58,21 @@ tbody tr:hover td { background: #f8faff; }
 .kinds .n.err { color: var(--bad); font-weight: 600; }
 .kinds .n.retry { color: var(--warn); font-weight: 600; }
 .empty { color: var(--muted); font-style: italic; }
-.side { display: grid; gap: 16px; }
+.side { display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px; min-width: 0; }
 .hidden { display: none; }
 .model-of { color: var(--muted); font-size: 13px; }
 .report { font-weight: 600; color: var(--accent); }
 @media (max-width: 560px) {
   main { padding: 14px 12px 28px; }
   .pill { margin-left: 0; }
-  .stats { grid-template-columns: 1fr 1fr; gap: 8px; }
+  .stats { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px; }
   .stat .value { font-size: 20px; }
   .stat.accuracy .value { font-size: 26px; }
   .stat.accuracy { grid-column: 1 / -1; }
-  td.name { max-width: 150px; }
+  td.name { max-width: 118px; }
+  th, td { padding: 5px 4px; }
+  .card { padding: 14px 12px; }
+  .barcell { display: none; }
 }
 footer { margin-top: 18px; color: var(--muted); font-size: 12px; }
 `;
@@ -130,7 +133,7 @@ function groupRow(g) {
   tr.appendChild(el("td", g.planned === undefined ? done : done + " / " + g.planned, "num"));
   tr.appendChild(el("td", pct(g.accuracy), "num"));
   tr.appendChild(el("td", ciText(g.ci95), "num ci"));
-  const td = el("td"); td.appendChild(bar(g)); tr.appendChild(td);
+  const td = el("td", null, "barcell"); td.appendChild(bar(g)); tr.appendChild(td);
   tr.appendChild(el("td", g.unparsed, "num"));
   tr.appendChild(el("td", g.errors, "num"));
   tr.appendChild(el("td", g.skipped, "num"));
@@ -162,6 +165,7 @@ function render(s) {
   const fill = $("fill");
   fill.style.width = ((s.progress || 0) * 100).toFixed(2) + "%";
   fill.className = "fill" + (s.complete ? " complete" : "");
+  $("acc-label").textContent = s.complete ? "Accuracy" : "Accuracy so far";
   $("acc").textContent = pct(s.overall.accuracy, 2);
   $("acc-ci").textContent = "95% CI " + ciText(s.overall.ci95) + " \\u00b7 " + s.overall.correct + " / " + answered(s.overall) + " correct";
   $("qps").textContent = num(s.qps, 2);
@@ -241,7 +245,7 @@ export const LIVE_PAGE_HTML = `<!doctype html>
 
   <section class="stats">
     <div class="card stat accuracy">
-      <div class="label">Accuracy so far</div>
+      <div class="label" id="acc-label">Accuracy so far</div>
       <div class="value" id="acc">\u2013</div>
       <div class="note" id="acc-ci">95% CI \u2013</div>
     </div>
@@ -277,14 +281,14 @@ export const LIVE_PAGE_HTML = `<!doctype html>
       <section class="card">
         <h2>Accuracy by subject <span id="subject-count"></span></h2>
         <div class="scroll"><table>
-          <thead><tr><th>Subject</th><th class="num">Done</th><th class="num">Accuracy</th><th class="num">95% CI</th><th></th><th class="num">Unparsed</th><th class="num">Errors</th><th class="num">Skipped</th></tr></thead>
+          <thead><tr><th>Subject</th><th class="num">Done</th><th class="num">Accuracy</th><th class="num">95% CI</th><th class="barcell"></th><th class="num">Unparsed</th><th class="num">Errors</th><th class="num">Skipped</th></tr></thead>
           <tbody id="subjects"></tbody>
         </table></div>
       </section>
       <section class="card hidden" id="models-card">
         <h2>Models</h2>
         <div class="scroll"><table>
-          <thead><tr><th>Model</th><th class="num">Done</th><th class="num">Accuracy</th><th class="num">95% CI</th><th></th><th class="num">Unparsed</th><th class="num">Errors</th><th class="num">Skipped</th></tr></thead>
+          <thead><tr><th>Model</th><th class="num">Done</th><th class="num">Accuracy</th><th class="num">95% CI</th><th class="barcell"></th><th class="num">Unparsed</th><th class="num">Errors</th><th class="num">Skipped</th></tr></thead>
           <tbody id="models"></tbody>
         </table></div>
       </section>

@@ -138,6 +138,37 @@ function niceTicks(loMs: number, hiMs: number): number[] {
 }
 
 /**
+ * x and text-anchor of a label centred on `x`, kept inside 0..width: near an
+ * edge it is anchored at the edge instead (`chars` sizes its half width).
+ */
+function anchorWithin(x: number, width: number, chars = 6): string {
+  const room = chars * 3.5 + 2;
+  if (x > width - room) return `x="${f1(width - 2)}" text-anchor="end"`;
+  if (x < room) return `x="2" text-anchor="start"`;
+  return `x="${f1(x)}" text-anchor="middle"`;
+}
+
+/** Marks in x order; a mark whose label would touch the previous label joins it ("p50/p90"). */
+function markGroups(
+  marks: readonly LatencyMark[],
+  xOf: (ms: number) => number,
+): LatencyMark[][] {
+  const sorted = marks.filter((m) => m.ms > 0).sort((a, b) => a.ms - b.ms);
+  const groups: LatencyMark[][] = [];
+  const mid = (g: LatencyMark[]) =>
+    g.reduce((a, m) => a + xOf(m.ms), 0) / g.length;
+  const chars = (g: LatencyMark[]) => g.map((m) => m.label).join("/").length;
+  for (const m of sorted) {
+    const last = groups[groups.length - 1];
+    const touches = last !== undefined &&
+      xOf(m.ms) - mid(last) < (chars(last) + m.label.length) * 3.5 + 6;
+    if (touches) last.push(m);
+    else groups.push([m]);
+  }
+  return groups;
+}
+
+/**
  * A latency histogram on a log time axis (every bin between the first and
  * last non-empty one is drawn), with count ticks, round time ticks and
  * dashed markers such as p50/p90/p99.
@@ -188,24 +219,30 @@ export function histogramChart(
   const step = Math.max(1, Math.ceil(ticks.length / 6));
   ticks.filter((_, i) => i % step === 0).forEach((t) => {
     parts.push(
-      `<text class="tick" x="${f1(xOf(t))}" y="${
-        geo.top + geo.plotH + 14
-      }" text-anchor="middle">${formatMs(t)}</text>`,
+      `<text class="tick" ${
+        anchorWithin(xOf(t), width, formatMs(t).length)
+      } y="${geo.top + geo.plotH + 14}">${formatMs(t)}</text>`,
     );
   });
-  marks.forEach((m, i) => {
-    if (!(m.ms > 0)) return;
-    const x = f1(Math.min(geo.left + geo.plotW, Math.max(geo.left, xOf(m.ms))));
+  const xMark = (ms: number) =>
+    Math.min(geo.left + geo.plotW, Math.max(geo.left, xOf(ms)));
+  for (const group of markGroups(marks, xMark)) {
+    for (const m of group) {
+      const x = f1(xMark(m.ms));
+      parts.push(
+        `<line class="chance" x1="${x}" x2="${x}" y1="${geo.top - 4}" y2="${
+          geo.top + geo.plotH
+        }"><title>${escapeHtml(m.label)} ${formatMs(m.ms)}</title></line>`,
+      );
+    }
+    const mid = group.reduce((a, m) => a + xMark(m.ms), 0) / group.length;
+    const text = group.map((m) => m.label).join("/");
     parts.push(
-      `<line class="chance" x1="${x}" x2="${x}" y1="${geo.top - 4}" y2="${
-        geo.top + geo.plotH
-      }"><title>${escapeHtml(m.label)} ${
-        formatMs(m.ms)
-      }</title></line><text class="tick" x="${x}" y="${
-        10 + (i % 2) * 10
-      }" text-anchor="middle">${escapeHtml(m.label)}</text>`,
+      `<text class="tick" ${anchorWithin(mid, width, text.length)} y="14">${
+        escapeHtml(text)
+      }</text>`,
     );
-  });
+  }
   parts.push(
     `<line class="axis" x1="${geo.left}" x2="${geo.left + geo.plotW}" y1="${
       geo.top + geo.plotH

@@ -207,7 +207,7 @@ export function renderTwoWayText(
     `Both right ${pair["both_correct"]}, both wrong ${
       pair["both_wrong"]
     }, only A right ${pair["a_only"]}, only B right ${pair["b_only"]}`,
-    `McNemar (exact): ${verdict(pair)}`,
+    `Paired test: ${verdict(pair)}`,
     `Excluded: ${pair.excluded} questions scored by only one of A and B`,
   ];
   if (two.categories !== null) {

@@ -275,15 +275,20 @@ function failureRow(f: FailureSample): string {
       `${f.raw}${f.rawTruncated ? "\n… (cut)" : ""}`,
       truncate(f.raw.replace(/\s+/g, " ").trim(), 90),
     );
-  return `<tr class="failure"><td class="question">${questionCell(f)}</td><td>${
+  // data-label names each cell where phones stack the row (no table head).
+  return `<tr class="failure"><td class="question">${
+    questionCell(f)
+  }</td><td data-label="Subject">${
     breakable(f.subject)
   }</td><td><span class="status st-${h(f.status)}">${
     h(f.status)
-  }</span></td><td>${
+  }</span></td><td class="reason">${
     h([f.errorKind, f.reason].filter((x) => x !== null).join(": "))
-  }</td><td class="mono">${h(f.expected ?? "-")}</td><td class="mono">${
+  }</td><td class="mono" data-label="Exp.">${
+    h(f.expected ?? "-")
+  }</td><td class="mono" data-label="Pred.">${
     h(f.predicted ?? "-")
-  }</td><td class="raw">${raw}</td></tr>`;
+  }</td><td class="raw" data-label="Raw answer">${raw}</td></tr>`;
 }
 
 function failuresSection(d: ReportDetails | undefined): string {
@@ -380,12 +385,19 @@ function subjectGroups(s: Summary, c: string): AccuracyGroup[] {
   return groups;
 }
 
+/** A model name with "(note)" added for the mock backend, whose answers are simulated. */
+function mockLabel(s: Summary, note: string): string {
+  return s.backend === "mock" ? `${s.model} (${note})` : s.model;
+}
+
 function runHeader(s: Summary, all: readonly Summary[]): string {
   return `<h2><span class="swatch"></span>${
     h(runLabel(s, all))
   } <span class="badge">${h(s["run_id"])}</span>${
-    s.complete ? "" : ` <span class="badge warn">incomplete</span>`
-  }</h2>
+    s.backend === "mock"
+      ? ` <span class="badge warn">mock: simulated answers</span>`
+      : ""
+  }${s.complete ? "" : ` <span class="badge warn">incomplete</span>`}</h2>
 ${incompleteNote(s)}
 ${cards(s)}`;
 }
@@ -632,8 +644,8 @@ export function renderReport(
     throw new RangeError("Cannot render a report: no summaries given");
   }
   const title = summaries.length === 1
-    ? `llm-bench: ${summaries[0]!.model}`
-    : `llm-bench: ${summaries.map((s) => s.model).join(" vs ")}`;
+    ? `llm-bench: ${mockLabel(summaries[0]!, "mock: simulated answers")}`
+    : `llm-bench: ${summaries.map((s) => mockLabel(s, "mock")).join(" vs ")}`;
   const subtitle = summaries.map((s) => `${s.model} · run ${s["run_id"]}`)
     .join(" — ");
   return `<!doctype html>

@@ -123,6 +123,13 @@ footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
   .bar-row, .bar-axis { grid-template-columns: minmax(0, 1fr) 4.2em; }
   .bar-row .bar-label { grid-column: 1 / -1; text-align: left; }
   .bar-axis > :first-child { display: none; }
-  table.failures { table-layout: auto; min-width: 560px; }
+  /* Failures: each row stacked as a small card, cells named by data-label. */
+  table.failures, table.failures tbody { display: block; }
+  table.failures thead { display: none; }
+  table.failures tr.failure { display: block; padding: 8px 0; border-bottom: 1px solid var(--line); }
+  table.failures tr.failure[hidden] { display: none; }
+  table.failures td { display: inline-block; border: 0; padding: 1px 10px 1px 0; vertical-align: baseline; }
+  table.failures td.question, table.failures td.reason, table.failures td.raw { display: block; max-width: none; }
+  table.failures td[data-label]::before { content: attr(data-label) " "; color: var(--muted); font-family: system-ui, sans-serif; }
 }
 `;

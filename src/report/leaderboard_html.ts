@@ -11,7 +11,7 @@ import {
   formatP,
   formatPercent,
 } from "./format.ts";
-import { formatPoints } from "./leaderboard_text.ts";
+import { formatPoints, MOCK_NOTE, shownLabel } from "./leaderboard_text.ts";
 import { REPORT_CSS } from "./html_style.ts";
 
 /** CSS the leaderboard adds to report.html's. */
@@ -25,6 +25,7 @@ svg.scatter .lbl { font-size: 14px; }
 svg.scatter .tick { font-size: 13px; }
 table.pairs td.name { min-width: 64px; overflow-wrap: break-word; }
 table.board .dig { color: var(--muted); font-size: 11.5px; }
+.mock { color: var(--warn); }
 table.heat td { text-align: center; min-width: 44px; font-size: 12.5px; }
 table.heat td.na { color: var(--muted); }
 table.heat th.sort { cursor: pointer; font-size: 11.5px; max-width: 110px; overflow-wrap: anywhere; }
@@ -71,9 +72,10 @@ function modelName(m: BoardModel): string {
   const extra = [
     m.quantization,
     m.digest ? m.digest.replace(/^sha256:/, "").slice(0, 7) : null,
-    m.backend === "mock" ? "mock" : null,
   ].filter((x) => x !== null).join(" · ");
-  return `${h(m.label)}${extra ? ` <span class="dig">${h(extra)}</span>` : ""}`;
+  return `${h(shownLabel(m))}${
+    m.backend === "mock" ? ` <span class="mock">(mock)</span>` : ""
+  }${extra ? ` <span class="dig">${h(extra)}</span>` : ""}`;
 }
 
 function boardTable(b: Leaderboard): string {
@@ -93,7 +95,11 @@ function boardTable(b: Leaderboard): string {
   return `<div class="scroll"><table class="board"><thead><tr><th>#</th><th>Group</th><th class="name">Model</th><th>Accuracy</th><th>95% CI</th><th class="opt">Macro</th><th class="opt">Scored</th><th class="opt">Unparsed</th><th class="opt">Errors</th><th title="model time per question, ms">ms/q</th><th class="opt">Tokens/s</th><th class="opt">Run date</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>
 <p class="muted">Group: rows sharing a letter are not significantly different (${
     h(b.test)
-  }). ms/question: model time (prompt evaluation + generation) from the server's timings.</p>`;
+  }). ms/question: model time (prompt evaluation + generation) from the server's timings.</p>${
+    b.models.some((m) => m.backend === "mock")
+      ? `\n<p class="mock">${h(MOCK_NOTE)}</p>`
+      : ""
+  }`;
 }
 
 function pairsTable(b: Leaderboard): string {

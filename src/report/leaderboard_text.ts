@@ -33,13 +33,28 @@ export function formatPoints(d: number | null): string {
   return `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)}`;
 }
 
+/** The note under a table with mock rows: their answers are simulated. */
+export const MOCK_NOTE =
+  "(mock): simulated answers from the built-in mock backend, not a model's score.";
+
+/**
+ * The row's label as shown: a mock row drops its "backend=mock" setting,
+ * which the "(mock)" tag after the name says instead (and a cut name keeps).
+ */
+export function shownLabel(m: BoardModel): string {
+  if (m.backend !== "mock") return m.label;
+  return m.label.replace(/ \(backend=mock\)$/, "")
+    .replace(/, backend=mock(?=[,)])/, "")
+    .replace(/\(backend=mock, /, "(");
+}
+
 function modelCell(m: BoardModel): string {
   const quant = m.quantization;
   const q = quant && !m.label.toLowerCase().includes(quant.toLowerCase())
     ? ` ${quant}`
     : "";
-  return sanitizeText(`${m.label}${q}`) +
-    (m.backend === "mock" ? " (mock)" : "");
+  return sanitizeText(`${shownLabel(m)}${q}`) +
+    (m.backend === "mock" ? MOCK_TAG : "");
 }
 
 const COLUMNS: Column[] = [
@@ -71,6 +86,16 @@ const COLUMNS: Column[] = [
 ];
 
 const MIN_MODEL = 12;
+const MOCK_TAG = " (mock)";
+
+/** Cuts a cell to `width`, keeping a trailing "(mock)" tag whole. */
+function fitCell(text: string, width: number): string {
+  if ([...text].length <= width || !text.endsWith(MOCK_TAG)) {
+    return truncate(text, width);
+  }
+  const name = text.slice(0, -MOCK_TAG.length);
+  return truncate(name, Math.max(1, width - MOCK_TAG.length)) + MOCK_TAG;
+}
 
 /** Lays out rows of cells in columns separated by two spaces. */
 function layout(cols: Column[], models: BoardModel[], width: number): string[] {
@@ -85,7 +110,7 @@ function layout(cols: Column[], models: BoardModel[], width: number): string[] {
   }
   const line = (row: string[]) =>
     row.map((text, k) => {
-      const t = truncate(text, widths[k]!);
+      const t = fitCell(text, widths[k]!);
       const pad = " ".repeat(Math.max(0, widths[k]! - [...t].length));
       return cols[k]!.left ? t + pad : pad + t;
     }).join("  ").trimEnd();
@@ -159,6 +184,9 @@ export function renderLeaderboardText(
     "Grp: rows sharing a letter are not significantly different (exact McNemar,",
     "Holm-adjusted p < 0.05, on the questions both answered).",
   ];
+  if (b.models.some((m) => m.backend === "mock")) {
+    out.push(wrap(MOCK_NOTE, width, ""));
+  }
   // Neighbours in the ranking: is each row really ahead of the next one?
   const pos = (label: string) =>
     b.models.findIndex((m) => m.label === label) + 1;
@@ -232,6 +260,7 @@ export function renderLeaderboardMarkdown(
     ),
     "",
   ];
+  if (b.models.some((m) => m.backend === "mock")) lines.push(MOCK_NOTE, "");
   if (b.pairs.length > 0) {
     lines.push(
       "## Pairs",

@@ -29,6 +29,22 @@ function countsList(map: Record<string, number>): string {
     .join(", ");
 }
 
+/** An interrupted run: how much of the plan has results, which subjects were never asked. */
+function incompleteNote(s: Summary): string {
+  if (s.complete) return "";
+  if (s.planned === undefined) return " **Run incomplete.**";
+  const notAsked = Object.keys(s.planned.subjects).filter((name) =>
+    (s.subjects[name]?.total ?? 0) === 0
+  );
+  return ` **Run incomplete: ${s.counts.total} of ${s.planned.questions} planned; ${notAsked.length} subject${
+    notAsked.length === 1 ? "" : "s"
+  } not asked.**${
+    notAsked.length > 0
+      ? ` Not asked: ${notAsked.map((n) => escapeMarkdown(n)).join(", ")}.`
+      : ""
+  }`;
+}
+
 /**
  * Renders `summary.md`: a title naming model and run id, the headline
  * accuracy, the per-subject table with an overall row, MMLU categories when
@@ -37,9 +53,9 @@ function countsList(map: Record<string, number>): string {
 export function renderSummaryMarkdown(s: Summary): string {
   const out: string[] = [];
   out.push(
-    `## llm-bench: ${escapeMarkdown(s.model)} (run ${
-      escapeMarkdown(s["run_id"])
-    })`,
+    `## llm-bench: ${escapeMarkdown(s.model)}${
+      s.backend === "mock" ? " (mock: simulated answers)" : ""
+    } (run ${escapeMarkdown(s["run_id"])})`,
   );
   out.push("");
   const scored = s.counts.correct + s.counts.wrong + s.counts.unparsed;
@@ -49,7 +65,7 @@ export function renderSummaryMarkdown(s: Summary): string {
     } over ${scored} scored questions; macro ${
       formatPercent(s["accuracy_macro"])
     }. Mode ${escapeMarkdown(s.mode)}, backend ${escapeMarkdown(s.backend)}.` +
-      (s.complete ? "" : " **Run incomplete.**"),
+      incompleteNote(s),
   );
   out.push("");
   out.push(HEADER);

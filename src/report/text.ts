@@ -188,6 +188,28 @@ function headerLine(s: Summary, columns: number): string {
   );
 }
 
+/** An interrupted run: how much of the plan has results and which subjects were never asked. */
+function plannedLine(s: Summary, columns: number): string | null {
+  if (s.complete || s.planned === undefined) return null;
+  const notAsked = Object.keys(s.planned.subjects).filter((name) =>
+    (s.subjects[name]?.total ?? 0) === 0
+  );
+  const head =
+    `Incomplete: ${s.counts.total} of ${s.planned.questions} planned; ${notAsked.length} subject${
+      notAsked.length === 1 ? "" : "s"
+    } not asked${notAsked.length > 0 ? ":" : ""}`;
+  return fitLine(
+    [
+      head,
+      ...notAsked.map((n, i) =>
+        sanitizeText(n) + (i < notAsked.length - 1 ? "," : "")
+      ),
+    ],
+    columns,
+    " ",
+  );
+}
+
 function timingLines(s: Summary, columns: number): string[] {
   const lines: string[] = [];
   const lat = s["latency_ms"];
@@ -215,8 +237,7 @@ function timingLines(s: Summary, columns: number): string[] {
         `Model time ms: mean ${formatNumber(svc.mean)}`,
         `p50 ${formatNumber(svc.p50)}`,
         `p90 ${formatNumber(svc.p90)}`,
-        `max ${formatNumber(svc.max)}`,
-        "(prompt eval + generation)",
+        `max ${formatNumber(svc.max)} (prompt eval + generation)`,
       ],
       columns,
       ", ",
@@ -303,6 +324,8 @@ export function renderSummaryText(
 ): string {
   const columns = Math.max(40, options.columns ?? DEFAULT_COLUMNS);
   const lines = [headerLine(s, columns)];
+  const planned = plannedLine(s, columns);
+  if (planned !== null) lines.push(planned);
   const subjects = Object.entries(s.subjects);
   lines.push(statsTable(
     "Subject",

@@ -74,6 +74,27 @@ export function progressLine(s: LiveSnapshot, columns = Infinity): string {
   return line.length > columns ? line.slice(0, Math.max(0, columns)) : line;
 }
 
+/**
+ * The plain (not a terminal) progress record: every segment kept, packed
+ * into lines of at most `columns` characters; the first starts with
+ * `progress: `, the rest are indented continuations.
+ */
+export function plainProgressText(s: LiveSnapshot, columns = 80): string {
+  const lines: string[] = [];
+  let cur = "progress:";
+  let fresh = true;
+  for (const part of segments(s)) {
+    const next = fresh ? `${cur} ${part}` : `${cur} | ${part}`;
+    if (!fresh && next.length > columns) {
+      lines.push(cur);
+      cur = `  ${part}`;
+    } else cur = next;
+    fresh = false;
+  }
+  lines.push(cur);
+  return lines.join("\n") + "\n";
+}
+
 /** Draws progress from a snapshot source until stopped. */
 export class Progress {
   readonly #opts: Required<Omit<ProgressOptions, "now">> & {
@@ -127,7 +148,7 @@ export class Progress {
       this.#lastPlainAt = now;
       this.#lastPlainStep = step;
       this.#lastPlainDone = s.done;
-      this.#opts.write(`progress: ${progressLine(s)}\n`);
+      this.#opts.write(plainProgressText(s, this.#opts.columns));
     }
   }
 
@@ -145,7 +166,7 @@ export class Progress {
       const s = this.#source();
       if (s.done > this.#lastPlainDone) {
         this.#lastPlainDone = s.done;
-        this.#opts.write(`progress: ${progressLine(s)}\n`);
+        this.#opts.write(plainProgressText(s, this.#opts.columns));
       }
     }
     this.#drawn = false;
