@@ -132,6 +132,25 @@ Deno.test("CachedBackend never stores an error", async () => {
   assert.equal(store.map.size, 1);
 });
 
+Deno.test("CachedBackend gives the wrapped backend's advice for a model gone", async () => {
+  const inner = new CountingBackend();
+  const withAdvice = Object.assign(inner, {
+    advice: (e: BackendError) =>
+      e.kind === "model_not_found" ? "Run `ollama pull llama3.2`" : null,
+  });
+  const { backend } = await wrapped(new MapStore(), withAdvice);
+  const gone = new BackendError("model not found", {
+    kind: "model_not_found",
+    retryable: false,
+  });
+  assert.equal(backend.advice(gone), "Run `ollama pull llama3.2`");
+  const other = new BackendError("HTTP 500", {
+    kind: "http_5xx",
+    retryable: true,
+  });
+  assert.equal(backend.advice(other), null);
+});
+
 Deno.test("CachedBackend shares answers between servers with the same digest", async () => {
   const store = new MapStore();
   const a = await wrapped(store, new CountingBackend("http://a:11434"));

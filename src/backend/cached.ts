@@ -10,6 +10,7 @@ import type {
   ModelInfo,
   TokenLogprob,
 } from "./backend.ts";
+import type { BackendError } from "../errors.ts";
 
 /** Version of the key recipe; bump it when what goes into a key changes. */
 const KEY_FORMAT = "llm-bench response cache key 1";
@@ -326,5 +327,10 @@ export class CachedBackend implements Backend {
   /** Unloads through the wrapped backend. */
   unload(signal: AbortSignal): Promise<void> {
     return this.#inner.unload(signal);
+  }
+
+  /** The wrapped backend's advice (e.g. `ollama pull` for a model gone). */
+  advice(error: BackendError): string | null {
+    return this.#inner.advice?.(error) ?? null;
   }
 }
