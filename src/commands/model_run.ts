@@ -259,7 +259,8 @@ async function askAll(
       isDone: (id, repeat) => done.has(`${id}#${repeat}`),
       events: {
         requestStarted: () => registry.requestStarted(),
-        requestFinished: (ms) => registry.requestFinished(ms),
+        requestFinished: (ms, _ok, cached) =>
+          registry.requestFinished(ms, cached),
         retry: (kind) => registry.retry(kind),
       },
     }, input.control);

@@ -296,9 +296,14 @@ export class MetricsRegistry {
     this.#inFlight++;
   }
 
-  /** An HTTP attempt ended after `latencyMs`, successfully or not. */
-  requestFinished(latencyMs: number): void {
+  /**
+   * An HTTP attempt ended after `latencyMs`, successfully or not. An answer
+   * from the response cache (`cached`) was no request: it leaves the
+   * request figures alone.
+   */
+  requestFinished(latencyMs: number, cached = false): void {
     if (this.#inFlight > 0) this.#inFlight--;
+    if (cached) return;
     const s = this.#state;
     const seconds = latencyMs / 1000;
     s.requestCount++;
@@ -336,7 +341,7 @@ export class MetricsRegistry {
     if (
       (r.status === "correct" || r.status === "wrong" ||
         r.status === "unparsed") &&
-      r.latency_ms !== null
+      r.latency_ms !== null && r.cached !== true
     ) {
       s.answeredWithLatency++;
       s.answeredLatencySumMs += r.latency_ms;

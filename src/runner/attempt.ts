@@ -132,7 +132,7 @@ async function send(
     errorKind: failure?.kind ?? null,
     cached,
   });
-  env.events.requestFinished?.(latencyMs, reply !== null);
+  env.events.requestFinished?.(latencyMs, reply !== null, cached);
   return reply !== null
     ? { backend, latencyMs, reply, failure: null }
     : { backend, latencyMs, reply: null, failure: failure! };
