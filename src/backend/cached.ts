@@ -23,6 +23,8 @@ export interface ResponseStore {
     meta: { backend: string; model: string; digest: string },
     value: string,
   ): void;
+  /** Deletes the entries under `keys` (optional: a store without it keeps them). */
+  forget?(keys: Iterable<string>): void;
 }
 
 /**
@@ -34,6 +36,7 @@ export class CacheGate {
   #store: ResponseStore | null;
   readonly #warn: (message: string) => void;
   readonly #warned = new Set<string>();
+  readonly #saved = new Set<string>();
   /** Answers served from the cache. */
   hits = 0;
   /** Lookups that found nothing usable. */
@@ -83,6 +86,26 @@ export class CacheGate {
     if (this.#store === null) return;
     try {
       this.#store.put(key, meta, value);
+      this.#saved.add(key);
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  /** Live answers stored through this gate so far. */
+  get saved(): number {
+    return this.#saved.size;
+  }
+
+  /**
+   * Deletes every entry stored through this gate (the model changed during
+   * the run, so they may hold another build's answers under this key).
+   */
+  forgetSaved(): void {
+    if (this.#store === null || this.#saved.size === 0) return;
+    try {
+      this.#store.forget?.(this.#saved);
+      this.#saved.clear();
     } catch (e) {
       this.#fail(e);
     }
@@ -294,6 +317,20 @@ export class CachedBackend implements Backend {
         `${this.#id.model}: an OpenAI-compatible server reports no model digest; the cache cannot tell when the model's weights change (run \`llm-bench cache clear\` after updating it)`,
       );
     }
+  }
+
+  /**
+   * Preflights the wrapped backend again; the model versions before and
+   * after when they differ (the model was re-pulled during the run), else
+   * null.
+   */
+  async versionChange(
+    signal: AbortSignal,
+  ): Promise<{ before: string; after: string | null } | null> {
+    const before = this.#version;
+    if (before === null) return null;
+    const after = modelVersion(this.#id, await this.#inner.preflight(signal));
+    return after === before ? null : { before, after };
   }
 
   /** One attempt: the cached reply when there is one, else the wrapped backend's. */

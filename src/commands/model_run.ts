@@ -63,6 +63,7 @@ export async function runModel(
   let outcome: RunOutcome;
   try {
     outcome = await askAll(input, done, { pool, protocol });
+    await cache.verify(backends, input.control.abort);
   } finally {
     cache.close();
     if (config.cache) {
