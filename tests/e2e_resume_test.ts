@@ -271,3 +271,49 @@ Deno.test("llm-bench --resume --retry-errors re-asks only the questions that end
   assert.equal(summary.complete, true);
   assert.equal(summary.accuracy, truth(questions).accuracy);
 });
+
+Deno.test("llm-bench --resume of a multi-model run leaves a model that had finished as it was", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy", "virology"], 4);
+  await using fake = await startFakeOllama({
+    models: [{ name: "llama3.2:latest" }, { name: "qwen3:latest" }],
+    serviceMs: 20,
+    reply: jsonReplies(questions),
+  });
+  const out = join(tmp.path, "out");
+  const first = await runCli([
+    ...quietArgs(data, fake.url, out),
+    "--model",
+    "llama3.2,qwen3",
+  ]);
+  assert.equal(first.code, 0, first.stderr);
+  const dir = join(out, "run");
+  const llama = await readSummaryFile(join(dir, "llama3.2"));
+  const qwen = await readSummaryFile(join(dir, "qwen3"));
+  // Each model's start and wall time are its own.
+  assert.ok(qwen["started_at"] >= llama["finished_at"]!);
+  // As a kill -9 during the second model leaves the run folder.
+  const before = await Deno.readTextFile(
+    join(dir, "llama3.2", "summary.json"),
+  );
+  await Deno.remove(join(dir, "qwen3", "summary.json"));
+  const lines = (await Deno.readTextFile(join(dir, "qwen3", "results.jsonl")))
+    .split("\n").slice(0, 3).join("\n") + "\n";
+  await Deno.writeTextFile(join(dir, "qwen3", "results.jsonl"), lines);
+
+  const resumed = await runCli(["--resume", dir, "--quiet"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(
+    await Deno.readTextFile(join(dir, "llama3.2", "summary.json")),
+    before,
+    "the finished model's summary is unchanged",
+  );
+  const after = await readSummaryFile(join(dir, "qwen3"));
+  assert.equal(after.complete, true);
+  assert.equal(after.counts.total, questions.length);
+  assert.equal(
+    (await readResults(join(dir, "qwen3"))).length,
+    questions.length,
+  );
+});

@@ -299,7 +299,8 @@ async function runModels(
         select: setup.select,
         dir: modelDir,
         runId: run.runId,
-        startedAt: run.startedAt,
+        // Each model's wall time is its own, not the models' before it.
+        startedAt: i === 0 ? run.startedAt : new Date(),
         registry,
         fewshot,
         fewshotWarned,
