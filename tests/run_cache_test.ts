@@ -129,3 +129,35 @@ Deno.test("openRunCache() keeps a run's answers when the model stayed the same",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openRunCache() sees no re-pull on an endpoint that reports another server version but no digest", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const server = new Server();
+    server.info = { ...INFO, digest: null, serverVersion: "vllm 0.9" };
+    const warnings: string[] = [];
+    const run = openRunCache(
+      {
+        cache: true,
+        cacheDir: dir,
+        backend: "openai",
+        mockAccuracy: 0.7,
+        seed: 1234,
+      },
+      "llama3.2",
+      (m) => warnings.push(m),
+    );
+    // The preflight's info came from another endpoint, on another version.
+    const [backend] = run.wrap([server], {
+      ...INFO,
+      digest: null,
+      serverVersion: "vllm 0.8",
+    });
+    await backend!.ask(REQUEST, signal);
+    await run.verify([backend!], signal);
+    run.close();
+    assert.equal(warnings.filter((w) => /changed/.test(w)).length, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -286,6 +286,7 @@ export class CachedBackend implements Backend {
   readonly #gate: CacheGate;
   readonly #id: CacheIdentity;
   #version: string | null = null;
+  #digest: string | null = null;
 
   /** Wraps `inner`; keys are made once its preflight reported the model version. */
   constructor(inner: Backend, gate: CacheGate, id: CacheIdentity) {
@@ -308,6 +309,7 @@ export class CachedBackend implements Backend {
    */
   learn(info: ModelInfo): void {
     this.#version = modelVersion(this.#id, info);
+    this.#digest = info.digest;
     if (this.#version === null) {
       this.#gate.warnOnce(
         `${this.#id.model}: the server reports no model digest, so its answers are not cached`,
@@ -320,16 +322,17 @@ export class CachedBackend implements Backend {
   }
 
   /**
-   * Preflights the wrapped backend again; the model versions before and
+   * Preflights the wrapped backend again; the model digests before and
    * after when they differ (the model was re-pulled during the run), else
-   * null.
+   * null. Without a digest (most OpenAI-compatible servers) there is
+   * nothing to compare.
    */
   async versionChange(
     signal: AbortSignal,
   ): Promise<{ before: string; after: string | null } | null> {
-    const before = this.#version;
-    if (before === null) return null;
-    const after = modelVersion(this.#id, await this.#inner.preflight(signal));
+    const before = this.#digest;
+    if (before === null || this.#version === null) return null;
+    const after = (await this.#inner.preflight(signal)).digest;
     return after === before ? null : { before, after };
   }
 
