@@ -408,3 +408,15 @@ Deno.test("MetricsRegistry leaves answers from the response cache out of latency
     1,
   );
 });
+
+Deno.test("MetricsRegistry counts results kept by --resume as done but not towards questions/s and ETA", () => {
+  let now = 0;
+  const r = new MetricsRegistry({ model: "m", total: 1000, now: () => now });
+  for (let i = 0; i < 500; i++) r.result(result("correct"), true);
+  now += 10_000;
+  for (let i = 0; i < 10; i++) r.result(result("correct"));
+  const s = r.snapshot();
+  assert.equal(s.done, 510);
+  assert.equal(s.qps, 1);
+  assert.equal(s["eta_seconds"], 490);
+});

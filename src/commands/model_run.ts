@@ -133,7 +133,7 @@ async function finishedSoFar(input: ModelRunInput): Promise<Set<string>> {
   try {
     for await (const r of streamResults(resultsPath)) {
       done.add(`${r.id}#${r.repeat}`);
-      input.registry.result(r);
+      input.registry.result(r, true);
       kept++;
     }
   } catch (e) {
