@@ -49,21 +49,32 @@ export async function runBench(
   const setup = await promptSetup(config);
   const hub = hubOptions(config, io, control);
   if (config.preflightOnly) {
-    return await preflightOnly(config, setup, io, control, hub);
+    return await beforeStart(
+      control,
+      io,
+      () => preflightOnly(config, setup, io, control, hub),
+    ) ?? 130;
   }
-  const plan = await planDataset(
-    config.csvDir,
-    config.csvPattern,
-    setup.select,
-    { hub, fields: fieldMapOf(config.fields), withDevFiles: setup.shots > 0 },
-  );
+  const plan = await beforeStart(control, io, () =>
+    planDataset(
+      config.csvDir,
+      config.csvPattern,
+      setup.select,
+      { hub, fields: fieldMapOf(config.fields), withDevFiles: setup.shots > 0 },
+    ));
+  if (plan === null) return 130;
   reportPlan(plan, io);
   if (start.manifest && datasetUnchanged(start.manifest, plan, config)) {
     const done = await completedRun(start.runDir, config);
     if (done) return reportComplete(start.runDir, done, config, io);
   }
   // Before any folder is made: a run that cannot start leaves nothing behind.
-  const infos = await preflightModels(config, control);
+  const infos = await beforeStart(
+    control,
+    io,
+    () => preflightModels(config, control),
+  );
+  if (infos === null) return 130;
   const folder = await openRunFolder(start, plan, startedAt, io);
   try {
     return await runInFolder(
@@ -81,6 +92,28 @@ export async function runBench(
     );
   } finally {
     folder.lock.release();
+  }
+}
+
+/**
+ * Runs a step before the run folder exists (a download, the preflight). A
+ * failure that a stop caused (Ctrl-C aborting it) is an interrupt, said on
+ * stderr: null, and the caller exits 130.
+ */
+async function beforeStart<T>(
+  control: BenchControl,
+  io: BenchIo,
+  step: () => Promise<T>,
+): Promise<T | null> {
+  try {
+    return await step();
+  } catch (e) {
+    if (!control.stop.aborted) throw e;
+    const why = e instanceof Error && !(e instanceof DOMException)
+      ? `: ${e.message}`
+      : "";
+    io.stderr(`Interrupted before the run started${why}\n`);
+    return null;
   }
 }
 
