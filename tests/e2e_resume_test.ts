@@ -317,3 +317,48 @@ Deno.test("llm-bench --resume of a multi-model run leaves a model that had finis
     questions.length,
   );
 });
+
+Deno.test("llm-bench --resume refuses a model re-pulled since the run started unless --force", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy", "virology"], 4);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  {
+    await using before = await startFakeOllama({
+      models: [{ name: "llama3.2:latest", digest: "a".repeat(64) }],
+      reply: jsonReplies(questions),
+    });
+    const r = await runCli(quietArgs(data, before.url, out));
+    assert.equal(r.code, 0, r.stderr);
+  }
+  // As an interrupt after three answers leaves the folder.
+  const path = join(dir, "results.jsonl");
+  const lines = (await Deno.readTextFile(path)).split("\n").slice(0, 3);
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  const summaryPath = join(dir, "summary.json");
+  const summary = JSON.parse(await Deno.readTextFile(summaryPath));
+  summary.complete = false;
+  await Deno.writeTextFile(summaryPath, JSON.stringify(summary));
+
+  await using pulled = await startFakeOllama({
+    models: [{ name: "llama3.2:latest", digest: "b".repeat(64) }],
+    reply: jsonReplies(questions),
+  });
+  const refused = await runCli(["--resume", dir, "--base-url", pulled.url]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /llama3\.2(:latest)? changed since the run started \(digest aaaaaaaaaaaa is now bbbbbbbbbbbb/,
+  );
+  assert.equal((await readResults(dir)).length, 3, "nothing asked");
+  const forced = await runCli([
+    "--resume",
+    dir,
+    "--base-url",
+    pulled.url,
+    "--force",
+  ]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal((await readResults(dir)).length, questions.length);
+});
