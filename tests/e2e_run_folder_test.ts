@@ -219,6 +219,9 @@ Deno.test("Ctrl-C while serving final metrics stops the server without a grace p
     () => output.stderrSoFar().includes("serving final metrics"),
     "the run to finish",
   );
+  // Only the metrics server is left: the folder is free for report.
+  const report = await runCli(["report", join(out, "run")]);
+  assert.equal(report.code, 0, report.stderr);
   child.kill("SIGINT");
   const status = await child.status;
   const { stderr } = await output.done;
