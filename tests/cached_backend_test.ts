@@ -334,6 +334,20 @@ function openCache(
   );
 }
 
+/** REQUEST asked through a new run's cache, the model as INFO says. */
+async function askInNextRun(
+  dir: string,
+  server: Backend,
+): Promise<AskResponse> {
+  const run = openCache(dir, []);
+  const [backend] = run.wrap([server], INFO);
+  try {
+    return await backend!.ask(REQUEST, signal);
+  } finally {
+    run.close();
+  }
+}
+
 Deno.test("openRunCache() forgets a run's answers when the model was re-pulled during it", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -356,10 +370,7 @@ Deno.test("openRunCache() forgets a run's answers when the model was re-pulled d
 
     // The old build again: its key must not give the new build's answer.
     server.info = { ...INFO };
-    const again = openCache(dir, []);
-    const [old] = again.wrap([server], INFO);
-    const reply = await old!.ask(REQUEST, signal);
-    again.close();
+    const reply = await askInNextRun(dir, server);
     assert.equal(reply.cached, undefined, "asked live");
     assert.equal(server.calls, 2);
   } finally {
@@ -378,10 +389,7 @@ Deno.test("openRunCache() keeps a run's answers when the model stayed the same",
     await run.verify([backend!], signal);
     run.close();
     assert.deepEqual(warnings, []);
-    const again = openCache(dir, []);
-    const [same] = again.wrap([server], INFO);
-    assert.equal((await same!.ask(REQUEST, signal)).cached, true);
-    again.close();
+    assert.equal((await askInNextRun(dir, server)).cached, true);
     assert.equal(server.calls, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
