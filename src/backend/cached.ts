@@ -336,6 +336,19 @@ export class CachedBackend implements Backend {
     return after === before ? null : { before, after };
   }
 
+  /** The stored reply to `request`, marked cached (a hit); null when none. */
+  cachedReply(request: AskRequest, repeat = 0): AskResponse | null {
+    const version = this.#version;
+    if (version === null || !this.#gate.enabled) return null;
+    const stored = this.#gate.lookup(
+      cacheKey(this.#id, version, request, repeat),
+    );
+    const hit = stored === null ? null : decodeReply(stored);
+    if (hit === null) return null;
+    this.#gate.hits++;
+    return { ...hit, cached: true };
+  }
+
   /** One attempt: the cached reply when there is one, else the wrapped backend's. */
   async ask(
     request: AskRequest,
@@ -347,12 +360,10 @@ export class CachedBackend implements Backend {
       return this.#inner.ask(request, signal, repeat);
     }
     const key = cacheKey(this.#id, version, request, repeat);
-    const stored = this.#gate.lookup(key);
-    const hit = stored === null ? null : decodeReply(stored);
+    const hit = this.cachedReply(request, repeat);
     if (hit !== null) {
       signal.throwIfAborted();
-      this.#gate.hits++;
-      return { ...hit, cached: true };
+      return hit;
     }
     this.#gate.misses++;
     const reply = await this.#inner.ask(request, signal, repeat);
