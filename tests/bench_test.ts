@@ -115,3 +115,39 @@ Deno.test("runBench() warns when a subject has fewer few-shot examples than --sh
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("runBench() exits 130, not 1, when Ctrl-C aborts the preflight, and makes no folder", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const { runBench } = await import("../src/commands/benchmark.ts");
+    const { parseCommand } = await import("../src/cli/parse.ts");
+    const c = parseCommand([
+      "benchmark_data",
+      "--base-url",
+      "http://127.0.0.1:9",
+      "--metrics-port",
+      "off",
+      "--quiet",
+      "--output-dir",
+      tmp,
+    ], () => undefined);
+    if (c.kind !== "run") throw new Error("not a run");
+    // The first Ctrl-C, and its grace period over: requests are aborted.
+    const stop = new AbortController();
+    stop.abort("interrupted");
+    const abort = new AbortController();
+    abort.abort("interrupted");
+    const err: string[] = [];
+    const code = await runBench(c.config, c.explicit, {
+      stdout: () => {},
+      stderr: (t) => err.push(t),
+      stderrIsTty: false,
+      columns: 100,
+    }, { stop: stop.signal, abort: abort.signal });
+    assert.equal(code, 130);
+    assert.match(err.join(""), /Interrupted before the run started/);
+    assert.deepEqual([...Deno.readDirSync(tmp)], []);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

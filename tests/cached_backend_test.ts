@@ -14,6 +14,7 @@ import {
   encodeReply,
   type ResponseStore,
 } from "../src/backend/cached.ts";
+import { openRunCache } from "../src/commands/run_cache.ts";
 import { BackendError } from "../src/errors.ts";
 
 const REQUEST: AskRequest = {
@@ -130,6 +131,25 @@ Deno.test("CachedBackend never stores an error", async () => {
   await backend.ask(REQUEST, signal);
   assert.equal(inner.calls, 2);
   assert.equal(store.map.size, 1);
+});
+
+Deno.test("CachedBackend gives the wrapped backend's advice for a model gone", async () => {
+  const inner = new CountingBackend();
+  const withAdvice = Object.assign(inner, {
+    advice: (e: BackendError) =>
+      e.kind === "model_not_found" ? "Run `ollama pull llama3.2`" : null,
+  });
+  const { backend } = await wrapped(new MapStore(), withAdvice);
+  const gone = new BackendError("model not found", {
+    kind: "model_not_found",
+    retryable: false,
+  });
+  assert.equal(backend.advice(gone), "Run `ollama pull llama3.2`");
+  const other = new BackendError("HTTP 500", {
+    kind: "http_5xx",
+    retryable: true,
+  });
+  assert.equal(backend.advice(other), null);
 });
 
 Deno.test("CachedBackend shares answers between servers with the same digest", async () => {
@@ -293,5 +313,107 @@ Deno.test("decodeReply() reads back what encodeReply() wrote and rejects other s
     ]
   ) {
     assert.equal(decodeReply(bad), null, bad);
+  }
+});
+
+function openCache(
+  dir: string,
+  warnings: string[],
+  backend: "ollama" | "openai" = "ollama",
+) {
+  return openRunCache(
+    {
+      cache: true,
+      cacheDir: dir,
+      backend,
+      mockAccuracy: 0.7,
+      seed: 1234,
+    },
+    "llama3.2",
+    (m) => warnings.push(m),
+  );
+}
+
+/** REQUEST asked through a new run's cache, the model as INFO says. */
+async function askInNextRun(
+  dir: string,
+  server: Backend,
+): Promise<AskResponse> {
+  const run = openCache(dir, []);
+  const [backend] = run.wrap([server], INFO);
+  try {
+    return await backend!.ask(REQUEST, signal);
+  } finally {
+    run.close();
+  }
+}
+
+Deno.test("openRunCache() forgets a run's answers when the model was re-pulled during it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const server = new CountingBackend();
+    const warnings: string[] = [];
+    const run = openCache(dir, warnings);
+    const [backend] = run.wrap([server], INFO);
+    server.info = { ...INFO, digest: "sha256:" + "b".repeat(64) }; // ollama pull
+    assert.equal(
+      (await backend!.ask(REQUEST, signal)).content,
+      '{"answer":"B"}',
+    );
+    await run.verify([backend!], signal);
+    run.close();
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!,
+      /llama3\.2 changed .* \(version aaaa is now bbbbbbbbbbbb\): this run's results may mix two builds/,
+    );
+
+    // The old build again: its key must not give the new build's answer.
+    server.info = { ...INFO };
+    const reply = await askInNextRun(dir, server);
+    assert.equal(reply.cached, undefined, "asked live");
+    assert.equal(server.calls, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openRunCache() keeps a run's answers when the model stayed the same", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const server = new CountingBackend();
+    const warnings: string[] = [];
+    const run = openCache(dir, warnings);
+    const [backend] = run.wrap([server], INFO);
+    await backend!.ask(REQUEST, signal);
+    await run.verify([backend!], signal);
+    run.close();
+    assert.deepEqual(warnings, []);
+    assert.equal((await askInNextRun(dir, server)).cached, true);
+    assert.equal(server.calls, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openRunCache() sees no re-pull on an endpoint that reports another server version but no digest", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const server = new CountingBackend();
+    server.info = { ...INFO, digest: null, serverVersion: "vllm 0.9" };
+    const warnings: string[] = [];
+    const run = openCache(dir, warnings, "openai");
+    // The preflight's info came from another endpoint, on another version.
+    const [backend] = run.wrap([server], {
+      ...INFO,
+      digest: null,
+      serverVersion: "vllm 0.8",
+    });
+    await backend!.ask(REQUEST, signal);
+    await run.verify([backend!], signal);
+    run.close();
+    assert.equal(warnings.filter((w) => /changed/.test(w)).length, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -360,3 +360,38 @@ Deno.test("a cache locked by another process gives a warning and an uncached run
     await Deno.remove(s.tmp, { recursive: true });
   }
 });
+
+Deno.test("a re-pull during a --cache run is reported and its live answers are not kept", async () => {
+  const s = await setup();
+  try {
+    const reply = jsonReplies(s.questions);
+    let asked = 0;
+    const holder: { repull?: () => void } = {};
+    await using server = await startFakeOllama({
+      models: [{ name: "llama3.2:latest", digest: DIGEST_A }],
+      parallel: 1,
+      reply: (req) => {
+        if (++asked === 5) holder.repull?.();
+        return reply(req);
+      },
+    });
+    holder.repull = () => server.repull("llama3.2", DIGEST_B);
+    const during = await bench(s, server, "during", [
+      "--cache",
+      "--concurrency",
+      "1",
+    ]);
+    assertExact(during, s);
+    assert.match(
+      during.stderr,
+      /warning: llama3\.2 changed at .* during the run \(version aaaaaaaaaaaa is now bbbbbbbbbbbb\)/,
+    );
+    // The old build again: nothing of the mixed run is served under its key.
+    await using old = await fake(s, DIGEST_A);
+    const again = await bench(s, old, "again");
+    assert.equal(generations(old), N);
+    assert.ok(again.results.every((r) => r.cached === undefined));
+  } finally {
+    await Deno.remove(s.tmp, { recursive: true });
+  }
+});

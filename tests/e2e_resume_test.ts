@@ -271,3 +271,94 @@ Deno.test("llm-bench --resume --retry-errors re-asks only the questions that end
   assert.equal(summary.complete, true);
   assert.equal(summary.accuracy, truth(questions).accuracy);
 });
+
+Deno.test("llm-bench --resume of a multi-model run leaves a model that had finished as it was", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy", "virology"], 4);
+  await using fake = await startFakeOllama({
+    models: [{ name: "llama3.2:latest" }, { name: "qwen3:latest" }],
+    serviceMs: 20,
+    reply: jsonReplies(questions),
+  });
+  const out = join(tmp.path, "out");
+  const first = await runCli([
+    ...quietArgs(data, fake.url, out),
+    "--model",
+    "llama3.2,qwen3",
+  ]);
+  assert.equal(first.code, 0, first.stderr);
+  const dir = join(out, "run");
+  const llama = await readSummaryFile(join(dir, "llama3.2"));
+  const qwen = await readSummaryFile(join(dir, "qwen3"));
+  // Each model's start and wall time are its own.
+  assert.ok(qwen["started_at"] >= llama["finished_at"]!);
+  // As a kill -9 during the second model leaves the run folder.
+  const before = await Deno.readTextFile(
+    join(dir, "llama3.2", "summary.json"),
+  );
+  await Deno.remove(join(dir, "qwen3", "summary.json"));
+  const lines = (await Deno.readTextFile(join(dir, "qwen3", "results.jsonl")))
+    .split("\n").slice(0, 3).join("\n") + "\n";
+  await Deno.writeTextFile(join(dir, "qwen3", "results.jsonl"), lines);
+
+  const resumed = await runCli(["--resume", dir, "--quiet"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(
+    await Deno.readTextFile(join(dir, "llama3.2", "summary.json")),
+    before,
+    "the finished model's summary is unchanged",
+  );
+  const after = await readSummaryFile(join(dir, "qwen3"));
+  assert.equal(after.complete, true);
+  assert.equal(after.counts.total, questions.length);
+  assert.equal(
+    (await readResults(join(dir, "qwen3"))).length,
+    questions.length,
+  );
+});
+
+Deno.test("llm-bench --resume refuses a model re-pulled since the run started unless --force", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy", "virology"], 4);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  {
+    await using before = await startFakeOllama({
+      models: [{ name: "llama3.2:latest", digest: "a".repeat(64) }],
+      reply: jsonReplies(questions),
+    });
+    const r = await runCli(quietArgs(data, before.url, out));
+    assert.equal(r.code, 0, r.stderr);
+  }
+  // As an interrupt after three answers leaves the folder.
+  const path = join(dir, "results.jsonl");
+  const lines = (await Deno.readTextFile(path)).split("\n").slice(0, 3);
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  const summaryPath = join(dir, "summary.json");
+  const summary = JSON.parse(await Deno.readTextFile(summaryPath));
+  summary.complete = false;
+  await Deno.writeTextFile(summaryPath, JSON.stringify(summary));
+
+  await using pulled = await startFakeOllama({
+    models: [{ name: "llama3.2:latest", digest: "b".repeat(64) }],
+    reply: jsonReplies(questions),
+  });
+  const refused = await runCli(["--resume", dir, "--base-url", pulled.url]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /llama3\.2(:latest)? changed since the run started \(digest aaaaaaaaaaaa is now bbbbbbbbbbbb/,
+  );
+  assert.equal((await readResults(dir)).length, 3, "nothing asked");
+  const forced = await runCli([
+    "--resume",
+    dir,
+    "--base-url",
+    pulled.url,
+    "--force",
+  ]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal((await readResults(dir)).length, questions.length);
+});

@@ -219,6 +219,9 @@ Deno.test("Ctrl-C while serving final metrics stops the server without a grace p
     () => output.stderrSoFar().includes("serving final metrics"),
     "the run to finish",
   );
+  // Only the metrics server is left: the folder is free for report.
+  const report = await runCli(["report", join(out, "run")]);
+  assert.equal(report.code, 0, report.stderr);
   child.kill("SIGINT");
   const status = await child.status;
   const { stderr } = await output.done;
@@ -237,4 +240,31 @@ Deno.test("report on a missing folder is an input error", async () => {
     r.stderr,
   );
   assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
+});
+
+Deno.test("report on an interrupted run still says what it planned and did not ask", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy", "virology"], 5);
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const r = await runCli(quietArgs(data, fake.url, join(tmp.path, "out")));
+  assert.equal(r.code, 0, r.stderr);
+  const dir = join(tmp.path, "out", "run");
+  // As an interrupt before the subject "zoology" would have left it.
+  const path = join(dir, "summary.json");
+  const summary = JSON.parse(await Deno.readTextFile(path));
+  summary.complete = false;
+  summary.planned = {
+    questions: 15,
+    subjects: { anatomy: 5, virology: 5, zoology: 5 },
+  };
+  await Deno.writeTextFile(path, JSON.stringify(summary));
+  const rebuilt = await runCli(["report", dir]);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.deepEqual((await readSummaryFile(dir)).planned, summary.planned);
+  const html = await Deno.readTextFile(join(dir, "report.html"));
+  assert.match(
+    html,
+    /10 of 15 planned questions have results; 1 subject not asked/,
+  );
 });

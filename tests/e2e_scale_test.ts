@@ -145,6 +145,8 @@ Deno.test("llm-bench --shard I/N runs merge into the same result as one run", as
     assert.equal(summary.accuracy, whole.summary.accuracy);
     assert.equal(summary.accuracy, truth(questions).accuracy);
     assert.equal(summary.complete, true);
+    assert.ok(whole.summary.planned !== undefined);
+    assert.deepEqual(summary.planned, whole.summary.planned);
     assert.match(r.stdout, /Merged 2 shard\(s\)/);
   });
 

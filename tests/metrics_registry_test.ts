@@ -384,3 +384,39 @@ Deno.test("MetricsRegistry.snapshot() freezes rate and elapsed time once the run
   assert.equal(later.report, true);
   assert.equal(r.reportPath, "/tmp/run/report.html");
 });
+
+Deno.test("MetricsRegistry leaves answers from the response cache out of latency figures", () => {
+  const r = new MetricsRegistry({ model: "m", total: 10 });
+  r.requestStarted();
+  r.requestFinished(1000);
+  r.result(result("correct", { latencyMs: 1000 }));
+  for (let i = 0; i < 3; i++) {
+    r.requestStarted();
+    r.requestFinished(1, true);
+    r.result({ ...result("correct", { latencyMs: 1 }), cached: true });
+  }
+  const json = r.json();
+  assert.ok("total" in json);
+  assert.equal(json.total, 4);
+  assert.equal(json["avg_duration_ms"], 1000);
+  assert.equal(json["in_flight"], 0);
+  const s = r.snapshot();
+  assert.deepEqual(s.latency, { count: 1, p50: 1000, p90: 1000 });
+  const text = r.prometheus("text");
+  assert.equal(
+    sampleValue(text, 'llm_bench_request_duration_seconds_count{model="m"}'),
+    1,
+  );
+});
+
+Deno.test("MetricsRegistry counts results kept by --resume as done but not towards questions/s and ETA", () => {
+  let now = 0;
+  const r = new MetricsRegistry({ model: "m", total: 1000, now: () => now });
+  for (let i = 0; i < 500; i++) r.result(result("correct"), true);
+  now += 10_000;
+  for (let i = 0; i < 10; i++) r.result(result("correct"));
+  const s = r.snapshot();
+  assert.equal(s.done, 510);
+  assert.equal(s.qps, 1);
+  assert.equal(s["eta_seconds"], 490);
+});

@@ -828,6 +828,38 @@ Deno.test("runQuestions() spaces request starts by rateLimitDelayMs", async (t) 
   });
 });
 
+Deno.test("runQuestions() answers from the response cache without the rate limit", async () => {
+  const clock = new FakeClock();
+  const slept: number[] = [];
+  const live = new ScriptedBackend((id) => ({ reply: answerOf(id) }));
+  const cached: Backend = {
+    endpoint: live.endpoint,
+    preflight: () => live.preflight(),
+    unload: () => live.unload(),
+    ask: (request, signal) => live.ask(request, signal),
+    cachedReply: (request) => {
+      const id = request.messages![0]!.content;
+      return id === "q.csv:3" ? null : { ...reply(answerOf(id)), cached: true };
+    },
+  };
+  const h = harness(questions(5), cached, {
+    concurrency: 1,
+    run: { rateLimitDelayMs: 100 },
+  }, {
+    now: () => clock.now,
+    sleep: (ms, signal) => {
+      slept.push(ms);
+      return clock.sleep(ms, signal);
+    },
+  });
+  await clock.drive(h.run());
+  assert.equal(h.results.length, 5);
+  assert.deepEqual(live.calls.map((c) => c.id), ["q.csv:3"]);
+  assert.equal(h.results.filter((r) => r.cached === true).length, 4);
+  assert.ok(h.results.every((r) => r.status === "correct"));
+  assert.deepEqual(slept, [], "only one request: nothing to space");
+});
+
 Deno.test("runQuestions() records skipped rows at once", async () => {
   const skipped: DatasetItem = {
     kind: "skipped",

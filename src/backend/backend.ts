@@ -93,6 +93,12 @@ export interface Backend {
   /** Asks the server to free the model (best effort). */
   unload(signal: AbortSignal): Promise<void>;
   /**
+   * The response cache's reply to this request (marked `cached`), without
+   * contacting the server; null when it has none. Only the cache wrapper
+   * has it: the runner answers from it without a request slot's rate limit.
+   */
+  cachedReply?(request: AskRequest, repeat: number): AskResponse | null;
+  /**
    * What the user can do about a failure that stops the run (a model gone
    * from the server), in this backend's terms, e.g. "Run `ollama pull m`";
    * null (or no method) when there is nothing specific to say.

@@ -10,6 +10,7 @@ import type {
   ModelInfo,
   TokenLogprob,
 } from "./backend.ts";
+import type { BackendError } from "../errors.ts";
 
 /** Version of the key recipe; bump it when what goes into a key changes. */
 const KEY_FORMAT = "llm-bench response cache key 1";
@@ -22,6 +23,8 @@ export interface ResponseStore {
     meta: { backend: string; model: string; digest: string },
     value: string,
   ): void;
+  /** Deletes the entries under `keys` (optional: a store without it keeps them). */
+  forget?(keys: Iterable<string>): void;
 }
 
 /**
@@ -33,6 +36,7 @@ export class CacheGate {
   #store: ResponseStore | null;
   readonly #warn: (message: string) => void;
   readonly #warned = new Set<string>();
+  readonly #saved = new Set<string>();
   /** Answers served from the cache. */
   hits = 0;
   /** Lookups that found nothing usable. */
@@ -82,6 +86,26 @@ export class CacheGate {
     if (this.#store === null) return;
     try {
       this.#store.put(key, meta, value);
+      this.#saved.add(key);
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  /** Live answers stored through this gate so far. */
+  get saved(): number {
+    return this.#saved.size;
+  }
+
+  /**
+   * Deletes every entry stored through this gate (the model changed during
+   * the run, so they may hold another build's answers under this key).
+   */
+  forgetSaved(): void {
+    if (this.#store === null || this.#saved.size === 0) return;
+    try {
+      this.#store.forget?.(this.#saved);
+      this.#saved.clear();
     } catch (e) {
       this.#fail(e);
     }
@@ -262,6 +286,7 @@ export class CachedBackend implements Backend {
   readonly #gate: CacheGate;
   readonly #id: CacheIdentity;
   #version: string | null = null;
+  #digest: string | null = null;
 
   /** Wraps `inner`; keys are made once its preflight reported the model version. */
   constructor(inner: Backend, gate: CacheGate, id: CacheIdentity) {
@@ -284,6 +309,7 @@ export class CachedBackend implements Backend {
    */
   learn(info: ModelInfo): void {
     this.#version = modelVersion(this.#id, info);
+    this.#digest = info.digest;
     if (this.#version === null) {
       this.#gate.warnOnce(
         `${this.#id.model}: the server reports no model digest, so its answers are not cached`,
@@ -293,6 +319,34 @@ export class CachedBackend implements Backend {
         `${this.#id.model}: an OpenAI-compatible server reports no model digest; the cache cannot tell when the model's weights change (run \`llm-bench cache clear\` after updating it)`,
       );
     }
+  }
+
+  /**
+   * Preflights the wrapped backend again; the model digests before and
+   * after when they differ (the model was re-pulled during the run), else
+   * null. Without a digest (most OpenAI-compatible servers) there is
+   * nothing to compare.
+   */
+  async versionChange(
+    signal: AbortSignal,
+  ): Promise<{ before: string; after: string | null } | null> {
+    const before = this.#digest;
+    if (before === null || this.#version === null) return null;
+    const after = (await this.#inner.preflight(signal)).digest;
+    return after === before ? null : { before, after };
+  }
+
+  /** The stored reply to `request`, marked cached (a hit); null when none. */
+  cachedReply(request: AskRequest, repeat = 0): AskResponse | null {
+    const version = this.#version;
+    if (version === null || !this.#gate.enabled) return null;
+    const stored = this.#gate.lookup(
+      cacheKey(this.#id, version, request, repeat),
+    );
+    const hit = stored === null ? null : decodeReply(stored);
+    if (hit === null) return null;
+    this.#gate.hits++;
+    return { ...hit, cached: true };
   }
 
   /** One attempt: the cached reply when there is one, else the wrapped backend's. */
@@ -306,12 +360,10 @@ export class CachedBackend implements Backend {
       return this.#inner.ask(request, signal, repeat);
     }
     const key = cacheKey(this.#id, version, request, repeat);
-    const stored = this.#gate.lookup(key);
-    const hit = stored === null ? null : decodeReply(stored);
+    const hit = this.cachedReply(request, repeat);
     if (hit !== null) {
       signal.throwIfAborted();
-      this.#gate.hits++;
-      return { ...hit, cached: true };
+      return hit;
     }
     this.#gate.misses++;
     const reply = await this.#inner.ask(request, signal, repeat);
@@ -326,5 +378,10 @@ export class CachedBackend implements Backend {
   /** Unloads through the wrapped backend. */
   unload(signal: AbortSignal): Promise<void> {
     return this.#inner.unload(signal);
+  }
+
+  /** The wrapped backend's advice (e.g. `ollama pull` for a model gone). */
+  advice(error: BackendError): string | null {
+    return this.#inner.advice?.(error) ?? null;
   }
 }

@@ -2,6 +2,7 @@
 // preflights them together. Adding a backend is one new file plus a line here.
 
 import type { Config } from "../config.ts";
+import { RunAbortedError } from "../errors.ts";
 import type { Backend, ModelInfo } from "./backend.ts";
 import { type AnswerKey, MockBackend } from "./mock.ts";
 import { OllamaBackend } from "./ollama.ts";
@@ -36,11 +37,33 @@ export function createBackends(
   );
 }
 
-/** Preflights every endpoint; all must answer and have the model. */
+/**
+ * Preflights every endpoint; all must answer and have the same build of the
+ * model: one run's results (and response-cache entries, keyed by the first
+ * endpoint's digest) must come from one model.
+ */
 export async function preflightAll(
   backends: Backend[],
   signal: AbortSignal,
 ): Promise<ModelInfo> {
   const infos = await Promise.all(backends.map((b) => b.preflight(signal)));
-  return infos[0]!;
+  const first = infos[0]!;
+  const builds = new Map<string, string>();
+  infos.forEach((info, i) => {
+    if (info.digest !== null && !builds.has(info.digest)) {
+      builds.set(info.digest, backends[i]!.endpoint);
+    }
+  });
+  if (builds.size > 1) {
+    const list = [...builds].map(([digest, endpoint]) =>
+      `${endpoint} has ${digest.replace(/^sha256:/, "").slice(0, 12)}`
+    );
+    throw new RunAbortedError(
+      `Cannot run "${first.name}": the servers have different builds of it (${
+        list.join(", ")
+      }); pull the same version on each, or give one --base-url`,
+      { exitCode: 2 },
+    );
+  }
+  return first;
 }

@@ -49,6 +49,8 @@ export interface FolderRun extends RunStart {
   infos: Map<string, ModelInfo>;
   startedAt: Date;
   retryErrors: boolean;
+  /** The folder's lock: given up once the run is over and only --serve is left. */
+  lock?: RunLock;
 }
 
 /** The folder of the run, created (or reopened) and locked for this process. */
@@ -151,6 +153,8 @@ export async function runInFolder(
     session.log.info("run_finished", { "exit_code": exitCode, dir: runDir });
     if (config.serve && session.server && exitCode !== 130 && control.served) {
       control.serving?.();
+      // Nothing more is written: report, merge or --resume may use the folder.
+      run.lock?.release();
       io.stderr(`serving final metrics until interrupted (Ctrl-C)\n`);
       await control.served;
     }
@@ -321,7 +325,8 @@ async function runModels(
         select: setup.select,
         dir: modelDir,
         runId: run.runId,
-        startedAt: run.startedAt,
+        // Each model's wall time is its own, not the models' before it.
+        startedAt: i === 0 ? run.startedAt : new Date(),
         registry,
         fewshot,
         fewshotWarned,

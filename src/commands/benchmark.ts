@@ -49,21 +49,35 @@ export async function runBench(
   const setup = await promptSetup(config);
   const hub = hubOptions(config, io, control);
   if (config.preflightOnly) {
-    return await preflightOnly(config, setup, io, control, hub);
+    return await beforeStart(
+      control,
+      io,
+      () => preflightOnly(config, setup, io, control, hub),
+    ) ?? 130;
   }
-  const plan = await planDataset(
-    config.csvDir,
-    config.csvPattern,
-    setup.select,
-    { hub, fields: fieldMapOf(config.fields), withDevFiles: setup.shots > 0 },
-  );
+  const plan = await beforeStart(control, io, () =>
+    planDataset(
+      config.csvDir,
+      config.csvPattern,
+      setup.select,
+      { hub, fields: fieldMapOf(config.fields), withDevFiles: setup.shots > 0 },
+    ));
+  if (plan === null) return 130;
   reportPlan(plan, io);
   if (start.manifest && datasetUnchanged(start.manifest, plan, config)) {
     const done = await completedRun(start.runDir, config);
     if (done) return reportComplete(start.runDir, done, config, io);
   }
   // Before any folder is made: a run that cannot start leaves nothing behind.
-  const infos = await preflightModels(config, control);
+  const infos = await beforeStart(
+    control,
+    io,
+    () => preflightModels(config, control),
+  );
+  if (infos === null) return 130;
+  if (start.manifest && !config.force) {
+    await sameBuilds(start.runDir, config, infos);
+  }
   const folder = await openRunFolder(start, plan, startedAt, io);
   try {
     return await runInFolder(
@@ -81,6 +95,28 @@ export async function runBench(
     );
   } finally {
     folder.lock.release();
+  }
+}
+
+/**
+ * Runs a step before the run folder exists (a download, the preflight). A
+ * failure that a stop caused (Ctrl-C aborting it) is an interrupt, said on
+ * stderr: null, and the caller exits 130.
+ */
+async function beforeStart<T>(
+  control: BenchControl,
+  io: BenchIo,
+  step: () => Promise<T>,
+): Promise<T | null> {
+  try {
+    return await step();
+  } catch (e) {
+    if (!control.stop.aborted) throw e;
+    const why = e instanceof Error && !(e instanceof DOMException)
+      ? `: ${e.message}`
+      : "";
+    io.stderr(`Interrupted before the run started${why}\n`);
+    return null;
   }
 }
 
@@ -269,15 +305,55 @@ async function preflightModels(
   return infos;
 }
 
+/** Each model of a run and its folder (the run folder itself for one model). */
+function modelDirs(
+  runDir: string,
+  config: Config,
+): Array<{ model: string; dir: string }> {
+  const names = modelFolderNames(config.models);
+  return config.models.map((model, i) => ({
+    model,
+    dir: config.models.length > 1 ? join(runDir, names[i]!) : runDir,
+  }));
+}
+
+/**
+ * Refuses to resume a model whose build changed since its results so far
+ * (a re-pull between sessions): the accuracy would mix two models.
+ */
+async function sameBuilds(
+  runDir: string,
+  config: Config,
+  infos: Map<string, ModelInfo>,
+): Promise<void> {
+  for (const { model, dir } of modelDirs(runDir, config)) {
+    let before: string | null = null;
+    try {
+      before = (await readSummaryIfAny(dir))?.["model_info"]?.digest ?? null;
+    } catch {
+      continue; // no readable summary: nothing recorded to compare
+    }
+    const now = infos.get(model)?.digest ?? null;
+    if (before !== null && now !== null && before !== now) {
+      const short = (d: string) => d.replace(/^sha256:/, "").slice(0, 12);
+      throw new UsageError(
+        `Cannot resume "${config.resume}": ${model} changed since the run started (digest ${
+          short(before)
+        } is now ${
+          short(now)
+        }; results would mix two builds); pass --force to resume anyway`,
+      );
+    }
+  }
+}
+
 /** A completed run's summaries (one per model), or null if work is left. */
 async function completedRun(
   runDir: string,
   config: Config,
 ): Promise<Array<{ model: string; dir: string; summary: Summary }> | null> {
-  const names = modelFolderNames(config.models);
   const out = [];
-  for (const [i, model] of config.models.entries()) {
-    const dir = config.models.length > 1 ? join(runDir, names[i]!) : runDir;
+  for (const { model, dir } of modelDirs(runDir, config)) {
     const summary = await readSummaryIfAny(dir);
     if (!summary?.complete) return null;
     if (config.retryErrors && summary.counts.errors > 0) return null;

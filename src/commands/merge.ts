@@ -20,6 +20,7 @@ import {
 } from "../store/run_folder.ts";
 import { summariseResults, writeRunOutputs } from "../report/outputs.ts";
 import type { RunMeta, Summary } from "../report/summary.ts";
+import type { PlannedWork } from "../store/summary_json.ts";
 import { metaFromSummary } from "./report.ts";
 import { renderSummaryText } from "../report/text.ts";
 import type { ResultRecord } from "../schema.ts";
@@ -182,8 +183,22 @@ function mergedMeta(
     ? (Date.parse(meta.finishedAt) - Date.parse(meta.startedAt)) / 1000
     : null;
   meta.config = { ...meta.config, shard: null };
+  meta.planned = plannedOfAll(summaries);
   meta.runId = outputDir.split(/[\\/]/).filter(Boolean).pop() ?? meta.runId;
   return meta;
+}
+
+/** What the shards planned together; unknown when one of them does not say. */
+function plannedOfAll(summaries: Summary[]): PlannedWork | undefined {
+  const all: PlannedWork = { questions: 0, subjects: {} };
+  for (const s of summaries) {
+    if (s.planned === undefined) return undefined;
+    all.questions += s.planned.questions;
+    for (const [name, n] of Object.entries(s.planned.subjects)) {
+      all.subjects[name] = (all.subjects[name] ?? 0) + n;
+    }
+  }
+  return all;
 }
 
 /** Merges shard run folders into `outputDir`; returns what to print. */

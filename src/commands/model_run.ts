@@ -20,7 +20,7 @@ import {
   streamResults,
 } from "../store/results_file.ts";
 import { summariseResults, writeRunOutputs } from "../report/outputs.ts";
-import { RUN_FILES } from "../store/run_folder.ts";
+import { readSummaryIfAny, RUN_FILES } from "../store/run_folder.ts";
 import { TOOL } from "../version.ts";
 import { openRunCache } from "./run_cache.ts";
 import {
@@ -40,7 +40,7 @@ export type { ModelRunInput };
 export async function runModel(
   input: ModelRunInput,
 ): Promise<{ summary: Summary; stopped: RunStop | null }> {
-  const { config, model, dir } = input;
+  const { config, model } = input;
   // The mock's answer key: each question's letter as asked (after shuffling).
   const answers = new Map<string, string>();
   const cache = openRunCache(config, model, (message) => {
@@ -59,10 +59,12 @@ export async function runModel(
     answers,
   });
   const done = await finishedSoFar(input);
+  const previous = await previousSummary(input.dir);
   const pool = new EndpointPool(backends, { concurrency: config.concurrency });
   let outcome: RunOutcome;
   try {
     outcome = await askAll(input, done, { pool, protocol });
+    await cache.verify(backends, input.control.abort);
   } finally {
     cache.close();
     if (config.cache) {
@@ -70,15 +72,15 @@ export async function runModel(
     }
   }
   const complete = outcome.stopped === null && outcome.unfinished === 0;
-  const { summary, details } = await summariseResults(
-    dir,
-    runMeta(input, complete, new Date()),
-  );
   const endpointStats = pool.stats();
   if (endpointStats.length > 1 || config.concurrency === "auto") {
     input.log.info("endpoints", { endpoints: JSON.stringify(endpointStats) });
   }
-  await writeRunOutputs(dir, summary, details);
+  // A model that had finished before this resume keeps its files (and its
+  // start and wall time) as they were.
+  const summary = previous?.complete && complete && outcome.finished === 0
+    ? previous
+    : await writeSummary(input, complete);
   tellOutcome(input, summary, maxTokens, endpointStats.map((s) => s.limit));
   input.log.info("model_finished", {
     model,
@@ -96,6 +98,28 @@ export async function runModel(
   return { summary, stopped: outcome.stopped };
 }
 
+/** Summarises results.jsonl and writes the model folder's outputs. */
+async function writeSummary(
+  input: ModelRunInput,
+  complete: boolean,
+): Promise<Summary> {
+  const { summary, details } = await summariseResults(
+    input.dir,
+    runMeta(input, complete, new Date()),
+  );
+  await writeRunOutputs(input.dir, summary, details);
+  return summary;
+}
+
+/** The summary a resumed model folder already has; null when none can be read. */
+async function previousSummary(dir: string): Promise<Summary | null> {
+  try {
+    return await readSummaryIfAny(dir);
+  } catch {
+    return null; // unreadable: it is written again
+  }
+}
+
 /** Results so far (resume): repairs a torn line, keeps finished questions. */
 async function finishedSoFar(input: ModelRunInput): Promise<Set<string>> {
   const resultsPath = join(input.dir, RUN_FILES.results);
@@ -109,7 +133,7 @@ async function finishedSoFar(input: ModelRunInput): Promise<Set<string>> {
   try {
     for await (const r of streamResults(resultsPath)) {
       done.add(`${r.id}#${r.repeat}`);
-      input.registry.result(r);
+      input.registry.result(r, true);
       kept++;
     }
   } catch (e) {
@@ -259,7 +283,8 @@ async function askAll(
       isDone: (id, repeat) => done.has(`${id}#${repeat}`),
       events: {
         requestStarted: () => registry.requestStarted(),
-        requestFinished: (ms) => registry.requestFinished(ms),
+        requestFinished: (ms, _ok, cached) =>
+          registry.requestFinished(ms, cached),
         retry: (kind) => registry.retry(kind),
       },
     }, input.control);

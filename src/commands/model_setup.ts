@@ -28,6 +28,7 @@ export interface ModelRunInput {
   select: SelectOptions;
   dir: string;
   runId: string;
+  /** When this model's part of the run started (its summary's `started_at`). */
   startedAt: Date;
   registry: MetricsRegistry;
   fewshot: FewshotSource;

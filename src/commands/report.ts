@@ -47,6 +47,7 @@ export function metaFromSummary(s: Summary): RunMeta {
     dataset: s.dataset,
     config: s.config,
     tool: { ...TOOL },
+    // An interrupted run keeps saying what it planned and did not ask.
     ...(s.planned === undefined ? {} : { planned: s.planned }),
   };
 }

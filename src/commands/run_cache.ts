@@ -17,6 +17,13 @@ export interface RunCache {
   wrap(backends: Backend[], info?: ModelInfo): Backend[];
   /** Answers served from the cache and lookups that missed, so far. */
   counts(): { hits: number; misses: number };
+  /**
+   * After the questions: asks the servers for the model version again. When
+   * it changed during the run (a re-pull), the live answers this run stored
+   * may be the new build's under the old build's key: they are deleted, and
+   * the warning says the run's results mix two builds. Never throws.
+   */
+  verify(backends: Backend[], signal: AbortSignal): Promise<void>;
   /** Writes pending hit counts and closes the file; never throws. */
   close(): void;
 }
@@ -39,6 +46,7 @@ export function openRunCache(
     return {
       wrap: (b) => b,
       counts: () => ({ hits: 0, misses: 0 }),
+      verify: () => Promise.resolve(),
       close() {},
     };
   }
@@ -72,6 +80,7 @@ export function openRunCache(
         return cached;
       }),
     counts: () => ({ hits: gate.hits, misses: gate.misses }),
+    verify: (backends, signal) => verifyVersion(backends, gate, model, signal),
     close() {
       try {
         store?.close();
@@ -84,4 +93,44 @@ export function openRunCache(
       }
     },
   };
+}
+
+/** How long the check of the model version after a run may take, ms. */
+const VERIFY_TIMEOUT_MS = 10_000;
+
+async function verifyVersion(
+  backends: Backend[],
+  gate: CacheGate,
+  model: string,
+  signal: AbortSignal,
+): Promise<void> {
+  if (gate.saved === 0) return;
+  // A server that stopped answering must not hold the end of the run.
+  const bounded = AbortSignal.any([
+    signal,
+    AbortSignal.timeout(VERIFY_TIMEOUT_MS),
+  ]);
+  for (const b of backends) {
+    if (!(b instanceof CachedBackend)) continue;
+    let change: { before: string; after: string | null } | null;
+    try {
+      change = await b.versionChange(bounded);
+    } catch {
+      continue; // the server cannot say now: nothing to compare
+    }
+    if (change === null) continue;
+    gate.forgetSaved();
+    gate.warnOnce(
+      `${model} changed at ${b.endpoint} during the run (version ${
+        short(change.before)
+      } is now ${
+        change.after === null ? "unknown" : short(change.after)
+      }): this run's results may mix two builds, and its live answers were taken out of the cache`,
+    );
+    return;
+  }
+}
+
+function short(version: string): string {
+  return version.replace(/^sha256:/, "").slice(0, 12);
 }

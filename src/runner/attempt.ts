@@ -77,6 +77,14 @@ export async function attemptOnce(
   } catch {
     return null; // stopped while waiting for a permit
   }
+  // An answer from the response cache is no request: no rate limit for it.
+  const t0 = env.now();
+  const hit = lease.backend.cachedReply?.(request, repeat) ?? null;
+  if (hit !== null) {
+    const latencyMs = env.now() - t0;
+    lease.release({ ok: true, latencyMs, errorKind: null, cached: true });
+    return { backend: lease.backend, latencyMs, reply: hit, failure: null };
+  }
   // Space request starts (not permit requests), and never start one after
   // the run was told to stop.
   await env.gate.wait(stop);
@@ -132,7 +140,7 @@ async function send(
     errorKind: failure?.kind ?? null,
     cached,
   });
-  env.events.requestFinished?.(latencyMs, reply !== null);
+  env.events.requestFinished?.(latencyMs, reply !== null, cached);
   return reply !== null
     ? { backend, latencyMs, reply, failure: null }
     : { backend, latencyMs, reply: null, failure: failure! };

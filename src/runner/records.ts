@@ -4,7 +4,7 @@
 
 import type { AskResponse } from "../backend/backend.ts";
 import type { BackendError } from "../errors.ts";
-import type { Question, ResultRecord } from "../schema.ts";
+import type { Question, ResultRecord, SkippedRow } from "../schema.ts";
 import type { PreparedQuestion, Scored } from "./types.ts";
 
 /** Where and how a question was asked, for its record. */
@@ -17,14 +17,7 @@ export interface AskedAt {
 
 /** A record for a row that never became a question. */
 export function skippedRecord(
-  row: {
-    id: string;
-    index: number;
-    file: string;
-    line: number;
-    subject: string;
-    reason: string;
-  },
+  row: SkippedRow,
   model: string,
 ): ResultRecord {
   return {

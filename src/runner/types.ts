@@ -40,7 +40,8 @@ export interface QuestionProtocol {
 /** Hooks for live metrics; all optional and cheap. */
 export interface RunEvents {
   requestStarted?(): void;
-  requestFinished?(latencyMs: number, ok: boolean): void;
+  /** `cached`: the reply came from the response cache, not the server. */
+  requestFinished?(latencyMs: number, ok: boolean, cached: boolean): void;
   retry?(kind: ErrorKind): void;
 }
 

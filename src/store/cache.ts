@@ -245,6 +245,23 @@ export class ResponseCache {
     });
   }
 
+  /** Deletes the entries under `keys`, written or still waiting in memory. */
+  forget(keys: Iterable<string>): void {
+    const gone = [...keys];
+    for (const key of gone) {
+      this.#pendingPuts.delete(key);
+      this.#pendingHits.delete(key);
+    }
+    this.flush();
+    const del = this.#wrap(
+      "delete from the cache",
+      () => this.#db.prepare("DELETE FROM entries WHERE key = ?"),
+    );
+    this.#transaction("delete from the cache", () => {
+      for (const key of gone) del.run(key);
+    });
+  }
+
   /** Entries, hits and size, per model version. */
   stats(): CacheStats {
     this.flush();

@@ -146,6 +146,8 @@ export interface FakeOllama extends AsyncDisposable {
   stats(): FakeOllamaStats;
   /** Simulates `ollama rm`: later requests get 404 and `/api/tags` no longer lists it. */
   removeModel(name: string): void;
+  /** Simulates `ollama pull` of a new build: `/api/tags` reports `digest` from now on. */
+  repull(name: string, digest: string): void;
   /** Stops listening, aborts stalled, waiting and generating requests, closes every connection. */
   close(): Promise<void>;
 }

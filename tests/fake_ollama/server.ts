@@ -122,6 +122,12 @@ class FakeServer implements FakeOllama {
     this.#loaded.delete(n);
   }
 
+  repull(name: string, digest: string): void {
+    const m = this.#models.get(normaliseModelName(name));
+    if (m === undefined) throw new Error(`fake Ollama: no model "${name}"`);
+    m.digest = digest;
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#abort.abort(new Error("fake Ollama closed"));
