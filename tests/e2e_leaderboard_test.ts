@@ -278,6 +278,42 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
       /Cannot write into .*inside the run folder/,
     );
   });
+  await t.step(
+    "an output folder inside a multi-model run folder read",
+    async () => {
+      await expect(
+        [out, "--output-dir", join(out, "day1", "board")],
+        /Cannot write into .*inside the run folder .*day1/,
+      );
+      await assert.rejects(Deno.stat(join(out, "day1", "board")));
+    },
+  );
+  await t.step(
+    "a results file cut short is ranked with a warning",
+    async () => {
+      const copy = join(tmp, "cut");
+      await Deno.mkdir(copy);
+      await Deno.copyFile(
+        join(run, "summary.json"),
+        join(copy, "summary.json"),
+      );
+      const text = await Deno.readTextFile(join(run, "results.jsonl"));
+      const lines = text.split("\n").filter((l) => l !== "");
+      // Two whole lines and half of the third, as a copy cut off mid-write leaves it.
+      await Deno.writeTextFile(
+        join(copy, "results.jsonl"),
+        lines.slice(0, 2).join("\n") + "\n" + lines[2]!.slice(0, 30),
+      );
+      const r = await runCli(["leaderboard", copy]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout.replace(/\n\s+/g, " "),
+        new RegExp(
+          `warning: "alpha" \\(run "day1"\\): results\\.jsonl holds 2 of the ${lines.length} results summary\\.json counts`,
+        ),
+      );
+    },
+  );
   await t.step("a run without results", async () => {
     const copy = join(tmp, "noresults");
     await Deno.mkdir(copy);

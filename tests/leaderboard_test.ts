@@ -67,6 +67,7 @@ function tallies(specs: RunSpec[]): { runs: RunTally[]; index: QuestionIndex } {
       evalTokens: 0,
       evalNs: 0,
       lines: s.outcomes.length,
+      results: new Set(s.outcomes.map(([key]) => key)).size,
     };
   });
   return { runs, index };

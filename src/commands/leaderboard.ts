@@ -2,7 +2,7 @@
 // per model + settings with significance between every pair, prints it and
 // (with --output-dir) writes leaderboard.json, .md and .html.
 
-import { join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { DatasetError, UsageError } from "../errors.ts";
 import {
@@ -23,6 +23,7 @@ import {
   renderLeaderboardText,
 } from "../report/leaderboard_text.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
+import { RUN_FILES } from "../store/run_folder.ts";
 
 /** File names the leaderboard writes. */
 export const LEADERBOARD_FILES = Object.freeze({
@@ -173,14 +174,29 @@ function checkOverlap(b: Leaderboard) {
   }
 }
 
-/** Refuses an output folder that is (or is inside) a run folder read. */
+/** The top folder of a multi-model run holding model folder `dir` (it has run.json), or null. */
+function multiModelRunOf(dir: string): string | null {
+  const parent = dirname(resolve(dir));
+  try {
+    Deno.statSync(join(parent, RUN_FILES.manifest));
+    return parent;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses an output folder that is (or is inside) a run folder read, or the
+ * top folder of a multi-model run whose model folders are read.
+ */
 export function checkOutputDir(outputDir: string, board: Leaderboard) {
   const out = resolve(outputDir);
-  const dirs = [
+  const read = [
     ...board.models.map((m) => m.dir),
     ...board.excluded.runs.map((r) => r.dir),
   ];
-  for (const d of dirs) {
+  const tops = read.map(multiModelRunOf).filter((d) => d !== null);
+  for (const d of [...read, ...tops]) {
     const run = resolve(d);
     if (out === run || out.startsWith(run + sep)) {
       throw new UsageError(

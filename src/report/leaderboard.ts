@@ -200,6 +200,15 @@ function pickRows(runs: readonly RunTally[], all: boolean) {
         ),
       );
     }
+    // summary.json is checked for its identity fields only: counts may lack.
+    const counted: unknown = used.summary.counts?.total;
+    if (typeof counted === "number" && used.results < counted) {
+      warnings.push(
+        `"${used.summary.model}" (run "${
+          used.summary["run_id"]
+        }"): results.jsonl holds ${used.results} of the ${counted} results summary.json counts (cut short or edited): ranked on those ${used.results}`,
+      );
+    }
     if (!used.summary.complete) {
       warnings.push(
         `"${used.summary.model}" (run "${

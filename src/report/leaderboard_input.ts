@@ -55,6 +55,8 @@ export interface RunTally {
   evalNs: number;
   /** Result lines read (duplicates included). */
   lines: number;
+  /** Distinct questions with a result line. */
+  results: number;
 }
 
 async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
@@ -194,6 +196,7 @@ export async function tallyRun(
     evalTokens: 0,
     evalNs: 0,
     lines: 0,
+    results: 0,
   };
   try {
     for await (const r of streamResults(path)) {
@@ -210,6 +213,7 @@ export async function tallyRun(
         grown.set(status);
         status = grown;
       }
+      if (status[i] === 0) t.results++;
       status[i] = code;
       if (code <= 3) addTimings(t, r);
     }
