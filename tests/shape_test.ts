@@ -209,6 +209,33 @@ Deno.test("readFile() names the keys of an unknown shape, and --fields reads it"
   assert.deepEqual(mapped.info.shape, "fields");
 });
 
+Deno.test("readFile() names the columns of a header CSV in no known shape instead of skipping every row", async () => {
+  // The header of AI2 ARC's CSV release (options inside the question text);
+  // the rows are made up.
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "ARC-Challenge-Test.csv");
+    await Deno.writeTextFile(
+      path,
+      "questionID,originalQuestionID,totalPossiblePoint,AnswerKey,isMultipleChoiceQuestion,includesDiagram,examName,schoolGrade,year,question,subject,category\n" +
+        "Made_1,1,1,C,1,0,Made,9,2015,Which is wet? (A) sand (B) rock (C) water (D) salt,,Test\n" +
+        "Made_2,2,1,A,1,0,Made,9,2015,Which is hot? (A) fire (B) ice (C) snow,,Test\n",
+    );
+    const info: FileInfo = { format: "", shape: null };
+    const got = await collect(
+      readFile({ path, relative: "ARC-Challenge-Test.csv" }, 0, { info }),
+    );
+    assert.deepEqual(got.questions, []);
+    assert.deepEqual(got.skipped, []);
+    assert.equal(info.shape, null);
+    assert.deepEqual(got.problems.map((p) => p.message), [
+      'Cannot read "ARC-Challenge-Test.csv": its columns are in no known question shape (columns "questionID", "originalQuestionID", "totalPossiblePoint", "AnswerKey", "isMultipleChoiceQuestion", "includesDiagram", "examName", "schoolGrade", "year", "question", "subject", "category"); name the fields with --fields question=PATH,choices=PATH,answer=PATH (see docs/datasets.md)',
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("readFile() judges MedMCQA's cop base from the file: 1-4 as distributed, 0-3 as on the Hub", async (t) => {
   const row = (q: string, cop: number) =>
     JSON.stringify({

@@ -16,7 +16,7 @@ import { detectShape } from "./shapes.ts";
 import { FileProblemError, utf8Stream } from "./sniff.ts";
 import type { SniffStats } from "./sniff.ts";
 import { subjectFromFile } from "./subject.ts";
-import { checkRow, isHeaderRow } from "./csv_rows.ts";
+import { checkRow, isColumnHeader, isHeaderRow } from "./csv_rows.ts";
 import { type CsvRecord, csvRecords } from "./csv_records.ts";
 
 export type { ReadItem } from "./records.ts";
@@ -61,6 +61,8 @@ class CsvRows {
   #sawRecord = false;
   #columns: string[] | null = null;
   #mapper: RecordMapper | null = null;
+  /** The header names no known shape: the rows are not read. */
+  #unread = false;
 
   constructor(name: string, firstIndex: number, options: ReaderOptions) {
     this.#name = name;
@@ -91,6 +93,7 @@ class CsvRows {
       const first = this.#first(fields, line);
       if (first !== "row") return first;
     }
+    if (this.#unread) return null;
     if (this.#mapper !== null) return this.#mapped(fields, line);
     const id = `${this.#name}:${line}`;
     const checked = checkRow(fields);
@@ -133,6 +136,11 @@ class CsvRows {
       });
       return null;
     }
+    if (isColumnHeader(fields)) {
+      this.header = true;
+      this.#unread = true;
+      return { kind: "problem", problem: this.#noShape(fields) };
+    }
     if (info) info.shape = "mmlu-csv";
     if (isHeaderRow(fields)) {
       this.header = true;
@@ -150,6 +158,16 @@ class CsvRows {
       };
     }
     return "row";
+  }
+
+  #noShape(fields: string[]) {
+    const columns = fields.map((f) => `"${f.trim()}"`).join(", ");
+    return {
+      file: this.#name,
+      line: null,
+      message:
+        `Cannot read "${this.#name}": its columns are in no known question shape (columns ${columns}); name the fields with --fields question=PATH,choices=PATH,answer=PATH (see docs/datasets.md)`,
+    };
   }
 
   #mapped(fields: string[], line: number): ReadItem[] {

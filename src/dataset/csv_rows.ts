@@ -69,6 +69,23 @@ export function isHeaderRow(fields: readonly string[]): boolean {
 }
 
 /**
+ * Whether a first record is a header of columns (short distinct names, one of
+ * them a question column, no answer letter last) rather than a question row:
+ * such a file in no known shape is named, not read as MMLU rows.
+ */
+export function isColumnHeader(fields: readonly string[]): boolean {
+  if (fields.length < 2 || isLetter((fields[fields.length - 1] ?? "").trim())) {
+    return false;
+  }
+  const names = fields.map(columnName);
+  return new Set(names).size === names.length &&
+    fields.every((f) =>
+      f.trim() !== "" && f.length <= 64 && !/[\r\n]/.test(f)
+    ) &&
+    names.some((n) => QUESTION_COLUMNS.has(n));
+}
+
+/**
  * Fields of the first record of `text` split on `delimiter` (RFC 4180
  * quotes); `complete` tells whether the record's end was seen.
  */
