@@ -289,6 +289,28 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
     },
   );
   await t.step(
+    "compare into the multi-model run folder of a run compared",
+    async () => {
+      const report = join(out, "day1", "report.html");
+      const before = await Deno.readTextFile(report);
+      const r = await runCli([
+        "compare",
+        run,
+        join(out, "day2", "gamma"),
+        "--output-dir",
+        join(out, "day1"),
+      ]);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        /Cannot compare into ".*day1": it is .*run folder .*day1/,
+      );
+      assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
+      assert.equal(await Deno.readTextFile(report), before);
+      await assert.rejects(Deno.stat(join(out, "day1", "comparison.md")));
+    },
+  );
+  await t.step(
     "a results file cut short is ranked with a warning",
     async () => {
       const copy = join(tmp, "cut");

@@ -3,7 +3,7 @@
 // per-category paired differences) and the end of a multi-model run
 // (leaderboard printed once, written into the run folder with report.html).
 
-import { join, relative, resolve } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { UsageError } from "../errors.ts";
 import {
   orientPair,
@@ -32,7 +32,11 @@ import type { Status } from "../schema.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
 import { streamResults } from "../store/results_file.ts";
 import { RUN_FILES } from "../store/run_folder.ts";
-import { tallyRuns, writeLeaderboardFiles } from "./leaderboard.ts";
+import {
+  multiModelRunOf,
+  tallyRuns,
+  writeLeaderboardFiles,
+} from "./leaderboard.ts";
 
 /** One run taking part in a comparison. */
 export interface ComparedRun {
@@ -185,6 +189,16 @@ export async function compareRuns(
     throw new UsageError(
       `Cannot compare into "${outputDir}": it is one of the compared runs (pick another --output-dir)`,
     );
+  }
+  if (outputDir !== null) {
+    const out = resolve(outputDir);
+    for (const top of dirs.map(multiModelRunOf)) {
+      if (top !== null && (out === top || out.startsWith(top + sep))) {
+        throw new UsageError(
+          `Cannot compare into "${outputDir}": it is inside the run folder "${top}" of a compared run, which is only read (pick another --output-dir)`,
+        );
+      }
+    }
   }
   const { runs, index } = await tallyRuns(dirs);
   if (resolve(dirs[0]!) === resolve(dirs[1]!)) {

@@ -175,7 +175,7 @@ function checkOverlap(b: Leaderboard) {
 }
 
 /** The top folder of a multi-model run holding model folder `dir` (it has run.json), or null. */
-function multiModelRunOf(dir: string): string | null {
+export function multiModelRunOf(dir: string): string | null {
   const parent = dirname(resolve(dir));
   try {
     Deno.statSync(join(parent, RUN_FILES.manifest));
