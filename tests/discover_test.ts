@@ -254,6 +254,34 @@ Deno.test("planDataset() keeps dev files of every format apart and names the fir
   );
 });
 
+Deno.test("planDataset() names up to three reasons when one file holds every unusable row", async () => {
+  await using tree = await tempTree({
+    "quiz.jsonl": [
+      '{"question":"Q1?","choices":["a","b"],"answer":5}',
+      '{"question":"Q2?","choices":[],"answer":0}',
+      '{"question":"Q3?","choices":["a","b"]}',
+      '{"question":"Q4?","choices":["a","b"],"answer":9}',
+      "",
+    ].join("\n"),
+  });
+  await assert.rejects(
+    planDataset(tree.dir, DEFAULT_PATTERN, NO_SELECTION),
+    (e: unknown) => {
+      assert.ok(e instanceof DatasetError);
+      const reasons = e.message.split("; first reasons: ")[1]?.split("; ");
+      assert.deepEqual(
+        reasons?.map((r) => r.split(":").slice(0, 2).join(":")),
+        [
+          "quiz.jsonl:1",
+          "quiz.jsonl:2",
+          "quiz.jsonl:3",
+        ],
+      );
+      return true;
+    },
+  );
+});
+
 Deno.test("subjectFromFile() names a Hub shard file after its config folder, so its splits share a subject", async (t) => {
   const { subjectFromFile } = await import("../src/dataset/subject.ts");
   for (

@@ -59,14 +59,23 @@ export interface PlanOptions {
   withDevFiles?: boolean;
 }
 
-/** `; first reasons: a.csv:3: answer "E" is not one of A-D; ...` for a message. */
+/**
+ * `; first reasons: a.csv:3: answer "E" is not one of A-D; ...` for a
+ * message: the first skip of each file, then further skips in reading order
+ * (`firstSkips`), `max` in all.
+ */
 export function firstReasons(
   skippedByFile: DatasetPlan["skippedByFile"],
   max = 3,
+  firstSkips: readonly { file: string; line: number; reason: string }[] = [],
 ): string {
   const reasons = [...skippedByFile].slice(0, max).map(([file, s]) =>
     `${file}:${s.line}: ${s.reason}`
   );
+  for (const s of firstSkips) {
+    const text = `${s.file}:${s.line}: ${s.reason}`;
+    if (reasons.length < max && !reasons.includes(text)) reasons.push(text);
+  }
   return reasons.length > 0 ? `; first reasons: ${reasons.join("; ")}` : "";
 }
 
@@ -160,6 +169,7 @@ export async function planDataset(
   let questions = 0;
   let skipped = 0;
   const skippedByFile: DatasetPlan["skippedByFile"] = new Map();
+  const firstSkips: { file: string; line: number; reason: string }[] = [];
   const subjects: DatasetPlan["subjects"] = new Map();
   const fields = opts.fields ?? null;
   for await (const item of readDataset(questionFiles, { fields })) {
@@ -177,6 +187,7 @@ export async function planDataset(
     if (item.kind === "question") questions++;
     else {
       skipped++;
+      if (firstSkips.length < 3) firstSkips.push(item.row);
       const seen = skippedByFile.get(item.row.file);
       if (seen) seen.rows++;
       else {skippedByFile.set(item.row.file, {
@@ -204,7 +215,7 @@ export async function planDataset(
     throw new DatasetError(
       `No usable question in "${csvDir}" (${questionFiles.length} file(s) matching "${pattern}"${
         skipped > 0 ? `, ${skipped} row(s) skipped` : ""
-      })${firstReasons(skippedByFile)}${detail}`,
+      })${firstReasons(skippedByFile, 3, firstSkips)}${detail}`,
       { file: csvDir },
     );
   }
