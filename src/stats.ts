@@ -2,8 +2,12 @@
 // report): the Wilson interval, nearest-rank percentiles, accuracy of a set
 // of counts, and the seeded PRNG. No I/O, no imports.
 
+/** The 97.5% quantile of the standard normal: a two-sided 95% interval. */
+export const Z_95 = 1.959963984540054;
+
 /**
- * Wilson score interval for a binomial proportion; null when `n` is 0.
+ * Wilson score interval for a binomial proportion (95% by default, with the
+ * exact normal quantile as scipy and statsmodels use); null when `n` is 0.
  *
  * @example
  * ```ts
@@ -16,7 +20,7 @@
 export function wilson(
   correct: number,
   n: number,
-  z = 1.96,
+  z = Z_95,
 ): [number, number] | null {
   if (!Number.isFinite(n) || n <= 0) return null;
   if (correct < 0 || correct > n) {
