@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { DatasetError, UsageError } from "../errors.ts";
 import {
   buildLeaderboard,
+  DEFAULT_METRIC,
   type Leaderboard,
   type LeaderboardOptions,
 } from "../report/leaderboard.ts";
@@ -85,7 +86,7 @@ export function parseLeaderboardArgs(argv: string[]): LeaderboardArgs {
     );
   }
   const v = parsed.values;
-  const metric = v.metric ?? "accuracy";
+  const metric = v.metric ?? DEFAULT_METRIC;
   if (metric !== "accuracy" && metric !== "macro") {
     throw new UsageError(
       `Invalid arguments: --metric must be accuracy or macro, got "${metric}"`,
