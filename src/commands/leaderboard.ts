@@ -18,6 +18,7 @@ import {
   type RunTally,
   tallyRun,
 } from "../report/leaderboard_input.ts";
+import { DEFAULT_COLUMNS } from "../report/format.ts";
 import { renderLeaderboardHtml } from "../report/leaderboard_html.ts";
 import {
   renderLeaderboardMarkdown,
@@ -212,7 +213,7 @@ export async function writeLeaderboardFiles(
 /** The `leaderboard` command; returns what to print. */
 export async function runLeaderboard(
   args: LeaderboardArgs,
-  width = 80,
+  width = DEFAULT_COLUMNS,
 ): Promise<string> {
   if (args.help) return LEADERBOARD_HELP;
   const board = await leaderboardOf(args.paths, {
