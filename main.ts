@@ -13,7 +13,7 @@ import {
   UsageError,
 } from "./src/errors.ts";
 import { VERSION } from "./src/version.ts";
-import { writeAllSync } from "./src/store/atomic.ts";
+import { writeAllSync } from "./src/log.ts";
 import {
   DUPLICATE_WINDOW_MS,
   Interrupts,

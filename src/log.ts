@@ -1,6 +1,7 @@
 // Logger setup: LogTape with a JSON Lines formatter. A record is one flat
 // object per line (timestamp, level, event, fields); sinks are the run's
-// log file and, with --verbose, stderr.
+// log file and, with --verbose, stderr. Also the synchronous writer that
+// stdout, stderr, the log file and results.jsonl share.
 
 import {
   configure,
@@ -10,7 +11,6 @@ import {
   reset,
   type Sink,
 } from "@logtape/logtape";
-import { writeAllSync } from "./store/atomic.ts";
 
 /** Flat fields of a log event. */
 export type LogFields = Record<string, unknown>;
@@ -54,6 +54,21 @@ export function formatJsonLine(record: LogRecord): string {
     event,
     ...record.properties,
   }) + "\n";
+}
+
+const ENCODER = new TextEncoder();
+
+/**
+ * Writes all of `text` with synchronous writes (a write may be short), so it
+ * is in the kernel before the caller goes on.
+ */
+export function writeAllSync(
+  file: { writeSync(p: Uint8Array): number },
+  text: string,
+): void {
+  const bytes = ENCODER.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
 }
 
 /** A sink that writes each formatted line with a synchronous write (survives kill -9). */

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
 import type { Status } from "../src/schema.ts";
-import {
-  comparePaired,
-  renderCompareMarkdown,
-  renderCompareText,
-} from "../src/report/compare.ts";
+import { comparePaired } from "../src/report/compare.ts";
 
 function side(statuses: Record<string, Status>) {
   return Object.entries(statuses).map(([id, status]) => ({ id, status }));
@@ -71,29 +67,4 @@ Deno.test("comparePaired() with nothing in common has no accuracies", () => {
   assert.equal(r.accuracy_a, null);
   assert.equal(r.ci95_a, null);
   assert.equal(r.mcnemar.p_value, 1);
-  assert.match(
-    renderCompareText(r, { a: "x", b: "y" }),
-    /no questions scored on both sides/,
-  );
-});
-
-Deno.test("renderCompareText() and renderCompareMarkdown() show accuracies, pairs and p-value", () => {
-  const r = comparePaired(
-    side({ q1: "correct", q2: "correct", q3: "wrong" }),
-    side({ q1: "wrong", q2: "correct", q3: "wrong" }),
-  );
-  const text = renderCompareText(r, { a: "llama\x1b[31m", b: "qwen" });
-  assert.match(text, /\| llama \|\s+3 \|\s+66\.7% \|/);
-  assert.match(text, /Difference \(A - B\): \+33\.3 pts/);
-  assert.match(
-    text,
-    /McNemar \(exact\): statistic 0\.000, no significant difference at 5% \(p 1\)/,
-  );
-  assert.ok(!text.includes("\x1b"));
-  const md = renderCompareMarkdown(r, { a: "a|b", b: "<i>q</i>" });
-  assert.match(
-    md,
-    /^## llm-bench comparison: a\\\|b vs &lt;i&gt;q&lt;\/i&gt;$/m,
-  );
-  assert.match(md, /^\| a\\\|b \| 3 \| 66\.7% \|/m);
 });

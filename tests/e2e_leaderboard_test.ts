@@ -358,6 +358,26 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
       /Cannot rank: no questions of subject "astrology" in these runs \(they have 2 subjects: anatomy, virology\)/,
     );
   });
+  await t.step("a summary.json with a wrong field", async () => {
+    const copy = join(tmp, "badsummary");
+    await Deno.mkdir(copy);
+    const summary = JSON.parse(
+      await Deno.readTextFile(join(run, "summary.json")),
+    );
+    summary.counts.total = "12";
+    await Deno.writeTextFile(
+      join(copy, "summary.json"),
+      JSON.stringify(summary),
+    );
+    await Deno.copyFile(
+      join(run, "results.jsonl"),
+      join(copy, "results.jsonl"),
+    );
+    await expect(
+      [copy],
+      /Cannot read ".*badsummary\/summary\.json": field "counts\.total" is a string, expected a number/,
+    );
+  });
   await t.step("a torn results file", async () => {
     const copy = join(tmp, "torn");
     await Deno.mkdir(copy);

@@ -273,7 +273,8 @@ Deno.test("llm-bench sends think only to thinking models and never reads the thi
       [join(tmp, "data"), "--model", "qwen3:8b", ...quietFlags(fake.url)],
       join(tmp, "answer"),
     );
-    assert.ok(fake.requests.length > 0);
+    // One request per question, each with think: false.
+    assert.equal(fake.requests.length, questions.length);
     assert.ok(fake.requests.every((x) => x.body.think === false));
     assert.equal(run.summary.accuracy, truth(questions).accuracy);
   });
@@ -348,7 +349,8 @@ Deno.test("llm-bench sends think only to thinking models and never reads the thi
         [join(tmp, "data"), "--mode", "cot", ...quietFlags(fake.url)],
         join(tmp, "plain"),
       );
-      assert.ok(fake.requests.length > 0);
+      // One request per question, none with think.
+      assert.equal(fake.requests.length, questions.length);
       assert.ok(fake.requests.every((x) => !("think" in x.body)));
     },
   );

@@ -175,7 +175,7 @@ Deno.test("a run whose server cannot be reached says what to do and leaves no fo
     "--metrics-port",
     "0",
   ]);
-  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /Cannot reach Ollama/);
   assert.match(r.stderr, /--base-url URL \(or OLLAMA_BASE_URL=URL\)/);
   assert.match(r.stderr, /deno task demo/);

@@ -188,7 +188,7 @@ Deno.test("llm-bench never writes --base-url credentials to the run folder, stdo
     const r = await runCli(
       quietArgs(data, `http://admin:${SECRET}@127.0.0.1:${port}`, out),
     );
-    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /Cannot reach Ollama/);
     assert.ok(
       !r.stdout.includes(SECRET) && !r.stderr.includes(SECRET),

@@ -159,7 +159,8 @@ Deno.test("llm-bench exits 2 with a clear message when Ollama is not running or 
       "--output-dir",
       join(tmp, "o1"),
     ]);
-    assert.equal(r.code, 2);
+    // A network failure: exit 1, never the usage-error code 2.
+    assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
       /Cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+.*Is `ollama serve` running\?/,

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { helpText, subcommandHelp, wrap } from "../src/cli/help.ts";
-import { OPTION_GROUPS, OPTIONS } from "../src/cli/options.ts";
+import { defaultText, OPTION_GROUPS, OPTIONS } from "../src/cli/options.ts";
 import { SUBCOMMANDS } from "../src/cli/parse.ts";
 import { runCli } from "./cli_helper.ts";
 
@@ -73,7 +73,32 @@ Deno.test("helpText() shows only real defaults, per backend for the base URL", (
     "the base URL default is not given per backend",
   );
   assert.ok(flat.includes("--max-retries N MAX_RETRIES"), flat);
-  assert.ok(flat.includes("(default: 4)"));
+  // Each option's entry shows its own default from the table, or none.
+  const entries = new Map<string, string>();
+  let flag: string | null = null;
+  for (const line of text.split("\n")) {
+    const m = /^ {2}--([a-z0-9-]+)/.exec(line);
+    if (m) flag = m[1]!;
+    else if (!line.startsWith("      ")) flag = null;
+    if (flag !== null) {
+      entries.set(flag, `${entries.get(flag) ?? ""} ${line.trim()}`);
+    }
+  }
+  for (const o of OPTIONS) {
+    const entry = entries.get(o.flag);
+    assert.ok(entry !== undefined, `--${o.flag} has no entry`);
+    const want = defaultText(o);
+    if (o.flag === "base-url") continue; // per backend, checked above
+    if (want === null) {
+      assert.ok(!entry.includes("(default:"), `--${o.flag}: ${entry}`);
+    } else {
+      assert.ok(
+        entry.includes(`(default: ${want})`),
+        `--${o.flag} should show (default: ${want}): ${entry}`,
+      );
+    }
+  }
+  assert.match(entries.get("max-retries")!, /\(default: 4\)/);
 });
 
 Deno.test("wrap() never makes a line longer than the width", () => {

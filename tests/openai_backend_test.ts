@@ -397,7 +397,7 @@ Deno.test("OpenAIBackend.preflight() aborts the run with a message saying what t
     });
     const err = await rejection(backend.preflight(signal()));
     assert.ok(err instanceof RunAbortedError, String(err));
-    assert.equal(err.exitCode, 2);
+    assert.equal(err.exitCode, 1);
     assert.match(
       err.message,
       new RegExp(

@@ -191,8 +191,9 @@ export class OllamaBackend implements Backend {
         `Cannot reach Ollama at ${this.endpoint}: ${
           redactText(describeFailure(e))
         }. Is \`ollama serve\` running?`,
-        // No cause: the runtime's message holds the full URL.
-        { exitCode: 2 },
+        // No cause: the runtime's message holds the full URL. A network
+        // failure, not a usage error: exit 1.
+        { exitCode: 1 },
       );
     }
   }

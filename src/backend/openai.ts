@@ -266,7 +266,8 @@ export class OpenAIBackend implements Backend {
     const reason = redactText(describeFailure(error), this.#secrets);
     return new RunAbortedError(
       `Cannot reach the OpenAI-compatible server at ${this.endpoint}: ${reason}. Is it running?`,
-      { exitCode: 2, cause },
+      // A network failure, not a usage error: exit 1.
+      { exitCode: 1, cause },
     );
   }
 }

@@ -9,9 +9,7 @@ import {
   type OptionSpec,
 } from "./options.ts";
 import type { Subcommand } from "./parse.ts";
-
-/** Width used when the output is not a terminal and COLUMNS is unset. */
-export const DEFAULT_COLUMNS = 80;
+import { DEFAULT_COLUMNS } from "../report/format.ts";
 
 /**
  * The width for help: the terminal's, else COLUMNS, else 80.

@@ -14,7 +14,7 @@ import {
 } from "../report/compare_two.ts";
 import { comparePaired } from "../report/compare.ts";
 import { outcomeKey } from "../report/details.ts";
-import { escapeHtml } from "../report/format.ts";
+import { DEFAULT_COLUMNS, escapeHtml } from "../report/format.ts";
 import {
   type BoardModel,
   buildLeaderboard,
@@ -105,7 +105,7 @@ function modelLinks(dir: string, b: Leaderboard): string {
 export async function writeComparison(
   dir: string,
   runs: ComparedRun[],
-  width = 80,
+  width = DEFAULT_COLUMNS,
 ): Promise<string> {
   // A model stopped before its first answer has nothing to rank.
   runs = runs.filter((r) => r.summary.counts.total > 0);
@@ -176,7 +176,7 @@ export async function compareRuns(
   dirA: string,
   dirB: string,
   outputDir: string | null,
-  width = 80,
+  width = DEFAULT_COLUMNS,
 ): Promise<string> {
   const dirs = [await oneRun(dirA), await oneRun(dirB)];
   if (

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { DatasetError, UsageError } from "../errors.ts";
 import {
   buildLeaderboard,
+  DEFAULT_METRIC,
   type Leaderboard,
   type LeaderboardOptions,
 } from "../report/leaderboard.ts";
@@ -17,6 +18,7 @@ import {
   type RunTally,
   tallyRun,
 } from "../report/leaderboard_input.ts";
+import { DEFAULT_COLUMNS } from "../report/format.ts";
 import { renderLeaderboardHtml } from "../report/leaderboard_html.ts";
 import {
   renderLeaderboardMarkdown,
@@ -86,7 +88,7 @@ export function parseLeaderboardArgs(argv: string[]): LeaderboardArgs {
     );
   }
   const v = parsed.values;
-  const metric = v.metric ?? "accuracy";
+  const metric = v.metric ?? DEFAULT_METRIC;
   if (metric !== "accuracy" && metric !== "macro") {
     throw new UsageError(
       `Invalid arguments: --metric must be accuracy or macro, got "${metric}"`,
@@ -227,7 +229,7 @@ export async function writeLeaderboardFiles(
 /** The `leaderboard` command; returns what to print. */
 export async function runLeaderboard(
   args: LeaderboardArgs,
-  width = 80,
+  width = DEFAULT_COLUMNS,
 ): Promise<string> {
   if (args.help) return LEADERBOARD_HELP;
   const board = await leaderboardOf(args.paths, {

@@ -183,13 +183,15 @@ export async function discoverFiles(
       problems: [],
     };
   }
-  const matcher = globToRegExp(pattern);
-  const onPath = pattern.includes("/");
-  const problems: FileProblem[] = [];
-  const found: DatasetFile[] = [];
-  const seenDirs = new Set<string>();
+  const w: Walk = {
+    matcher: globToRegExp(pattern),
+    onPath: pattern.includes("/"),
+    problems: [],
+    found: [],
+    seenDirs: new Set<string>(),
+  };
   try {
-    seenDirs.add(await Deno.realPath(absolute));
+    w.seenDirs.add(await Deno.realPath(absolute));
     // Listing the root up front turns an unreadable root into an error.
     await Deno.readDir(absolute)[Symbol.asyncIterator]().next();
   } catch (cause) {
@@ -198,67 +200,100 @@ export async function discoverFiles(
       cause,
     });
   }
+  await walkDir(w, absolute, "");
+  w.found.sort((a, b) => compareCodePoints(a.relative, b.relative));
+  const files = await oncePerRealPath(w.found);
+  if (files.length === 0 && w.problems.length === 0) {
+    throw new DatasetError(`No files match "${pattern}" in "${root}"`, {
+      file: root,
+    });
+  }
+  return { files, problems: w.problems };
+}
 
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    const entries: Deno.DirEntry[] = [];
-    try {
-      for await (const entry of Deno.readDir(dir)) entries.push(entry);
-    } catch (cause) {
-      problems.push({
-        file: prefix.slice(0, -1),
-        line: null,
-        message: readErrorMessage(prefix.slice(0, -1), cause),
-      });
-      return;
-    }
-    entries.sort((a, b) => compareCodePoints(a.name, b.name));
-    for (const entry of entries) {
-      if (entry.name.startsWith(".")) continue;
-      const path = join(dir, entry.name);
-      const relative = prefix + entry.name;
-      let isDirectory = entry.isDirectory;
-      let isFile = entry.isFile;
-      if (entry.isSymlink) {
-        try {
-          const target = await Deno.stat(path);
-          isDirectory = target.isDirectory;
-          isFile = target.isFile;
-        } catch (cause) {
-          if (matcher.test(onPath ? relative : entry.name)) {
-            problems.push({
-              file: relative,
-              line: null,
-              message: cause instanceof Deno.errors.NotFound
-                ? `Cannot read "${relative}": it is a broken symbolic link`
-                : readErrorMessage(relative, cause),
-            });
-          }
-          continue;
-        }
-      }
-      if (isDirectory) {
-        let real: string;
-        try {
-          real = await Deno.realPath(path);
-        } catch (cause) {
-          problems.push({
-            file: relative,
-            line: null,
-            message: readErrorMessage(relative, cause),
-          });
-          continue;
-        }
-        if (seenDirs.has(real)) continue;
-        seenDirs.add(real);
-        await walk(path, relative + "/");
-      } else if (isFile && matcher.test(onPath ? relative : entry.name)) {
-        found.push({ path, relative });
-      }
-    }
-  };
-  await walk(absolute, "");
+/** The state of one discovery walk. */
+interface Walk {
+  matcher: RegExp;
+  /** Match the relative path rather than the basename. */
+  onPath: boolean;
+  problems: FileProblem[];
+  found: DatasetFile[];
+  /** Real paths of folders already walked (symlink loops, double links). */
+  seenDirs: Set<string>;
+}
 
-  found.sort((a, b) => compareCodePoints(a.relative, b.relative));
+function problem(w: Walk, file: string, message: string): void {
+  w.problems.push({ file, line: null, message });
+}
+
+/** Walks `dir` (shown as `prefix`), in code-point order of names. */
+async function walkDir(w: Walk, dir: string, prefix: string): Promise<void> {
+  const entries: Deno.DirEntry[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) entries.push(entry);
+  } catch (cause) {
+    const name = prefix.slice(0, -1);
+    problem(w, name, readErrorMessage(name, cause));
+    return;
+  }
+  entries.sort((a, b) => compareCodePoints(a.name, b.name));
+  for (const entry of entries) {
+    if (entry.name.startsWith(".")) continue;
+    const path = join(dir, entry.name);
+    const relative = prefix + entry.name;
+    const kind = await entryKind(w, entry, path, relative);
+    if (kind === null) continue;
+    if (kind.isDirectory) {
+      let real: string;
+      try {
+        real = await Deno.realPath(path);
+      } catch (cause) {
+        problem(w, relative, readErrorMessage(relative, cause));
+        continue;
+      }
+      if (w.seenDirs.has(real)) continue;
+      w.seenDirs.add(real);
+      await walkDir(w, path, relative + "/");
+    } else if (
+      kind.isFile && w.matcher.test(w.onPath ? relative : entry.name)
+    ) {
+      w.found.push({ path, relative });
+    }
+  }
+}
+
+/**
+ * Whether an entry is a folder or a file, following a symlink; null for a
+ * link that cannot be followed (a problem when its name matches).
+ */
+async function entryKind(
+  w: Walk,
+  entry: Deno.DirEntry,
+  path: string,
+  relative: string,
+): Promise<{ isDirectory: boolean; isFile: boolean } | null> {
+  if (!entry.isSymlink) {
+    return { isDirectory: entry.isDirectory, isFile: entry.isFile };
+  }
+  try {
+    const target = await Deno.stat(path);
+    return { isDirectory: target.isDirectory, isFile: target.isFile };
+  } catch (cause) {
+    if (w.matcher.test(w.onPath ? relative : entry.name)) {
+      problem(
+        w,
+        relative,
+        cause instanceof Deno.errors.NotFound
+          ? `Cannot read "${relative}": it is a broken symbolic link`
+          : readErrorMessage(relative, cause),
+      );
+    }
+    return null;
+  }
+}
+
+/** `found` in order, a file reached twice (two links to it) kept once. */
+async function oncePerRealPath(found: DatasetFile[]): Promise<DatasetFile[]> {
   const files: DatasetFile[] = [];
   const seenFiles = new Set<string>();
   for (const file of found) {
@@ -272,10 +307,5 @@ export async function discoverFiles(
     seenFiles.add(real);
     files.push(file);
   }
-  if (files.length === 0 && problems.length === 0) {
-    throw new DatasetError(`No files match "${pattern}" in "${root}"`, {
-      file: root,
-    });
-  }
-  return { files, problems };
+  return files;
 }

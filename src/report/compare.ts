@@ -1,18 +1,10 @@
 // Paired comparison of two runs on the same questions: accuracies on the
-// common scored questions, discordant pairs and McNemar's test, as data,
-// console text and Markdown.
+// common scored questions, discordant pairs and McNemar's test, as data
+// (rendered by compare_two.ts).
 
 import type { Status } from "../schema.ts";
-import {
-  escapeMarkdown,
-  formatCi,
-  formatP,
-  formatPercent,
-  sanitizeText,
-} from "./format.ts";
 import { mcnemar, type McNemarResult } from "./stats.ts";
 import { wilson } from "../stats.ts";
-import { asciiTable } from "./text.ts";
 
 /** What the comparison needs of a result line. */
 export interface PairedOutcome {
@@ -141,90 +133,4 @@ export function comparePaired(
     c: disC,
     mcnemar: mcnemar(disB, disC),
   };
-}
-
-/** Display names of the two compared runs. */
-export interface CompareNames {
-  a: string;
-  b: string;
-}
-
-function verdict(r: PairedComparison): string {
-  if (r["n_common"] === 0) return "no questions scored on both sides";
-  const p = r.mcnemar["p_value"];
-  return p < 0.05
-    ? `difference is significant at 5% (p ${formatP(p)})`
-    : `no significant difference at 5% (p ${formatP(p)})`;
-}
-
-function pointsDiff(d: number | null): string {
-  if (d === null) return "-";
-  return `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)} pts`;
-}
-
-/** Console rendering of a paired comparison (data text sanitised). */
-export function renderCompareText(
-  r: PairedComparison,
-  names: CompareNames,
-): string {
-  const a = sanitizeText(names.a);
-  const b = sanitizeText(names.b);
-  const table = asciiTable(["Run", "Paired N", "Accuracy", "95% CI"], [
-    [
-      a,
-      String(r["n_common"]),
-      formatPercent(r["accuracy_a"]),
-      formatCi(r["ci95_a"]),
-    ],
-    [
-      b,
-      String(r["n_common"]),
-      formatPercent(r["accuracy_b"]),
-      formatCi(r["ci95_b"]),
-    ],
-  ]);
-  return [
-    table,
-    `Difference (A - B): ${pointsDiff(r.difference)}`,
-    `Both right ${r["both_correct"]}, both wrong ${
-      r["both_wrong"]
-    }, only A right ${r.b}, only B right ${r.c}`,
-    `McNemar (${r.mcnemar.method}): statistic ${
-      r.mcnemar.statistic.toFixed(3)
-    }, ${verdict(r)}`,
-    `Excluded: ${r["only_a"]} only in A, ${
-      r["only_b"]
-    } only in B, ${r.excluded} errored or skipped`,
-  ].join("\n") + "\n";
-}
-
-/** Markdown rendering of a paired comparison (data text escaped). */
-export function renderCompareMarkdown(
-  r: PairedComparison,
-  names: CompareNames,
-): string {
-  const a = escapeMarkdown(names.a);
-  const b = escapeMarkdown(names.b);
-  return [
-    `## llm-bench comparison: ${a} vs ${b}`,
-    "",
-    "| Run | Paired N | Accuracy | 95% CI |",
-    "| --- | ---: | ---: | --- |",
-    `| ${a} | ${r["n_common"]} | ${formatPercent(r["accuracy_a"])} | ${
-      formatCi(r["ci95_a"])
-    } |`,
-    `| ${b} | ${r["n_common"]} | ${formatPercent(r["accuracy_b"])} | ${
-      formatCi(r["ci95_b"])
-    } |`,
-    "",
-    `- Difference (A − B): ${pointsDiff(r.difference)}`,
-    `- Both right ${r["both_correct"]}, both wrong ${
-      r["both_wrong"]
-    }, only A right ${r.b}, only B right ${r.c}`,
-    `- McNemar (${r.mcnemar.method}): ${verdict(r)}`,
-    `- Excluded: ${r["only_a"]} only in A, ${
-      r["only_b"]
-    } only in B, ${r.excluded} errored or skipped`,
-    "",
-  ].join("\n");
 }

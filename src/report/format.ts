@@ -1,6 +1,9 @@
 // Formatting and escaping shared by the renderers: percentages, intervals,
 // and neutralising hostile dataset text for terminals, Markdown and HTML.
 
+/** Width of text output when it does not go to a terminal (and COLUMNS is unset). */
+export const DEFAULT_COLUMNS = 80;
+
 const ANSI_REGEXP =
   // deno-lint-ignore no-control-regex
   /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;

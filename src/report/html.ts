@@ -520,26 +520,53 @@ function comparisonSection(
       color(i)
     }"></span>${h(labels[i]!)}</span>`
   ).join("");
-  const table =
-    `<div class="tablewrap"><table class="stats"><thead><tr><th class="name">Run</th><th>Scored</th><th>Accuracy</th><th>95% CI</th><th>Macro</th><th>Latency p50</th><th>Tokens/s</th><th>Errors</th></tr></thead><tbody>${
-      summaries.map((s, i) => {
-        const c = s.counts;
-        return `<tr><td class="name"><span class="swatch" style="--run:${
-          color(i)
-        }"></span>${h(labels[i]!)}</td><td>${
-          c.correct + c.wrong + c.unparsed
-        }</td><td class="acc">${formatPercent(s.accuracy)}</td><td class="ci">${
-          formatCi(s["accuracy_ci95"])
-        }</td><td>${formatPercent(s["accuracy_macro"])}</td><td>${
-          s["latency_ms"] === null
-            ? "-"
-            : `${formatNumber(s["latency_ms"].p50)} ms`
-        }</td><td>${
-          formatNumber(s["tokens_per_second"], 1)
-        }</td><td>${c.errors}</td></tr>`;
-      }).join("")
-    }</tbody></table></div>`;
+  const table = comparisonTable(summaries, labels);
+  const groups = comparisonGroups(summaries, labels);
+  const pairs = pairRows(details, labels);
+  return `<section class="compare" id="compare">
+<h2>Comparison</h2>
+<div class="legends">${legend}</div>
+${table}
+<h3>Accuracy with 95% intervals</h3>
+${accuracyChart(groups, { chance: chanceLevel(summaries[0]!) })}
+<h3>Paired tests (McNemar)</h3>
+<p class="muted">On questions scored in both runs. b: only A right; c: only B right. Shaded p-values are below 0.05.</p>
+<div class="tablewrap"><table class="kv pairs"><thead><tr><th>A</th><th>B</th><th>Paired N</th><th>A − B</th><th>b</th><th>c</th><th>Test</th><th>p</th></tr></thead><tbody>${
+    pairs.join("")
+  }</tbody></table></div>
+</section>`;
+}
 
+/** One row per run: scored, accuracy, interval, macro, latency, speed, errors. */
+function comparisonTable(
+  summaries: readonly Summary[],
+  labels: readonly string[],
+): string {
+  return `<div class="tablewrap"><table class="stats"><thead><tr><th class="name">Run</th><th>Scored</th><th>Accuracy</th><th>95% CI</th><th>Macro</th><th>Latency p50</th><th>Tokens/s</th><th>Errors</th></tr></thead><tbody>${
+    summaries.map((s, i) => {
+      const c = s.counts;
+      return `<tr><td class="name"><span class="swatch" style="--run:${
+        color(i)
+      }"></span>${h(labels[i]!)}</td><td>${
+        c.correct + c.wrong + c.unparsed
+      }</td><td class="acc">${formatPercent(s.accuracy)}</td><td class="ci">${
+        formatCi(s["accuracy_ci95"])
+      }</td><td>${formatPercent(s["accuracy_macro"])}</td><td>${
+        s["latency_ms"] === null
+          ? "-"
+          : `${formatNumber(s["latency_ms"].p50)} ms`
+      }</td><td>${
+        formatNumber(s["tokens_per_second"], 1)
+      }</td><td>${c.errors}</td></tr>`;
+    }).join("")
+  }</tbody></table></div>`;
+}
+
+/** Overall, then each subject: one bar per run. */
+function comparisonGroups(
+  summaries: readonly Summary[],
+  labels: readonly string[],
+): AccuracyGroup[] {
   const subjects = [
     ...new Set(summaries.flatMap((s) => Object.keys(s.subjects))),
   ]
@@ -572,10 +599,17 @@ function comparisonSection(
       }),
     });
   }
+  return groups;
+}
 
+/** McNemar rows for every pair of runs. */
+function pairRows(
+  details: readonly (ReportDetails | undefined)[],
+  labels: readonly string[],
+): string[] {
   const pairs: string[] = [];
-  for (let i = 0; i < summaries.length; i++) {
-    for (let j = i + 1; j < summaries.length; j++) {
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = i + 1; j < labels.length; j++) {
       const oa = details[i]?.outcomes ?? null;
       const ob = details[j]?.outcomes ?? null;
       const names = `<td>${h(labels[i]!)}</td><td>${h(labels[j]!)}</td>`;
@@ -597,18 +631,7 @@ function comparisonSection(
       );
     }
   }
-  return `<section class="compare" id="compare">
-<h2>Comparison</h2>
-<div class="legends">${legend}</div>
-${table}
-<h3>Accuracy with 95% intervals</h3>
-${accuracyChart(groups, { chance: chanceLevel(summaries[0]!) })}
-<h3>Paired tests (McNemar)</h3>
-<p class="muted">On questions scored in both runs. b: only A right; c: only B right. Shaded p-values are below 0.05.</p>
-<div class="tablewrap"><table class="kv pairs"><thead><tr><th>A</th><th>B</th><th>Paired N</th><th>A − B</th><th>b</th><th>c</th><th>Test</th><th>p</th></tr></thead><tbody>${
-    pairs.join("")
-  }</tbody></table></div>
-</section>`;
+  return pairs;
 }
 
 const SCRIPT = `(function () {

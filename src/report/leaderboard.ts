@@ -85,6 +85,9 @@ export interface Leaderboard {
   warnings: string[];
 }
 
+/** What the leaderboard ranks by unless told otherwise (`--metric`). */
+export const DEFAULT_METRIC: "accuracy" | "macro" = "accuracy";
+
 /** Options of {@link buildLeaderboard}. */
 export interface LeaderboardOptions {
   /** Rank by accuracy or by macro accuracy. @default "accuracy" */
@@ -104,7 +107,7 @@ export function buildLeaderboard(
   subjectOf: readonly string[],
   opts: LeaderboardOptions = {},
 ): Leaderboard {
-  const metric = opts.metric ?? "accuracy";
+  const metric = opts.metric ?? DEFAULT_METRIC;
   const keep = opts.subjects ? new Set(opts.subjects) : null;
   const { rows, excluded, warnings } = pickRows(runs, opts.all ?? false);
   const n = subjectOf.length;

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { DatasetError, UsageError } from "../errors.ts";
 import type { ResultRecord, Status } from "../schema.ts";
 import { streamResults } from "../store/results_file.ts";
-import { RUN_FILES } from "../store/run_folder.ts";
+import { readSummaryIfAny, RUN_FILES } from "../store/run_folder.ts";
 import type { Summary } from "./summary.ts";
 
 /** Status codes kept per question: 0 means no result. */
@@ -125,41 +125,18 @@ async function walk(dir: string, found: Set<string>, depth: number) {
   for (const name of subs.sort()) await walk(join(dir, name), found, depth + 1);
 }
 
-/** Reads and checks a run folder's summary.json (UsageError when unusable). */
+/**
+ * Reads a run folder's summary.json with every field checked
+ * (DatasetError naming the file and field); UsageError when there is none.
+ */
 export async function readRunSummary(dir: string): Promise<Summary> {
-  const path = join(dir, RUN_FILES.summary);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? `no ${RUN_FILES.summary} (rebuild it with: llm-bench report ${dir})`
-      : errorText(e);
-    throw new UsageError(`Cannot read "${dir}": ${why}`);
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new UsageError(`Cannot read "${path}": not JSON`);
-  }
-  if (!isSummary(v)) {
+  const found = await readSummaryIfAny(dir);
+  if (found === null) {
     throw new UsageError(
-      `Cannot read "${path}": not an llm-bench summary (model, run_id, started_at, config or dataset missing)`,
+      `Cannot read "${dir}": no ${RUN_FILES.summary} (rebuild it with: llm-bench report ${dir})`,
     );
   }
-  return v;
-}
-
-function isSummary(v: unknown): v is Summary {
-  if (typeof v !== "object" || v === null) return false;
-  const s = v as Record<string, unknown>;
-  const dataset = s.dataset as Record<string, unknown> | null | undefined;
-  return typeof s.model === "string" && typeof s["run_id"] === "string" &&
-    typeof s["started_at"] === "string" && typeof s.complete === "boolean" &&
-    typeof s.config === "object" && s.config !== null &&
-    typeof s.mode === "string" && typeof dataset === "object" &&
-    dataset !== null && Array.isArray(dataset.files);
+  return found;
 }
 
 /** The key that identifies a question across runs: file content + row + repeat. */

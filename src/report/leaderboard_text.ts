@@ -4,6 +4,7 @@
 import type { BoardModel, Leaderboard } from "./leaderboard.ts";
 import type { BoardPair } from "./leaderboard_pairs.ts";
 import {
+  DEFAULT_COLUMNS,
   escapeMarkdown,
   formatCi,
   formatNumber,
@@ -171,7 +172,7 @@ export function renderLeaderboardText(
   b: Leaderboard,
   opts: LeaderboardTextOptions = {},
 ): string {
-  const width = Math.max(40, opts.width ?? 80);
+  const width = Math.max(40, opts.width ?? DEFAULT_COLUMNS);
   const title = opts.title ?? "Leaderboard";
   const out = [
     `${title}: ${b.models.length} model${

@@ -51,24 +51,35 @@ function incompleteNote(s: Summary): string {
  * present, and latency/tokens/retries/failure lines.
  */
 export function renderSummaryMarkdown(s: Summary): string {
-  const out: string[] = [];
-  out.push(
+  return [
     `## llm-bench: ${escapeMarkdown(s.model)}${
       s.backend === "mock" ? " (mock: simulated answers)" : ""
     } (run ${escapeMarkdown(s["run_id"])})`,
-  );
-  out.push("");
+    "",
+    headline(s),
+    "",
+    ...tables(s),
+    "",
+    ...latencyLines(s),
+    ...runLines(s),
+    ...modelLine(s),
+    "",
+  ].join("\n");
+}
+
+function headline(s: Summary): string {
   const scored = s.counts.correct + s.counts.wrong + s.counts.unparsed;
-  out.push(
-    `**Accuracy ${formatPercent(s.accuracy)}** ${
-      formatCi(s["accuracy_ci95"])
-    } over ${scored} scored questions; macro ${
-      formatPercent(s["accuracy_macro"])
-    }. Mode ${escapeMarkdown(s.mode)}, backend ${escapeMarkdown(s.backend)}.` +
-      incompleteNote(s),
-  );
-  out.push("");
-  out.push(HEADER);
+  return `**Accuracy ${formatPercent(s.accuracy)}** ${
+    formatCi(s["accuracy_ci95"])
+  } over ${scored} scored questions; macro ${
+    formatPercent(s["accuracy_macro"])
+  }. Mode ${escapeMarkdown(s.mode)}, backend ${escapeMarkdown(s.backend)}.` +
+    incompleteNote(s);
+}
+
+/** The subject table with its overall row, then the categories table. */
+function tables(s: Summary): string[] {
+  const out = [HEADER];
   for (const [name, g] of Object.entries(s.subjects)) {
     out.push(tableRow(escapeMarkdown(name), g));
   }
@@ -86,7 +97,11 @@ export function renderSummaryMarkdown(s: Summary): string {
       out.push(tableRow(escapeMarkdown(name), g));
     }
   }
-  out.push("");
+  return out;
+}
+
+function latencyLines(s: Summary): string[] {
+  const out: string[] = [];
   const lat = s["latency_ms"];
   if (lat !== null) {
     out.push(
@@ -107,11 +122,16 @@ export function renderSummaryMarkdown(s: Summary): string {
       }`,
     );
   }
-  out.push(
+  return out;
+}
+
+/** Tokens, cache, retries, failures, calibration, repeats, dataset problems. */
+function runLines(s: Summary): string[] {
+  const out = [
     `- Tokens: prompt ${s["prompt_tokens"]}, generated ${s["eval_tokens"]}, ${
       formatNumber(s["tokens_per_second"], 1)
     } tokens/s`,
-  );
+  ];
   const fromCache = cacheNote(s);
   if (fromCache !== null) out.push(`- ${fromCache}`);
   out.push(`- Retries: ${s.retries}`);
@@ -136,18 +156,19 @@ export function renderSummaryMarkdown(s: Summary): string {
   if (s.dataset.problems.length > 0) {
     out.push(`- Dataset problems: ${s.dataset.problems.length}`);
   }
+  return out;
+}
+
+function modelLine(s: Summary): string[] {
   const info = s["model_info"];
-  if (info !== null) {
-    const parts = [
-      info.family,
-      info["parameter_size"],
-      info.quantization,
-      info.digest === null ? null : `digest ${info.digest.slice(0, 12)}`,
-    ].filter((x): x is string => x !== null && x !== "");
-    if (parts.length > 0) {
-      out.push(`- Model: ${parts.map(escapeMarkdown).join(", ")}`);
-    }
-  }
-  out.push("");
-  return out.join("\n");
+  if (info === null) return [];
+  const parts = [
+    info.family,
+    info["parameter_size"],
+    info.quantization,
+    info.digest === null ? null : `digest ${info.digest.slice(0, 12)}`,
+  ].filter((x): x is string => x !== null && x !== "");
+  return parts.length > 0
+    ? [`- Model: ${parts.map(escapeMarkdown).join(", ")}`]
+    : [];
 }

@@ -200,6 +200,23 @@ export class SummaryBuilder {
     const scored = SCORED.has(r.status);
     // A cached answer took no server time now: timing figures are live only.
     const live = r.cached !== true;
+    this.#addTiming(r, scored, live);
+    if (isCount(r.attempts)) this.#retries += Math.max(0, r.attempts - 1);
+    if (r.status === "error") {
+      bump(this.#errorsByKind, r.error_kind ?? "unknown");
+    }
+    if (r.status === "unparsed") {
+      bump(this.#unparsedByReason, r.reason ?? "unknown");
+    }
+    if (scored && r.expected !== null) this.#addLetters(r, r.expected);
+    if (r.endpoint !== null && r.endpoint !== undefined) {
+      this.#addEndpoint(r, r.endpoint, scored && live);
+    }
+    this.#addRepeat(r, scored);
+  }
+
+  /** Latency, model time and tokens (timing from live answers only). */
+  #addTiming(r: ResultRecord, scored: boolean, live: boolean): void {
     if (scored && !live) this.#cached++;
     if (scored && live && isCount(r.latency_ms)) {
       this.#latency.push(r.latency_ms);
@@ -216,57 +233,50 @@ export class SummaryBuilder {
         this.#tpsN++;
       }
     }
-    if (isCount(r.attempts)) this.#retries += Math.max(0, r.attempts - 1);
-    if (r.status === "error") {
-      bump(this.#errorsByKind, r.error_kind ?? "unknown");
-    }
-    if (r.status === "unparsed") {
-      bump(this.#unparsedByReason, r.reason ?? "unknown");
-    }
+  }
 
-    if (scored && r.expected !== null) {
-      bump(this.#expected, r.expected);
-      if (r.predicted !== null) bump(this.#predicted, r.predicted);
-      let row = this.#matrix.get(r.expected);
-      if (row === undefined) {
-        row = new Map();
-        this.#matrix.set(r.expected, row);
-      }
-      bump(row, r.predicted ?? "none");
-      if (r.letter_probs !== null && r.letter_probs !== undefined) {
-        this.#calibrationSeen = true;
-        this.#calibration.add({
-          probs: r.letter_probs,
-          expected: r.expected,
-        });
-      }
+  /** Letter shares, the confusion matrix and calibration of a scored answer. */
+  #addLetters(r: ResultRecord, expected: string): void {
+    bump(this.#expected, expected);
+    if (r.predicted !== null) bump(this.#predicted, r.predicted);
+    let row = this.#matrix.get(expected);
+    if (row === undefined) {
+      row = new Map();
+      this.#matrix.set(expected, row);
     }
-
-    if (r.endpoint !== null && r.endpoint !== undefined) {
-      let ep = this.#endpoints.get(r.endpoint);
-      if (ep === undefined) {
-        ep = { requests: 0, errors: 0, answered: 0, latency: new ExactSum() };
-        this.#endpoints.set(r.endpoint, ep);
-      }
-      ep.requests++;
-      if (r.status === "error") ep.errors++;
-      if (scored && live && isCount(r.latency_ms)) {
-        ep.answered++;
-        ep.latency.add(r.latency_ms);
-      }
+    bump(row, r.predicted ?? "none");
+    if (r.letter_probs !== null && r.letter_probs !== undefined) {
+      this.#calibrationSeen = true;
+      this.#calibration.add({ probs: r.letter_probs, expected });
     }
+  }
 
+  #addEndpoint(r: ResultRecord, endpoint: string, answered: boolean): void {
+    let ep = this.#endpoints.get(endpoint);
+    if (ep === undefined) {
+      ep = { requests: 0, errors: 0, answered: 0, latency: new ExactSum() };
+      this.#endpoints.set(endpoint, ep);
+    }
+    ep.requests++;
+    if (r.status === "error") ep.errors++;
+    if (answered && isCount(r.latency_ms)) {
+      ep.answered++;
+      ep.latency.add(r.latency_ms);
+    }
+  }
+
+  /** Whether repeats of a question gave the same answer. */
+  #addRepeat(r: ResultRecord, scored: boolean): void {
     const repeat = Number.isInteger(r.repeat) ? r.repeat : 0;
     this.#maxRepeat = Math.max(this.#maxRepeat, repeat);
-    if (scored) {
-      const answer = r.predicted ?? "none";
-      const acc = this.#repeats.get(r.id);
-      if (acc === undefined) {
-        this.#repeats.set(r.id, { answer, scored: 1, agree: true });
-      } else {
-        acc.scored++;
-        if (acc.answer !== answer) acc.agree = false;
-      }
+    if (!scored) return;
+    const answer = r.predicted ?? "none";
+    const acc = this.#repeats.get(r.id);
+    if (acc === undefined) {
+      this.#repeats.set(r.id, { answer, scored: 1, agree: true });
+    } else {
+      acc.scored++;
+      if (acc.answer !== answer) acc.agree = false;
     }
   }
 

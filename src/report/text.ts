@@ -3,15 +3,13 @@
 
 import type { Counts, GroupStats } from "../schema.ts";
 import {
+  DEFAULT_COLUMNS,
   formatNumber,
   formatPercent,
   sanitizeText,
   truncate,
 } from "./format.ts";
 import { cacheNote, type Summary } from "./summary.ts";
-
-/** Width assumed when the output is not a terminal. */
-export const DEFAULT_COLUMNS = 80;
 
 /** Narrowest first column before Correct and Wrong are dropped instead. */
 const MIN_NAME = 20;

@@ -1,6 +1,8 @@
 // Writes a file atomically: a temporary file in the same folder, flushed,
 // then renamed over the target, so a reader never sees half a file.
 
+import { writeAllSync } from "../log.ts";
+
 /**
  * Writes `path` atomically from text that `fill` produces piece by piece
  * (a temporary file in the same folder, flushed to disk, then renamed over
@@ -39,21 +41,6 @@ export function writeFileAtomic(path: string, text: string): Promise<void> {
 /** Writes `value` as pretty JSON (with a final newline) atomically. */
 export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
-}
-
-const ENCODER = new TextEncoder();
-
-/**
- * Writes all of `text` with synchronous writes (a write may be short), so it
- * is in the kernel before the caller goes on.
- */
-export function writeAllSync(
-  file: { writeSync(p: Uint8Array): number },
-  text: string,
-): void {
-  const bytes = ENCODER.encode(text);
-  let off = 0;
-  while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type ResultRecord,
   STATUSES,
 } from "../schema.ts";
-import { writeAllSync } from "./atomic.ts";
+import { writeAllSync } from "../log.ts";
 import { Fields, oneOf } from "./fields.ts";
 
 /** Appends result lines to a results.jsonl file. */
