@@ -182,6 +182,13 @@ Deno.test("a run whose server cannot be reached says what to do and leaves no fo
   assert.doesNotMatch(r.stderr, /metrics: http/);
   assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
   assert.ok(!(await exists(out)), "no results folder");
+  // The runtime's "error sending request for url (…): client error
+  // (Connect): tcp connect error: …" made a 219-character line.
+  assert.doesNotMatch(r.stderr, /error sending request|os error/);
+  assert.match(r.stderr, /Connection refused/);
+  for (const line of r.stderr.split("\n")) {
+    assert.ok(line.length <= 100, `line fits a terminal: ${line}`);
+  }
 });
 
 Deno.test("the same model twice runs once, with a warning", async () => {

@@ -226,6 +226,26 @@ export function describeFailure(error: unknown): string {
   return truncate(message || "unknown error");
 }
 
+/**
+ * {@link describeFailure} without the runtime's wrappers around a failed
+ * connection ("error sending request for url (URL): client error (Connect):
+ * tcp connect error: … (os error 111)"): what a person needs on one line.
+ *
+ * @example
+ * ```ts
+ * import { describeConnectFailure } from "./http_errors.ts";
+ * describeConnectFailure(new TypeError("error sending request for url (http://h/): client error (Connect): tcp connect error: Connection refused (os error 111)"));
+ * // "Connection refused"
+ * ```
+ */
+export function describeConnectFailure(error: unknown): string {
+  return describeFailure(error)
+    .replace(/^error sending request for url \([^)]*\): /, "")
+    .replace(/^client error \(Connect\): /, "")
+    .replace(/^tcp connect error: /, "")
+    .replace(/ \(os error \d+\)$/, "");
+}
+
 function truncate(text: string): string {
   return text.length > MAX_ERROR_MESSAGE_CHARS
     ? `${text.slice(0, MAX_ERROR_MESSAGE_CHARS)}…`

@@ -12,6 +12,7 @@ import {
   type TokenLogprob,
 } from "./backend.ts";
 import {
+  describeConnectFailure,
   describeFailure,
   errorFromFetchFailure,
   errorFromResponse,
@@ -189,7 +190,7 @@ export class OllamaBackend implements Backend {
       if (signal.aborted) throw e;
       throw new RunAbortedError(
         `Cannot reach Ollama at ${this.endpoint}: ${
-          redactText(describeFailure(e))
+          redactText(describeConnectFailure(e))
         }. Is \`ollama serve\` running?`,
         // No cause: the runtime's message holds the full URL.
         { exitCode: 2 },

@@ -280,8 +280,8 @@ function datasetUnchanged(
 
 /** Advice for a server that cannot be reached at all. */
 const UNREACHABLE_HINT =
-  "\nPoint at another server with --base-url URL (or OLLAMA_BASE_URL=URL); " +
-  "try llm-bench without a server with `deno task demo` (or --backend mock)";
+  "\nPoint at another server with --base-url URL (or OLLAMA_BASE_URL=URL);" +
+  "\ntry llm-bench without a server with `deno task demo` (or --backend mock)";
 
 /** Preflights every model before anything is written; model -> its details. */
 async function preflightModels(
