@@ -13,7 +13,6 @@ import {
 } from "./backend.ts";
 import {
   describeConnectFailure,
-  describeFailure,
   errorFromFetchFailure,
   errorFromResponse,
   redactText,
