@@ -209,6 +209,24 @@ Deno.test("the same model twice runs once, with a warning", async () => {
   assertEachOnce(results);
 });
 
+Deno.test("an Ollama model named with and without :latest runs once, with a warning", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 4);
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const out = join(tmp.path, "out");
+  const r = await runCli([
+    ...quietArgs(data, fake.url, out),
+    "--model",
+    "llama3.2,llama3.2:latest",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /"llama3.2:latest" more than once; running it once/);
+  const results = await readResults(join(out, "run"));
+  assert.equal(results.length, questions.length);
+  assertEachOnce(results);
+});
+
 Deno.test("Ctrl-C while serving final metrics stops the server without a grace period", async () => {
   await using tmp = await tempDir();
   const data = join(tmp.path, "data");
