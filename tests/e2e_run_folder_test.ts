@@ -75,6 +75,10 @@ Deno.test("a second process (resume, the same --run-id, report) on a running run
       ),
     );
     assert.doesNotMatch(second.stderr, STACK_TRACE_REGEXP);
+    // Once a single 250-character line; it is read in a terminal.
+    for (const line of second.stderr.split("\n")) {
+      assert.ok(line.length <= 120, `line fits a terminal: ${line}`);
+    }
   }
   assert.ok(
     await completeLines(join(dir, "results.jsonl")) < questions.length,
