@@ -169,7 +169,7 @@ export function errorFromFetchFailure(
   options: HttpErrorOptions = {},
 ): BackendError {
   if (error instanceof BackendError) return error;
-  const reason = redactText(describeFailure(error), options.secrets);
+  const reason = redactText(describeConnectFailure(error), options.secrets);
   const name = error instanceof Error || error instanceof DOMException
     ? error.name
     : "";
@@ -240,8 +240,12 @@ export function describeFailure(error: unknown): string {
  */
 export function describeConnectFailure(error: unknown): string {
   return describeFailure(error)
+    .replace(
+      /^error sending request (?:from \S+ )?for (?:url )?\S+ \([^)]*\): /,
+      "",
+    )
     .replace(/^error sending request for url \([^)]*\): /, "")
-    .replace(/^client error \(Connect\): /, "")
+    .replace(/^client error \((?:Connect|SendRequest)\): /, "")
     .replace(/^tcp connect error: /, "")
     .replace(/ \(os error \d+\)$/, "");
 }
