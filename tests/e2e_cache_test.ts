@@ -285,6 +285,24 @@ Deno.test("a corrupt cache file gives a warning and an uncached run with exact c
     );
     assert.equal(generations(server), N);
     assertExact(run, s);
+    // The way out: `cache stats` says it, `cache clear` deletes the file.
+    const env = { env: { XDG_CACHE_HOME: s.xdg, DENO_DIR } };
+    const stats = await runCli(["cache", "stats"], env);
+    assert.notEqual(stats.code, 0);
+    assert.match(stats.stderr, /llm-bench cache clear/);
+    const clear = await runCli(["cache", "clear"], env);
+    assert.equal(clear.code, 0, clear.stderr);
+    assert.match(clear.stdout, /Deleted the unreadable cache/);
+    const gone = await Deno.stat(join(s.xdg, "llm-bench", "responses.sqlite"))
+      .then(() => false, () => true);
+    assert.ok(gone, "the file is deleted");
+    await using again = await fake(s);
+    const fill = await bench(s, again, "refill");
+    assert.doesNotMatch(fill.stderr, /warning: Cannot/);
+    assertExact(fill, s);
+    await using last = await fake(s);
+    assertExact(await bench(s, last, "cached"), s);
+    assert.equal(generations(last), 0, "the new cache answers");
   } finally {
     await Deno.remove(s.tmp, { recursive: true });
   }

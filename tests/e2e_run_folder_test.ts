@@ -75,6 +75,10 @@ Deno.test("a second process (resume, the same --run-id, report) on a running run
       ),
     );
     assert.doesNotMatch(second.stderr, STACK_TRACE_REGEXP);
+    // Once a single 250-character line; it is read in a terminal.
+    for (const line of second.stderr.split("\n")) {
+      assert.ok(line.length <= 120, `line fits a terminal: ${line}`);
+    }
   }
   assert.ok(
     await completeLines(join(dir, "results.jsonl")) < questions.length,
@@ -182,6 +186,13 @@ Deno.test("a run whose server cannot be reached says what to do and leaves no fo
   assert.doesNotMatch(r.stderr, /metrics: http/);
   assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
   assert.ok(!(await exists(out)), "no results folder");
+  // The runtime's "error sending request for url (…): client error
+  // (Connect): tcp connect error: …" made a 219-character line.
+  assert.doesNotMatch(r.stderr, /error sending request|os error/);
+  assert.match(r.stderr, /Connection refused/);
+  for (const line of r.stderr.split("\n")) {
+    assert.ok(line.length <= 100, `line fits a terminal: ${line}`);
+  }
 });
 
 Deno.test("the same model twice runs once, with a warning", async () => {
@@ -197,6 +208,24 @@ Deno.test("the same model twice runs once, with a warning", async () => {
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /"LLAMA3.2:latest" more than once; running it once/);
+  const results = await readResults(join(out, "run"));
+  assert.equal(results.length, questions.length);
+  assertEachOnce(results);
+});
+
+Deno.test("an Ollama model named with and without :latest runs once, with a warning", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 4);
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const out = join(tmp.path, "out");
+  const r = await runCli([
+    ...quietArgs(data, fake.url, out),
+    "--model",
+    "llama3.2,llama3.2:latest",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /"llama3.2:latest" more than once; running it once/);
   const results = await readResults(join(out, "run"));
   assert.equal(results.length, questions.length);
   assertEachOnce(results);

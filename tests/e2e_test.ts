@@ -185,6 +185,39 @@ Deno.test("llm-bench exits 2 with a clear message when Ollama is not running or 
     assert.match(r.stderr, /qwen3:8b/);
     assert.match(r.stderr, /ollama pull mistral/);
   });
+  await t.step(
+    "unknown model among many: every installed name, short lines",
+    async () => {
+      const names = [
+        "qwen3:30b-a3b-instruct-2507-q4_k_m",
+        "llama3.1:8b-instruct-q8_0",
+        "gemma3:27b-it-qat",
+        "mistral-small3.2:24b-instruct-2506-q4_k_m",
+        "deepseek-r1:32b-qwen-distill-q4_k_m",
+        "phi4:14b-q8_0",
+      ];
+      await using fake = await startFakeOllama({
+        models: names.map((name) => ({ name })),
+      });
+      const r = await runCli([
+        join(tmp, "data"),
+        "--model",
+        "mistral",
+        "--base-url",
+        fake.url,
+        "--output-dir",
+        join(tmp, "o2b"),
+      ]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /"mistral" is not available/);
+      assert.match(r.stderr, /ollama pull mistral/);
+      for (const name of names) assert.ok(r.stderr.includes(name), name);
+      // Once one 260-character line.
+      for (const line of r.stderr.split("\n")) {
+        assert.ok(line.length <= 80, `line fits a terminal: ${line}`);
+      }
+    },
+  );
   await t.step("usage errors name the flag or variable", async () => {
     const bad = await runCli(["--max-retries", "lots"]);
     assert.equal(bad.code, 2);

@@ -168,6 +168,19 @@ Deno.test("errorFromFetchFailure() classifies timeouts, aborts and network error
       !JSON.stringify([err.message, String(err.cause)]).includes("sk-1"),
     );
   });
+  await t.step("a dropped connection: the runtime's wrappers go", () => {
+    const err = errorFromFetchFailure(
+      new TypeError(
+        "error sending request from 127.0.0.1:43072 for http://127.0.0.1:40887/api/tags (127.0.0.1:40887): client error (SendRequest): connection closed before message completed",
+      ),
+      { url: "http://127.0.0.1:40887/api/tags" },
+    );
+    assert.equal(err.kind, "network");
+    assert.equal(
+      err.message,
+      "Network error: cannot reach http://127.0.0.1:40887/api/tags: connection closed before message completed",
+    );
+  });
   await t.step("BackendError passes through", () => {
     const original = new BackendError("x", { kind: "busy", retryable: true });
     assert.equal(errorFromFetchFailure(original), original);

@@ -169,7 +169,7 @@ export function errorFromFetchFailure(
   options: HttpErrorOptions = {},
 ): BackendError {
   if (error instanceof BackendError) return error;
-  const reason = redactText(describeFailure(error), options.secrets);
+  const reason = redactText(describeConnectFailure(error), options.secrets);
   const name = error instanceof Error || error instanceof DOMException
     ? error.name
     : "";
@@ -224,6 +224,30 @@ export function describeFailure(error: unknown): string {
     }
   }
   return truncate(message || "unknown error");
+}
+
+/**
+ * {@link describeFailure} without the runtime's wrappers around a failed
+ * connection ("error sending request for url (URL): client error (Connect):
+ * tcp connect error: … (os error 111)"): what a person needs on one line.
+ *
+ * @example
+ * ```ts
+ * import { describeConnectFailure } from "./http_errors.ts";
+ * describeConnectFailure(new TypeError("error sending request for url (http://h/): client error (Connect): tcp connect error: Connection refused (os error 111)"));
+ * // "Connection refused"
+ * ```
+ */
+export function describeConnectFailure(error: unknown): string {
+  return describeFailure(error)
+    .replace(
+      /^error sending request (?:from \S+ )?for (?:url )?\S+ \([^)]*\): /,
+      "",
+    )
+    .replace(/^error sending request for url \([^)]*\): /, "")
+    .replace(/^client error \((?:Connect|SendRequest)\): /, "")
+    .replace(/^tcp connect error: /, "")
+    .replace(/ \(os error \d+\)$/, "");
 }
 
 function truncate(text: string): string {

@@ -12,7 +12,7 @@ import {
   type TokenLogprob,
 } from "./backend.ts";
 import {
-  describeFailure,
+  describeConnectFailure,
   errorFromFetchFailure,
   errorFromResponse,
   redactText,
@@ -156,8 +156,8 @@ export class OllamaBackend implements Backend {
       const names = installed.map((m) => m.name);
       throw this.#missing(
         names.length
-          ? `installed: ${names.slice(0, 30).join(", ")}`
-          : "no models are installed",
+          ? wrapList("Installed: ", names.slice(0, 30))
+          : "No models are installed.",
       );
     }
     const show = await this.#getJson("/api/show", signal, {
@@ -166,7 +166,7 @@ export class OllamaBackend implements Backend {
     // A 404 that names the model means it is gone; any other failure of
     // /api/show only costs the details (the tag list already has the model).
     if (show.status === 404 && /not found/i.test(errorField(show.json))) {
-      throw this.#missing("the server does not know it");
+      throw this.#missing("The server does not know it.");
     }
     if (installed === null && show.status !== 200) {
       throw new RunAbortedError(
@@ -189,7 +189,7 @@ export class OllamaBackend implements Backend {
       if (signal.aborted) throw e;
       throw new RunAbortedError(
         `Cannot reach Ollama at ${this.endpoint}: ${
-          redactText(describeFailure(e))
+          redactText(describeConnectFailure(e))
         }. Is \`ollama serve\` running?`,
         // No cause: the runtime's message holds the full URL. A network
         // failure, not a usage error: exit 1.
@@ -198,9 +198,10 @@ export class OllamaBackend implements Backend {
     }
   }
 
-  #missing(list: string): RunAbortedError {
+  #missing(detail: string): RunAbortedError {
+    // Short lines: the installed list can be long and is read in a terminal.
     return new RunAbortedError(
-      `Model "${this.#model}" is not available at ${this.endpoint} (${list}). Run \`ollama pull ${this.#model}\``,
+      `Model "${this.#model}" is not available at ${this.endpoint}.\n${detail}\nRun \`ollama pull ${this.#model}\``,
       { exitCode: 2 },
     );
   }
@@ -496,4 +497,21 @@ function modelInfo(
     capabilities: info.capabilities ?? ["completion"],
     contextLength,
   };
+}
+
+/** `prefix` and the comma-separated `items`, wrapped to lines of ≤ 78 characters; ends with ".". */
+function wrapList(prefix: string, items: string[]): string {
+  const lines: string[] = [];
+  let line = prefix.trimEnd();
+  items.forEach((item, i) => {
+    const word = item + (i === items.length - 1 ? "." : ",");
+    if (line.length + 1 + word.length > 78 && line.length > 0) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  });
+  lines.push(line);
+  return lines.join("\n");
 }

@@ -13,7 +13,7 @@ import {
   type TokenLogprob,
 } from "./backend.ts";
 import {
-  describeFailure,
+  describeConnectFailure,
   errorFromFetchFailure,
   errorFromResponse,
   redactText,
@@ -263,7 +263,7 @@ export class OpenAIBackend implements Backend {
       return errorFromFetchFailure(error, { secrets: this.#secrets });
     }
     const cause = errorFromFetchFailure(error, { secrets: this.#secrets });
-    const reason = redactText(describeFailure(error), this.#secrets);
+    const reason = redactText(describeConnectFailure(error), this.#secrets);
     return new RunAbortedError(
       `Cannot reach the OpenAI-compatible server at ${this.endpoint}: ${reason}. Is it running?`,
       // A network failure, not a usage error: exit 1.

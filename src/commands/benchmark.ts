@@ -164,18 +164,25 @@ async function resolveRun(
   return { config: uniqueModels(config, io), runDir, manifest };
 }
 
-/** The config with each model once (names compared case-insensitively). */
+/**
+ * The config with each model once (names compared case-insensitively; for
+ * Ollama a name without a tag is the ":latest" one).
+ */
 function uniqueModels(config: Config, io: BenchIo): Config {
   const seen = new Set<string>();
   const models: string[] = [];
+  const key = (m: string) =>
+    config.backend === "ollama" && !m.includes(":")
+      ? `${m.toLowerCase()}:latest`
+      : m.toLowerCase();
   for (const m of config.models) {
-    if (seen.has(m.toLowerCase())) {
+    if (seen.has(key(m))) {
       io.stderr(
         `warning: --model lists "${m}" more than once; running it once\n`,
       );
       continue;
     }
-    seen.add(m.toLowerCase());
+    seen.add(key(m));
     models.push(m);
   }
   return models.length === config.models.length
@@ -280,8 +287,8 @@ function datasetUnchanged(
 
 /** Advice for a server that cannot be reached at all. */
 const UNREACHABLE_HINT =
-  "\nPoint at another server with --base-url URL (or OLLAMA_BASE_URL=URL); " +
-  "try llm-bench without a server with `deno task demo` (or --backend mock)";
+  "\nPoint at another server with --base-url URL (or OLLAMA_BASE_URL=URL);" +
+  "\ntry llm-bench without a server with `deno task demo` (or --backend mock)";
 
 /** Preflights every model before anything is written; model -> its details. */
 async function preflightModels(

@@ -7,7 +7,12 @@ import { defaultCacheDir } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { sanitizeText, truncate } from "../report/format.ts";
 import { asciiTable } from "../report/text.ts";
-import { CACHE_FILE, type CacheStats, ResponseCache } from "../store/cache.ts";
+import {
+  CACHE_FILE,
+  CacheError,
+  type CacheStats,
+  ResponseCache,
+} from "../store/cache.ts";
 import { join } from "node:path";
 
 /** What `llm-bench cache ...` was asked to do. */
@@ -166,7 +171,8 @@ export function runCacheCommand(
       args.action === "stats" ? "" : "; nothing to delete"
     }`;
   }
-  const cache = ResponseCache.open(args.dir, { create: false });
+  const cache = openOrExplain(args);
+  if (typeof cache === "string") return cache;
   try {
     if (args.action === "stats") return renderCacheStats(cache.stats());
     if (args.action === "clear") {
@@ -179,5 +185,39 @@ export function runCacheCommand(
     }; ${left} left in ${cache.path}`;
   } finally {
     cache.close();
+  }
+}
+
+/** SQLite's words for a file that is not (or no longer) a database. */
+const UNREADABLE = /file is not a database|database disk image is malformed/i;
+
+/**
+ * Opens the cache; a corrupt file is deleted by `clear` (what it returns
+ * says so) and named with the way out by the other actions.
+ */
+function openOrExplain(
+  args: Exclude<CacheArgs, { action: "help" }>,
+): ResponseCache | string {
+  try {
+    return ResponseCache.open(args.dir, { create: false });
+  } catch (e) {
+    if (!(e instanceof CacheError) || !UNREADABLE.test(e.message)) throw e;
+    const path = join(args.dir, CACHE_FILE);
+    if (args.action !== "clear") {
+      throw new CacheError(
+        `${e.message}\n\`llm-bench cache clear\` deletes it (runs with --cache start a new one)`,
+        { cause: e },
+      );
+    }
+    for (const suffix of ["", "-wal", "-shm"]) {
+      try {
+        Deno.removeSync(path + suffix);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    }
+    return `Deleted the unreadable cache ${path} (${
+      e.message.replace(/^.*: /, "")
+    })`;
   }
 }

@@ -125,12 +125,13 @@ function held(
   holder: LockHolder | null,
   path: string,
 ): UsageError {
+  // One short line each: the message is read in a terminal.
   const who = holder
-    ? `another llm-bench (${describeHolder(holder)}) is writing to it`
-    : `another llm-bench is writing to it (${path})`;
+    ? `another llm-bench (${describeHolder(holder)})\nis writing to it`
+    : `another llm-bench is writing to it\n(${path})`;
   return new UsageError(
-    `Cannot use run folder "${dir}": ${who}; wait for it to finish or stop it` +
-      (holder ? ` (if that process is gone, delete ${path})` : ""),
+    `Cannot use run folder "${dir}":\n${who}; wait for it to finish or stop it` +
+      (holder ? `\n(if that process is gone, delete ${path})` : ""),
   );
 }
 
