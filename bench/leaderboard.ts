@@ -5,6 +5,8 @@
 
 import { join } from "node:path";
 import { mustSucceed, runCli } from "./proc.ts";
+import { type Summary, SummaryBuilder } from "../src/report/summary.ts";
+import type { ResultRecord } from "../src/schema.ts";
 import type { Scenario, ScenarioContext, ScenarioResult } from "./scenarios.ts";
 
 /** Distinct results files; runs share them through hard links to save disk. */
@@ -54,27 +56,31 @@ function resultLine(i: number, variant: number, model: string): string {
   });
 }
 
-function summaryOf(run: number, questions: number): unknown {
+/** A run's summary.json, as the CLI writes it, over its variant's results. */
+function summaryOf(
+  run: number,
+  questions: number,
+  results: SummaryBuilder,
+): Summary {
   const files = Array.from({ length: SUBJECTS }, (_, s) => ({
     file: `subject_${String(s).padStart(2, "0")}_test.csv`,
     sha256: `${String(s).padStart(2, "0")}`.repeat(32),
     rows: Math.ceil(questions / SUBJECTS),
   }));
-  return {
-    "schema_version": 1,
-    "run_id": `run${String(run).padStart(2, "0")}`,
+  return results.build({
+    runId: `run${String(run).padStart(2, "0")}`,
     complete: true,
-    "started_at": new Date(Date.UTC(2026, 10, 1, 0, run)).toISOString(),
-    "finished_at": null,
-    "wall_time_s": null,
+    startedAt: new Date(Date.UTC(2026, 10, 1, 0, run)).toISOString(),
+    finishedAt: null,
+    wallTimeS: null,
     model: `model-${String(run).padStart(2, "0")}:latest`,
-    "model_info": null,
+    modelInfo: null,
     backend: "ollama",
     mode: "answer",
     config: { shots: 0, temperature: 0, think: "auto" },
     dataset: { files, problems: [] },
     tool: { name: "llm-bench", version: "bench" },
-  };
+  });
 }
 
 /** Writes `runs` run folders of `questions` results under `dir`; returns bytes of results. */
@@ -86,7 +92,10 @@ async function writeRuns(
   const shared = join(dir, "_variants");
   await Deno.mkdir(shared, { recursive: true });
   let bytes = 0;
+  const builders: SummaryBuilder[] = [];
   for (let v = 0; v < VARIANTS; v++) {
+    const builder = new SummaryBuilder();
+    builders.push(builder);
     const path = join(shared, `v${v}.jsonl`);
     const file = await Deno.open(path, {
       write: true,
@@ -96,7 +105,9 @@ async function writeRuns(
     const enc = new TextEncoder();
     let chunk: string[] = [];
     for (let i = 0; i < questions; i++) {
-      chunk.push(resultLine(i, v, `variant-${v}`));
+      const line = resultLine(i, v, `variant-${v}`);
+      builder.add(JSON.parse(line) as ResultRecord);
+      chunk.push(line);
       if (chunk.length === 1000 || i === questions - 1) {
         const data = enc.encode(chunk.join("\n") + "\n");
         let off = 0;
@@ -112,7 +123,7 @@ async function writeRuns(
     await Deno.mkdir(runDir, { recursive: true });
     await Deno.writeTextFile(
       join(runDir, "summary.json"),
-      JSON.stringify(summaryOf(r, questions)),
+      JSON.stringify(summaryOf(r, questions, builders[r % VARIANTS]!)),
     );
     await Deno.link(
       join(shared, `v${r % VARIANTS}.jsonl`),
