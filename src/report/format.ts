@@ -180,3 +180,42 @@ export function escapeMarkdown(text: string): string {
     }
   });
 }
+
+/** A count column of the stats tables (console, Markdown, HTML). */
+export type CountColumn =
+  | "total"
+  | "correct"
+  | "wrong"
+  | "unparsed"
+  | "errors"
+  | "skipped";
+
+/** The stats tables' count columns and their headings, in order. */
+export const COUNT_COLUMNS: ReadonlyArray<readonly [CountColumn, string]> = [
+  ["total", "N"],
+  ["correct", "Correct"],
+  ["wrong", "Wrong"],
+  ["unparsed", "Unparsed"],
+  ["errors", "Errors"],
+  ["skipped", "Skipped"],
+];
+
+/**
+ * The count columns a stats table shows for these rows: Errors and Skipped
+ * only when some row has one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shownCountColumns } from "./format.ts";
+ * const row = { total: 2, correct: 1, wrong: 1, unparsed: 0, errors: 0, skipped: 0 };
+ * assert.deepEqual(shownCountColumns([row]).map(([k]) => k), ["total", "correct", "wrong", "unparsed"]);
+ * ```
+ */
+export function shownCountColumns(
+  rows: ReadonlyArray<Readonly<Record<CountColumn, number>>>,
+): Array<readonly [CountColumn, string]> {
+  return COUNT_COLUMNS.filter(([k]) =>
+    (k !== "errors" && k !== "skipped") || rows.some((g) => g[k] > 0)
+  );
+}

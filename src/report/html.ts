@@ -13,12 +13,14 @@ import {
 import { comparePaired } from "./compare.ts";
 import type { FailureSample, ReportDetails } from "./details.ts";
 import {
+  type CountColumn,
   escapeHtml as h,
   formatCi,
   formatNumber,
   formatP,
   formatPercent,
   jsonForScript,
+  shownCountColumns,
   truncate,
 } from "./format.ts";
 import { REPORT_CSS } from "./html_style.ts";
@@ -141,24 +143,6 @@ function incompleteNote(s: Summary): string {
   } not asked.${list} Resume it with --resume.</p>`;
 }
 
-/** Count columns of the stats tables; Errors and Skipped only when some row has one. */
-type CountColumn =
-  | "total"
-  | "correct"
-  | "wrong"
-  | "unparsed"
-  | "errors"
-  | "skipped";
-
-const COUNT_HEADINGS: Record<CountColumn, string> = {
-  total: "N",
-  correct: "Correct",
-  wrong: "Wrong",
-  unparsed: "Unparsed",
-  errors: "Errors",
-  skipped: "Skipped",
-};
-
 function statsRow(
   name: string,
   g: GroupStats,
@@ -185,13 +169,12 @@ function statsTable(
   total: GroupStats | null,
 ): string {
   const all = total === null ? rows.map(([, g]) => g) : [total];
-  const columns = (Object.keys(COUNT_HEADINGS) as CountColumn[]).filter((c) =>
-    (c !== "errors" && c !== "skipped") || all.some((g) => g[c] > 0)
-  );
+  const shown = shownCountColumns(all);
+  const columns = shown.map(([c]) => c);
   return `<div class="tablewrap"><table class="stats"><thead><tr><th class="name">${
     h(first)
   }</th><th>Accuracy</th><th>95% CI</th>${
-    columns.map((c) => `<th>${COUNT_HEADINGS[c]}</th>`).join("")
+    shown.map(([, heading]) => `<th>${heading}</th>`).join("")
   }</tr></thead><tbody>${
     rows.map(([n, g]) => statsRow(n, g, columns)).join("")
   }${

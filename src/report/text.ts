@@ -7,30 +7,13 @@ import {
   formatNumber,
   formatPercent,
   sanitizeText,
+  shownCountColumns,
   truncate,
 } from "./format.ts";
 import { cacheNote, type Summary } from "./summary.ts";
 
 /** Narrowest first column before Correct and Wrong are dropped instead. */
 const MIN_NAME = 20;
-
-/** A count column of the console tables. */
-type CountKey =
-  | "total"
-  | "correct"
-  | "wrong"
-  | "unparsed"
-  | "errors"
-  | "skipped";
-
-const COUNT_HEADERS: ReadonlyArray<[CountKey, string]> = [
-  ["total", "N"],
-  ["correct", "Correct"],
-  ["wrong", "Wrong"],
-  ["unparsed", "Unparsed"],
-  ["errors", "Errors"],
-  ["skipped", "Skipped"],
-];
 
 /**
  * A Wilson interval as two bare percentages, e.g. `64.6-85.6`.
@@ -63,9 +46,7 @@ export function statsTable(
   columns: number,
   breakBefore: readonly number[] = [],
 ): string {
-  let keys = COUNT_HEADERS.filter(([k]) =>
-    (k !== "errors" && k !== "skipped") || named.some(([, g]) => g[k] > 0)
-  );
+  let keys = shownCountColumns(named.map(([, g]) => g));
   const cells = (ks: typeof keys, [, g]: [string, GroupStats]) => [
     ...ks.map(([k]) => String(g[k])),
     formatPercent(g.accuracy),
