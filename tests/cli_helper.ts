@@ -480,6 +480,33 @@ export async function completeLines(path: string): Promise<number> {
   }
 }
 
+/** Whether `path` exists (a file or a folder). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Waits until the run folder `runDir` holds at least `n` complete lines of
+ * results.jsonl (a run in progress); throws after `timeoutMs`.
+ */
+export function waitForResults(
+  runDir: string,
+  n: number,
+  timeoutMs?: number,
+): Promise<void> {
+  return waitUntil(
+    async () => await completeLines(join(runDir, "results.jsonl")) >= n,
+    `${n} results`,
+    timeoutMs,
+  );
+}
+
 /** Every file under `dir` (recursively), as sorted paths relative to it. */
 export async function listFiles(dir: string, prefix = ""): Promise<string[]> {
   const out: string[] = [];
@@ -512,6 +539,26 @@ export async function waitUntil(
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** `s` quoted for a POSIX shell command line. */
+export function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Runs `tmux -L socket …args`; returns its stdout, throws with its stderr. */
+export async function tmux(socket: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command("tmux", {
+    args: ["-L", socket, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `tmux ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return new TextDecoder().decode(out.stdout);
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   STACK_TRACE_REGEXP,
   tempDir,
   truth,
+  waitForResults,
   waitUntil,
   writeDataset,
 } from "./cli_helper.ts";
@@ -45,10 +46,7 @@ Deno.test("llm-bench stops cleanly on SIGINT or SIGTERM with a partial summary a
           "2",
         ]);
         const output = collectOutput(child);
-        await waitUntil(
-          async () => await completeLines(join(dir, "results.jsonl")) >= 4,
-          "4 results",
-        );
+        await waitForResults(dir, 4);
         child.kill(signal);
         const status = await child.status;
         const asked = askedCounts(slow.requests, questions).size;

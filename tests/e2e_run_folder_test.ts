@@ -10,6 +10,7 @@ import {
   collectOutput,
   completeLines,
   jsonReplies,
+  pathExists,
   quietArgs,
   readResults,
   readSummaryFile,
@@ -18,18 +19,10 @@ import {
   STACK_TRACE_REGEXP,
   tempDir,
   truth,
+  waitForResults,
   waitUntil,
   writeDataset,
 } from "./cli_helper.ts";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function assertEachOnce(results: { id: string; repeat: number }[]): void {
   const keys = results.map((r) => `${r.id}#${r.repeat}`);
@@ -55,10 +48,7 @@ Deno.test("a second process (resume, the same --run-id, report) on a running run
     "1",
   ]);
   const output = collectOutput(first);
-  await waitUntil(
-    async () => await completeLines(join(dir, "results.jsonl")) >= 2,
-    "2 results",
-  );
+  await waitForResults(dir, 2);
   for (
     const args of [
       ["--resume", dir, "--base-url", fake.url, "--quiet"],
@@ -95,7 +85,7 @@ Deno.test("a second process (resume, the same --run-id, report) on a running run
   assert.equal(summary.complete, true);
   assert.equal(summary.counts.total, questions.length);
   assert.equal(summary.accuracy, truth(questions).accuracy);
-  assert.ok(!(await exists(join(dir, "run.lock"))), "the lock is removed");
+  assert.ok(!(await pathExists(join(dir, "run.lock"))), "the lock is removed");
 });
 
 Deno.test("--resume takes over the lock of a run killed with kill -9", async () => {
@@ -116,14 +106,11 @@ Deno.test("--resume takes over the lock of a run killed with kill -9", async () 
       "1",
     ]);
     const output = collectOutput(child);
-    await waitUntil(
-      async () => await completeLines(join(dir, "results.jsonl")) >= 3,
-      "3 results",
-    );
+    await waitForResults(dir, 3);
     child.kill("SIGKILL");
     await child.status;
     await output.done;
-    assert.ok(await exists(join(dir, "run.lock")), "a stale lock is left");
+    assert.ok(await pathExists(join(dir, "run.lock")), "a stale lock is left");
   }
   await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
   const r = await runCli(["--resume", dir, "--base-url", fake.url, "--quiet"]);
@@ -185,7 +172,7 @@ Deno.test("a run whose server cannot be reached says what to do and leaves no fo
   assert.match(r.stderr, /deno task demo/);
   assert.doesNotMatch(r.stderr, /metrics: http/);
   assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
-  assert.ok(!(await exists(out)), "no results folder");
+  assert.ok(!(await pathExists(out)), "no results folder");
   // The runtime's "error sending request for url (…): client error
   // (Connect): tcp connect error: …" made a 219-character line.
   assert.doesNotMatch(r.stderr, /error sending request|os error/);

@@ -8,12 +8,15 @@ import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
   cliTaskFlags,
+  type Collected,
   collectOutput,
-  completeLines,
   readResults,
   readSummaryFile,
   REPO_ROOT,
+  shellQuote,
   tempDir,
+  tmux,
+  waitForResults,
   waitUntil,
 } from "./cli_helper.ts";
 import type { FakeRequest } from "./fake_ollama.ts";
@@ -52,24 +55,6 @@ function benchArgs(url: string, out: string): string[] {
     "--concurrency",
     "2",
   ];
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
-async function tmux(socket: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `tmux ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return new TextDecoder().decode(out.stdout);
 }
 
 async function readText(path: string): Promise<string | null> {
@@ -129,11 +114,7 @@ Deno.test({
         script,
       ]);
       try {
-        await waitUntil(
-          async () => await completeLines(join(dir, "results.jsonl")) >= 6,
-          "6 results",
-          60_000,
-        );
+        await waitForResults(dir, 6, 60_000);
         await tmux(socket, ["send-keys", "C-c"]);
         await waitUntil(
           async () => (await readText(rc)) !== null,
@@ -169,6 +150,29 @@ Deno.test({
     assert.equal(summary.counts.total, 60);
   },
 });
+
+/**
+ * Checks one graceful stop of `child`: exit code 130, one "Stopping" notice,
+ * no forced exit, a resume hint, and a consistent partial run folder.
+ */
+async function assertGracefulStop(
+  child: Deno.ChildProcess,
+  output: Collected,
+  dir: string,
+  requests: readonly FakeRequest[],
+): Promise<void> {
+  const status = await child.status;
+  const { stderr } = await output.done;
+  assert.equal(status.code, 130, stderr);
+  assert.equal(
+    stderr.match(/Stopping: no new questions/g)?.length,
+    1,
+    stderr,
+  );
+  assert.doesNotMatch(stderr, /Exiting now/);
+  assert.match(stderr, /resume with: deno task cli --resume /);
+  await assertPartial(dir, asked(requests));
+}
 
 /** `deno task bench …` in a new session (its own process group). */
 function spawnTaskBench(url: string, out: string): Deno.ChildProcess {
@@ -249,23 +253,13 @@ Deno.test({
         const child = spawnTaskBench(fake.url, out);
         const output = collectOutput(child);
         await mainPid(child.pid);
-        await waitUntil(
-          async () => await completeLines(join(dir, "results.jsonl")) >= 6,
-          "6 results",
-          60_000,
-        );
+        await waitForResults(dir, 6, 60_000);
         // setsid made the task the leader of a new group: signal all of it.
         const kill = await new Deno.Command("kill", {
           args: [`-${signal}`, "--", `-${child.pid}`],
         }).output();
         assert.ok(kill.success);
-        const status = await child.status;
-        const { stderr } = await output.done;
-        assert.equal(status.code, 130, stderr);
-        assert.equal(stderr.match(/Stopping: no new questions/g)?.length, 1);
-        assert.doesNotMatch(stderr, /Exiting now/);
-        assert.match(stderr, /resume with: deno task cli --resume /);
-        await assertPartial(dir, asked(fake.requests));
+        await assertGracefulStop(child, output, dir, fake.requests);
       });
     }
   },
@@ -282,11 +276,7 @@ Deno.test({
     const child = spawnTaskBench(fake.url, out);
     const output = collectOutput(child);
     const pid = await mainPid(child.pid);
-    await waitUntil(
-      async () => await completeLines(join(dir, "results.jsonl")) >= 6,
-      "6 results",
-      60_000,
-    );
+    await waitForResults(dir, 6, 60_000);
     const parents = (await descendants(child.pid)).map((p) => p.pid).filter(
       (p) => p !== pid,
     );
@@ -336,18 +326,9 @@ Deno.test({
         }).spawn();
         const output = collectOutput(child);
         const pid = await mainPid(child.pid);
-        await waitUntil(
-          async () => await completeLines(join(dir, "results.jsonl")) >= 6,
-          "6 results",
-          60_000,
-        );
+        await waitForResults(dir, 6, 60_000);
         Deno.kill(pid, signal);
-        const status = await child.status;
-        const { stderr } = await output.done;
-        assert.equal(status.code, 130, stderr);
-        assert.equal(stderr.match(/Stopping: no new questions/g)?.length, 1);
-        assert.match(stderr, /resume with: deno task cli --resume /);
-        await assertPartial(dir, asked(fake.requests));
+        await assertGracefulStop(child, output, dir, fake.requests);
       });
     }
   },

@@ -8,9 +8,12 @@ import { startFakeOllama } from "./fake_ollama.ts";
 import {
   cliTaskFlags,
   jsonReplies,
+  pathExists,
   REPO_ROOT,
   runCli,
+  shellQuote,
   tempDir,
+  tmux,
   writeDataset,
 } from "./cli_helper.ts";
 
@@ -90,33 +93,6 @@ if (!HAS_TMUX) {
   );
 }
 
-async function tmux(socket: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `tmux ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return new TextDecoder().decode(out.stdout);
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test({
   name: "llm-bench redraws one progress line in place on a terminal",
   ignore: !HAS_TMUX,
@@ -184,7 +160,7 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 600));
       const pane = await capture();
       const lines = progressLines(pane);
-      if (!(await exists(rc))) {
+      if (!(await pathExists(rc))) {
         assert.equal(lines.length, 1, `one progress line:\n${pane}`);
         const m = PROGRESS_REGEXP.exec(lines[0]!);
         assert.ok(m, lines[0]);
@@ -195,7 +171,7 @@ Deno.test({
         );
       }
 
-      while (!(await exists(rc)) && Date.now() < deadline + 10_000) {
+      while (!(await pathExists(rc)) && Date.now() < deadline + 10_000) {
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.equal((await Deno.readTextFile(rc)).trim(), "EXIT:0");
