@@ -114,6 +114,17 @@ Deno.test("llm-bench reads a folder of every format with no flag: each question 
     const correct = KEY.filter((_, i) => i % 2 === 0).length;
     assert.equal(summary.counts.correct, correct);
     assert.equal(summary.counts.wrong, KEY.length - correct);
+    assert.equal(summary.counts.unparsed, 0);
+    assert.equal(summary.counts.errors, 0);
+    assert.equal(summary.accuracy, correct / KEY.length);
+    // Each file's bad rows are skipped with a reason, under that file.
+    for (const [name, bad] of Object.entries(FILES)) {
+      const skippedHere = results.filter((x) =>
+        x.file === name && x.status === "skipped"
+      );
+      assert.equal(skippedHere.length, bad, name);
+      assert.ok(skippedHere.every((x) => x.reason), name);
+    }
     assert.deepEqual(
       summary.dataset.files.map((f) => f.file).sort(),
       Object.keys(FILES).sort(),
