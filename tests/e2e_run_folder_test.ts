@@ -7,9 +7,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
+  askedCounts,
   collectOutput,
   completeLines,
   jsonReplies,
+  listFiles,
   pathExists,
   quietArgs,
   readResults,
@@ -182,7 +184,12 @@ Deno.test("a run whose server cannot be reached says what to do and leaves no fo
   }
 });
 
-Deno.test("the same model twice runs once, with a warning", async () => {
+/**
+ * Runs `--model models` over four questions and checks that the model ran
+ * once: the warning names `repeated`, one run folder holds each question
+ * once, and the server was asked each question once.
+ */
+async function assertRunsOnce(models: string, repeated: string) {
   await using tmp = await tempDir();
   const data = join(tmp.path, "data");
   const questions = await writeDataset(data, ["anatomy"], 4);
@@ -191,31 +198,33 @@ Deno.test("the same model twice runs once, with a warning", async () => {
   const r = await runCli([
     ...quietArgs(data, fake.url, out),
     "--model",
-    "llama3.2:latest,LLAMA3.2:latest",
+    models,
   ]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /"LLAMA3.2:latest" more than once; running it once/);
+  assert.ok(
+    r.stderr.includes(`"${repeated}" more than once; running it once`),
+    r.stderr,
+  );
+  assert.deepEqual(await listFiles(out).then(topFolders), ["run"]);
   const results = await readResults(join(out, "run"));
   assert.equal(results.length, questions.length);
   assertEachOnce(results);
+  const asked = askedCounts(fake.requests, questions);
+  assert.equal(asked.size, questions.length);
+  assert.ok([...asked.values()].every((n) => n === 1), "each asked once");
+}
+
+/** The distinct first path segments of relative paths. */
+function topFolders(paths: string[]): string[] {
+  return [...new Set(paths.map((p) => p.split("/")[0]!))];
+}
+
+Deno.test("the same model twice runs once, with a warning", async () => {
+  await assertRunsOnce("llama3.2:latest,LLAMA3.2:latest", "LLAMA3.2:latest");
 });
 
 Deno.test("an Ollama model named with and without :latest runs once, with a warning", async () => {
-  await using tmp = await tempDir();
-  const data = join(tmp.path, "data");
-  const questions = await writeDataset(data, ["anatomy"], 4);
-  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
-  const out = join(tmp.path, "out");
-  const r = await runCli([
-    ...quietArgs(data, fake.url, out),
-    "--model",
-    "llama3.2,llama3.2:latest",
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /"llama3.2:latest" more than once; running it once/);
-  const results = await readResults(join(out, "run"));
-  assert.equal(results.length, questions.length);
-  assertEachOnce(results);
+  await assertRunsOnce("llama3.2,llama3.2:latest", "llama3.2:latest");
 });
 
 Deno.test("Ctrl-C while serving final metrics stops the server without a grace period", async () => {
