@@ -245,6 +245,40 @@ Deno.test("llm-bench compare names A and B, and a multi-model folder lists the m
   assert.match(report.stderr, /^Cannot read ".*nope": no such folder$/m);
 });
 
+/** summary.json as parsed, to be edited into a broken copy. */
+type SummaryJson = ReturnType<typeof JSON.parse>;
+
+/**
+ * Copies the run folder `run` (summary.json and results.jsonl) to `to`,
+ * after `editSummary` changed its summary; `results` replaces the results
+ * file's text (null leaves the file out).
+ */
+async function copyRun(
+  run: string,
+  to: string,
+  opts: {
+    editSummary?: (summary: SummaryJson) => void;
+    results?: string | null;
+  } = {},
+): Promise<string> {
+  await Deno.mkdir(to);
+  if (opts.editSummary) {
+    const summary = JSON.parse(
+      await Deno.readTextFile(join(run, "summary.json")),
+    );
+    opts.editSummary(summary);
+    await Deno.writeTextFile(join(to, "summary.json"), JSON.stringify(summary));
+  } else {
+    await Deno.copyFile(join(run, "summary.json"), join(to, "summary.json"));
+  }
+  if (opts.results === undefined) {
+    await Deno.copyFile(join(run, "results.jsonl"), join(to, "results.jsonl"));
+  } else if (opts.results !== null) {
+    await Deno.writeTextFile(join(to, "results.jsonl"), opts.results);
+  }
+  return to;
+}
+
 Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trace", async (t) => {
   await using tmpDir = await tempDir();
   const tmp = tmpDir.path;
@@ -313,19 +347,12 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
   await t.step(
     "a results file cut short is ranked with a warning",
     async () => {
-      const copy = join(tmp, "cut");
-      await Deno.mkdir(copy);
-      await Deno.copyFile(
-        join(run, "summary.json"),
-        join(copy, "summary.json"),
-      );
       const text = await Deno.readTextFile(join(run, "results.jsonl"));
       const lines = text.split("\n").filter((l) => l !== "");
       // Two whole lines and half of the third, as a copy cut off mid-write leaves it.
-      await Deno.writeTextFile(
-        join(copy, "results.jsonl"),
-        lines.slice(0, 2).join("\n") + "\n" + lines[2]!.slice(0, 30),
-      );
+      const copy = await copyRun(run, join(tmp, "cut"), {
+        results: lines.slice(0, 2).join("\n") + "\n" + lines[2]!.slice(0, 30),
+      });
       const r = await runCli(["leaderboard", copy]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(
@@ -337,16 +364,13 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
     },
   );
   await t.step("a run without results", async () => {
-    const copy = join(tmp, "noresults");
-    await Deno.mkdir(copy);
-    await Deno.copyFile(join(run, "summary.json"), join(copy, "summary.json"));
+    const copy = await copyRun(run, join(tmp, "noresults"), { results: null });
     await expect([copy], /Cannot read ".*noresults": no results\.jsonl/);
   });
   await t.step("an empty results file", async () => {
-    const copy = join(tmp, "emptyresults");
-    await Deno.mkdir(copy);
-    await Deno.copyFile(join(run, "summary.json"), join(copy, "summary.json"));
-    await Deno.writeTextFile(join(copy, "results.jsonl"), "");
+    const copy = await copyRun(run, join(tmp, "emptyresults"), {
+      results: "",
+    });
     await expect(
       [copy],
       /Cannot read ".*emptyresults": results\.jsonl is empty/,
@@ -359,81 +383,52 @@ Deno.test("llm-bench leaderboard refuses bad input with exit 2 and no stack trac
     );
   });
   await t.step("a summary.json with a wrong field", async () => {
-    const copy = join(tmp, "badsummary");
-    await Deno.mkdir(copy);
-    const summary = JSON.parse(
-      await Deno.readTextFile(join(run, "summary.json")),
-    );
-    summary.counts.total = "12";
-    await Deno.writeTextFile(
-      join(copy, "summary.json"),
-      JSON.stringify(summary),
-    );
-    await Deno.copyFile(
-      join(run, "results.jsonl"),
-      join(copy, "results.jsonl"),
-    );
+    const copy = await copyRun(run, join(tmp, "badsummary"), {
+      editSummary: (summary) => {
+        summary.counts.total = "12";
+      },
+    });
     await expect(
       [copy],
       /Cannot read ".*badsummary\/summary\.json": field "counts\.total" is a string, expected a number/,
     );
   });
   await t.step("a torn results file", async () => {
-    const copy = join(tmp, "torn");
-    await Deno.mkdir(copy);
-    await Deno.copyFile(join(run, "summary.json"), join(copy, "summary.json"));
     const lines = (await Deno.readTextFile(join(run, "results.jsonl"))).split(
       "\n",
     );
     lines[3] = lines[3]!.slice(0, 40);
-    await Deno.writeTextFile(join(copy, "results.jsonl"), lines.join("\n"));
+    const copy = await copyRun(run, join(tmp, "torn"), {
+      results: lines.join("\n"),
+    });
     await expect(
       [copy],
       /Cannot read ".*torn\/results\.jsonl": line 4 is not JSON/,
     );
   });
   await t.step("compare with an unmerged shard", async () => {
-    const shard = join(tmp, "shard");
-    await Deno.mkdir(shard);
-    const summary = JSON.parse(
-      await Deno.readTextFile(join(run, "summary.json")),
-    );
-    summary.config.shard = { index: 1, count: 2 };
-    await Deno.writeTextFile(
-      join(shard, "summary.json"),
-      JSON.stringify(summary),
-    );
-    await Deno.copyFile(
-      join(run, "results.jsonl"),
-      join(shard, "results.jsonl"),
-    );
+    const shard = await copyRun(run, join(tmp, "shard"), {
+      editSummary: (summary) => {
+        summary.config.shard = { index: 1, count: 2 };
+      },
+    });
     const r = await runCli(["compare", shard, join(out, "day1", "beta")]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /Cannot compare ".*shard": shard 1\/2: merge/);
     assert.doesNotMatch(r.stderr, STACK_TRACE_REGEXP);
   });
   await t.step("runs of different datasets", async () => {
-    const other = join(tmp, "other");
-    await Deno.mkdir(other);
-    await Deno.copyFile(join(run, "summary.json"), join(other, "summary.json"));
-    const summary = JSON.parse(
-      await Deno.readTextFile(join(other, "summary.json")),
-    );
-    summary.model = "other:latest";
-    summary.dataset.files = summary.dataset.files.map((
-      f: { sha256: string },
-    ) => ({
-      ...f,
-      sha256: "0".repeat(64),
-    }));
-    await Deno.writeTextFile(
-      join(other, "summary.json"),
-      JSON.stringify(summary),
-    );
-    await Deno.copyFile(
-      join(run, "results.jsonl"),
-      join(other, "results.jsonl"),
-    );
+    const other = await copyRun(run, join(tmp, "other"), {
+      editSummary: (summary) => {
+        summary.model = "other:latest";
+        summary.dataset.files = summary.dataset.files.map((
+          f: { sha256: string },
+        ) => ({
+          ...f,
+          sha256: "0".repeat(64),
+        }));
+      },
+    });
     await expect(
       [run, other],
       /Cannot rank .*shares no scored question with the other runs \(different datasets\)/,
