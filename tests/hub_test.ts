@@ -22,6 +22,22 @@ function dataRequests(hub: { requests: { server: string; path: string }[] }) {
   );
 }
 
+/**
+ * Checks that the cache under `cacheHome` has the ARC-Easy/test folder of
+ * commit arc-1 and that it holds no file (no partial download is kept).
+ */
+async function assertArcEasyTestEmpty(cacheHome: string): Promise<void> {
+  const dir = join(
+    cacheHome,
+    "llm-bench/hub/datasets/allenai/ai2_arc",
+    commitId("arc-1"),
+    "ARC-Easy/test",
+  );
+  const left = [];
+  for await (const e of Deno.readDir(dir)) left.push(e.name);
+  assert.deepEqual(left, []);
+}
+
 Deno.test("resolveHubDataset() downloads a split once, then serves it from the cache with no data request", async () => {
   await using tmp = await tempDir();
   await using hub = await startFakeHub([arcRepo()]);
@@ -189,15 +205,7 @@ Deno.test("resolveHubDataset() retries a dropped, short or corrupt download and 
           e instanceof HubError &&
           /ARC-Easy\/test\/0000\.parquet/.test(e.message),
       );
-      const dir = join(
-        tmp.path,
-        "llm-bench/hub/datasets/allenai/ai2_arc",
-        commitId("arc-1"),
-        "ARC-Easy/test",
-      );
-      const left = [];
-      for await (const e of Deno.readDir(dir)) left.push(e.name);
-      assert.deepEqual(left, []);
+      await assertArcEasyTestEmpty(tmp.path);
       // Offline, the failed download is not in the cache.
       await assert.rejects(
         resolveHubDataset("hf:allenai/ai2_arc:ARC-Easy:test", {
@@ -289,15 +297,7 @@ Deno.test("resolveHubDataset() stops a download when its signal aborts and keeps
     }, noSleep),
     (e: unknown) => e instanceof HubError && /interrupted/.test(e.message),
   );
-  const dir = join(
-    tmp.path,
-    "llm-bench/hub/datasets/allenai/ai2_arc",
-    commitId("arc-1"),
-    "ARC-Easy/test",
-  );
-  const left = [];
-  for await (const e of Deno.readDir(dir)) left.push(e.name);
-  assert.deepEqual(left, []);
+  await assertArcEasyTestEmpty(tmp.path);
   assert.equal(hub.requests.filter((r) => r.server === "cdn").length, 1);
 });
 
