@@ -334,15 +334,42 @@ function openCache(
   );
 }
 
-/** REQUEST asked through a new run's cache, the model as INFO says. */
+/** One run through a run cache in `dir`: REQUEST asked once, then verified. */
+async function askInOneRun(
+  dir: string,
+  server: Backend,
+  opts: {
+    backend?: "ollama" | "openai";
+    /** What the preflight saw; INFO unless given. */
+    preflight?: ModelInfo;
+    /** Called after the cache was opened, before REQUEST is asked. */
+    beforeAsk?: () => void;
+  } = {},
+): Promise<{ reply: AskResponse; warnings: string[] }> {
+  const warnings: string[] = [];
+  const run = openCache(dir, warnings, opts.backend);
+  try {
+    const [backend] = run.wrap([server], opts.preflight ?? INFO);
+    opts.beforeAsk?.();
+    const reply = await backend!.ask(REQUEST, signal);
+    await run.verify([backend!], signal);
+    return { reply, warnings };
+  } finally {
+    run.close();
+  }
+}
+
+/** REQUEST asked through a new run's cache, the model as `preflight` says. */
 async function askInNextRun(
   dir: string,
   server: Backend,
+  backend: "ollama" | "openai" = "ollama",
+  preflight: ModelInfo = INFO,
 ): Promise<AskResponse> {
-  const run = openCache(dir, []);
-  const [backend] = run.wrap([server], INFO);
+  const run = openCache(dir, [], backend);
+  const [wrapped] = run.wrap([server], preflight);
   try {
-    return await backend!.ask(REQUEST, signal);
+    return await wrapped!.ask(REQUEST, signal);
   } finally {
     run.close();
   }
@@ -352,16 +379,12 @@ Deno.test("openRunCache() forgets a run's answers when the model was re-pulled d
   const dir = await Deno.makeTempDir();
   try {
     const server = new CountingBackend();
-    const warnings: string[] = [];
-    const run = openCache(dir, warnings);
-    const [backend] = run.wrap([server], INFO);
-    server.info = { ...INFO, digest: "sha256:" + "b".repeat(64) }; // ollama pull
-    assert.equal(
-      (await backend!.ask(REQUEST, signal)).content,
-      '{"answer":"B"}',
-    );
-    await run.verify([backend!], signal);
-    run.close();
+    const { reply: first, warnings } = await askInOneRun(dir, server, {
+      beforeAsk: () => {
+        server.info = { ...INFO, digest: "sha256:" + "b".repeat(64) }; // ollama pull
+      },
+    });
+    assert.equal(first.content, '{"answer":"B"}');
     assert.equal(warnings.length, 1);
     assert.match(
       warnings[0]!,
@@ -382,12 +405,7 @@ Deno.test("openRunCache() keeps a run's answers when the model stayed the same",
   const dir = await Deno.makeTempDir();
   try {
     const server = new CountingBackend();
-    const warnings: string[] = [];
-    const run = openCache(dir, warnings);
-    const [backend] = run.wrap([server], INFO);
-    await backend!.ask(REQUEST, signal);
-    await run.verify([backend!], signal);
-    run.close();
+    const { warnings } = await askInOneRun(dir, server);
     assert.deepEqual(warnings, []);
     assert.equal((await askInNextRun(dir, server)).cached, true);
     assert.equal(server.calls, 1);
@@ -401,18 +419,17 @@ Deno.test("openRunCache() sees no re-pull on an endpoint that reports another se
   try {
     const server = new CountingBackend();
     server.info = { ...INFO, digest: null, serverVersion: "vllm 0.9" };
-    const warnings: string[] = [];
-    const run = openCache(dir, warnings, "openai");
     // The preflight's info came from another endpoint, on another version.
-    const [backend] = run.wrap([server], {
-      ...INFO,
-      digest: null,
-      serverVersion: "vllm 0.8",
+    const preflight = { ...INFO, digest: null, serverVersion: "vllm 0.8" };
+    const { warnings } = await askInOneRun(dir, server, {
+      backend: "openai",
+      preflight,
     });
-    await backend!.ask(REQUEST, signal);
-    await run.verify([backend!], signal);
-    run.close();
     assert.equal(warnings.filter((w) => /changed/.test(w)).length, 0);
+    // Nothing was forgotten: the next run gets the answer from the cache.
+    const again = await askInNextRun(dir, server, "openai", preflight);
+    assert.equal(again.cached, true);
+    assert.equal(server.calls, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
