@@ -4,6 +4,7 @@
 import type { ResultRecord, Status } from "../src/schema.ts";
 import { ReportDetailsBuilder } from "../src/report/details.ts";
 import type { ReportDetails } from "../src/report/details.ts";
+import { seededRandom } from "./cli_helper.ts";
 import {
   type RunMeta,
   type Summary,
@@ -70,18 +71,6 @@ export function meta(over: Partial<RunMeta> = {}): RunMeta {
   };
 }
 
-/** Mulberry32: a tiny seeded PRNG so samples are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SUBJECTS = [
   { name: "abstract_algebra", n: 40, file: "test/abstract_algebra_test.csv" },
   {
@@ -112,7 +101,7 @@ export interface SampleOptions {
 
 /** Realistic result lines for 3 MMLU subjects with errors, unparsed and skipped rows. */
 export function sampleRecords(o: SampleOptions): ResultRecord[] {
-  const rnd = prng(o.seed);
+  const rnd = seededRandom(o.seed);
   const letters = ["A", "B", "C", "D"];
   const out: ResultRecord[] = [];
   let index = 0;
