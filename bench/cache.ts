@@ -4,54 +4,35 @@
 
 import { join } from "node:path";
 import { writeSyntheticDataset } from "./dataset.ts";
+import type { FakeStats, Timed } from "./proc.ts";
 import {
-  type FakeStats,
-  mustSucceed,
-  runCli,
-  startFake,
-  type Timed,
-} from "./proc.ts";
-import type { Scenario, ScenarioContext } from "./scenarios.ts";
+  harness,
+  type Scenario,
+  type ScenarioContext,
+  withFake,
+} from "./scenarios.ts";
 import { fmt, median, spread } from "./stats.ts";
 
-let outCounter = 0;
-
 /** One CLI run against a fresh fake; returns the CLI's figures and the fake's. */
-async function cliRun(
+function cliRun(
   ctx: ScenarioContext,
   data: string,
   extra: string[],
   serviceMs = 0,
 ): Promise<{ t: Timed; stats: FakeStats }> {
-  const fake = await startFake(8, serviceMs);
-  const out = join(ctx.tmp, `cache-out-${outCounter++}`);
-  let t: Timed;
-  try {
-    t = mustSucceed(
-      await runCli([
+  return withFake(
+    8,
+    serviceMs,
+    (url) =>
+      harness(
+        ctx,
         data,
-        "--model",
-        "llama3.2",
-        "--base-url",
-        fake.url,
-        "--output-dir",
-        out,
-        "--metrics-port",
+        url,
+        ["--quiet", "--concurrency", "8", ...extra],
+        [],
         "off",
-        "--quiet",
-        "--concurrency",
-        "8",
-        ...extra,
-      ]),
-      "llm-bench",
-    );
-  } catch (e) {
-    await fake.stop().catch(() => {});
-    throw e;
-  } finally {
-    await Deno.remove(out, { recursive: true }).catch(() => {});
-  }
-  return { t, stats: await fake.stop() };
+      ),
+  );
 }
 
 const cpu = (t: Timed) => t.userS + t.sysS;

@@ -75,13 +75,17 @@ export async function dataset(
 
 let outCounter = 0;
 
-/** One CLI benchmark run against `url`; the run folder is removed afterwards. */
+/**
+ * One CLI benchmark run against `url`; the run folder is removed afterwards.
+ * `metricsPort` is the `--metrics-port` value ("off" for no metrics server).
+ */
 export async function harness(
   ctx: ScenarioContext,
   data: string,
   url: string,
   extra: string[],
   v8Flags: string[] = [],
+  metricsPort = "0",
 ): Promise<Timed> {
   const out = join(ctx.tmp, `out-${outCounter++}`);
   try {
@@ -95,7 +99,7 @@ export async function harness(
         "--output-dir",
         out,
         "--metrics-port",
-        "0",
+        metricsPort,
         ...extra,
       ], v8Flags),
       "llm-bench",
