@@ -178,7 +178,11 @@ Deno.test("llm-bench inspect under deno task reads PATH, --template and --fewsho
     assert.deepEqual(files.map((f) => [f.shape, f.questions]), [["gpqa", 3]]);
     assert.equal(files[0]!.path, join(home, "quiz", "gpqa_main.csv"));
     assert.match(files[0]!.first_question ?? "", /MY TEMPLATE/);
-    // The few-shot folder looked in is the user's.
+    // The few-shot folder looked in is the user's (and one was looked in).
+    assert.match(
+      files[0]!.problems.join("\n"),
+      /few-shot: no few-shot file for "Physics \(general\)"/,
+    );
     assert.ok(
       files[0]!.problems.every((p) => p.includes(join(home, "examples"))),
       files[0]!.problems.join("\n"),
