@@ -456,4 +456,8 @@ Deno.test("writeComparison() leaves out a model stopped before its first answer"
   const gamma = await read("../day2/gamma");
   const text = await writeComparison(run, [alpha, beta, gamma]);
   assert.match(text, /^Comparison: 2 models/m);
+  // The two ranked are the two that answered; beta is in no row.
+  assert.match(text, /^1 +a +alpha /m);
+  assert.match(text, /^2 +b +gamma /m);
+  assert.doesNotMatch(text, /beta/);
 });
