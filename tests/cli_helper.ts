@@ -3,6 +3,7 @@
 // generate datasets whose truth the test knows and answer like a model would,
 // copy MMLU fixtures, and read what a run wrote (results, summary, log).
 
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import type { FakeReply, FakeRequest } from "./fake_ollama.ts";
@@ -478,6 +479,37 @@ export async function completeLines(path: string): Promise<number> {
     if (e instanceof Deno.errors.NotFound) return 0;
     throw e;
   }
+}
+
+/**
+ * Checks the partial run folder a graceful stop left: not complete, counts
+ * that add up to the result lines, no request cut into an error, fewer
+ * results than `planned`, and exactly the `asked` questions recorded.
+ */
+export async function assertPartialRun(
+  runDir: string,
+  want: { planned: number; asked: number },
+): Promise<void> {
+  const results = await readResults(runDir);
+  const summary = await readSummaryFile(runDir);
+  const c = summary.counts;
+  assert.equal(summary.complete, false);
+  assert.equal(c.total, results.length);
+  assert.equal(
+    c.correct + c.wrong + c.unparsed + c.errors + c.skipped,
+    results.length,
+  );
+  assert.equal(
+    c.errors,
+    0,
+    "requests in flight finished, none cut into an error",
+  );
+  assert.ok(results.length < want.planned, `${results.length} results`);
+  assert.equal(
+    results.length,
+    want.asked,
+    "every request in flight at the stop finished and was recorded",
+  );
 }
 
 /** Whether `path` exists (a file or a folder). */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
   askedCounts,
+  assertPartialRun,
   type Collected,
   collectOutput,
   completeLines,
@@ -55,30 +56,7 @@ Deno.test("llm-bench stops cleanly on SIGINT or SIGTERM with a partial summary a
         assert.ok(stderr.includes(`partial results in ${dir}`), stderr);
         assert.ok(stderr.includes(`--resume ${dir}`), stderr);
         assert.doesNotMatch(stderr, STACK_TRACE_REGEXP);
-        const results = await readResults(dir);
-        const summary = await readSummaryFile(dir);
-        assert.equal(summary.complete, false);
-        assert.equal(summary.counts.total, results.length);
-        assert.equal(
-          summary.counts.correct + summary.counts.wrong +
-            summary.counts.unparsed +
-            summary.counts.errors + summary.counts.skipped,
-          results.length,
-        );
-        assert.equal(
-          summary.counts.errors,
-          0,
-          "requests in flight finished, none cut into an error",
-        );
-        assert.ok(
-          results.length < questions.length,
-          `${results.length} results`,
-        );
-        assert.equal(
-          results.length,
-          asked,
-          "every request in flight at the stop finished and was recorded",
-        );
+        await assertPartialRun(dir, { planned: questions.length, asked });
       }
       // Nothing was lost: the resume completes the run exactly.
       await using fake = await startFakeOllama({
