@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
-import type { FakeReply, FakeRequest } from "./fake_ollama.ts";
+import {
+  type FakeOllama,
+  type FakeOllamaOptions,
+  type FakeReply,
+  type FakeRequest,
+  startFakeOllama,
+} from "./fake_ollama.ts";
 import type { ChatMessage, ResultRecord } from "../src/schema.ts";
 import type { Summary } from "../src/report/summary.ts";
 
@@ -237,6 +243,47 @@ export class LiveCli implements AsyncDisposable {
       }
     }
     await this.#result;
+  }
+}
+
+/** A CLI run spawned against a slow fake Ollama; disposing closes the fake. */
+export interface SlowRun extends AsyncDisposable {
+  fake: FakeOllama;
+  child: Deno.ChildProcess;
+  output: Collected;
+}
+
+/**
+ * Starts a fake Ollama answering `questions` (its replies from jsonReplies)
+ * with `parallel` slots of `serviceMs` each, and spawns a quiet run of
+ * `data` into `out` (run id `runId`) at `--concurrency concurrency`, its
+ * output collected; the caller waits, interrupts and checks.
+ */
+export async function spawnSlowRun(opts: {
+  data: string;
+  out: string;
+  questions: GeneratedQuestion[];
+  parallel: number;
+  serviceMs: FakeOllamaOptions["serviceMs"];
+  concurrency: number;
+  runId?: string;
+}): Promise<SlowRun> {
+  const fake = await startFakeOllama({
+    parallel: opts.parallel,
+    serviceMs: opts.serviceMs,
+    reply: jsonReplies(opts.questions),
+  });
+  try {
+    const child = spawnCli([
+      ...quietArgs(opts.data, fake.url, opts.out, opts.runId),
+      "--concurrency",
+      String(opts.concurrency),
+    ]);
+    const output = collectOutput(child);
+    return { fake, child, output, [Symbol.asyncDispose]: () => fake.close() };
+  } catch (e) {
+    await fake.close();
+    throw e;
   }
 }
 

@@ -11,7 +11,6 @@ import {
   assertPartialRun,
   type Collected,
   collectOutput,
-  completeLines,
   type GeneratedQuestion,
   jsonReplies,
   quietArgs,
@@ -19,6 +18,7 @@ import {
   readSummaryFile,
   runCli,
   spawnCli,
+  spawnSlowRun,
   STACK_TRACE_REGEXP,
   tempDir,
   truth,
@@ -36,21 +36,19 @@ Deno.test("llm-bench stops cleanly on SIGINT or SIGTERM with a partial summary a
       const out = join(tmp.path, "out");
       const dir = join(out, "run");
       {
-        await using slow = await startFakeOllama({
+        await using slow = await spawnSlowRun({
+          data,
+          out,
+          questions,
           parallel: 2,
           serviceMs: 80,
-          reply: jsonReplies(questions),
+          concurrency: 2,
         });
-        const child = spawnCli([
-          ...quietArgs(data, slow.url, out),
-          "--concurrency",
-          "2",
-        ]);
-        const output = collectOutput(child);
+        const { child, output } = slow;
         await waitForResults(dir, 4);
         child.kill(signal);
         const status = await child.status;
-        const asked = askedCounts(slow.requests, questions).size;
+        const asked = askedCounts(slow.fake.requests, questions).size;
         const { stderr } = await output.done;
         assert.equal(status.code, 130, stderr);
         assert.ok(stderr.includes(`partial results in ${dir}`), stderr);
@@ -96,10 +94,7 @@ async function hangingRun(
     "60",
   ]);
   const output = collectOutput(child);
-  await waitUntil(
-    async () => await completeLines(join(out, "run", "results.jsonl")) >= 2,
-    "2 results",
-  );
+  await waitForResults(join(out, "run"), 2);
   await waitUntil(() => fake.requests.length >= 4, "hanging requests");
   return { child, output, [Symbol.asyncDispose]: () => fake.close() };
 }

@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { startFakeOllama } from "./fake_ollama.ts";
 import {
   askedCounts,
-  collectOutput,
   completeLines,
   type GeneratedQuestion,
   jsonReplies,
@@ -18,7 +17,7 @@ import {
   readResults,
   readSummaryFile,
   runCli,
-  spawnCli,
+  spawnSlowRun,
   STACK_TRACE_REGEXP,
   tempDir,
   truth,
@@ -58,17 +57,15 @@ Deno.test("llm-bench --resume after kill -9 asks only unfinished questions and m
 
   let first: Awaited<ReturnType<typeof readResults>>;
   {
-    await using slow = await startFakeOllama({
+    await using slow = await spawnSlowRun({
+      data,
+      out,
+      questions,
       parallel: 2,
       serviceMs: 60,
-      reply: jsonReplies(questions),
+      concurrency: 2,
     });
-    const child = spawnCli([
-      ...quietArgs(data, slow.url, out),
-      "--concurrency",
-      "2",
-    ]);
-    const output = collectOutput(child);
+    const { child, output } = slow;
     const seen = new Set<number>();
     await waitUntil(async () => {
       const n = await completeLines(resultsPath);

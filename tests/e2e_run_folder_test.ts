@@ -18,6 +18,7 @@ import {
   readSummaryFile,
   runCli,
   spawnCli,
+  spawnSlowRun,
   STACK_TRACE_REGEXP,
   tempDir,
   truth,
@@ -39,17 +40,16 @@ Deno.test("a second process (resume, the same --run-id, report) on a running run
   const dir = join(out, "twice");
   // Slow until the other processes were refused, so the first is running.
   let released = false;
-  await using fake = await startFakeOllama({
+  await using run = await spawnSlowRun({
+    data,
+    out,
+    questions,
     parallel: 1,
     serviceMs: () => released ? 5 : 400,
-    reply: jsonReplies(questions),
+    concurrency: 1,
+    runId: "twice",
   });
-  const first = spawnCli([
-    ...quietArgs(data, fake.url, out, "twice"),
-    "--concurrency",
-    "1",
-  ]);
-  const output = collectOutput(first);
+  const { fake, child: first, output } = run;
   await waitForResults(dir, 2);
   for (
     const args of [
@@ -97,17 +97,15 @@ Deno.test("--resume takes over the lock of a run killed with kill -9", async () 
   const out = join(tmp.path, "out");
   const dir = join(out, "run");
   {
-    await using slow = await startFakeOllama({
+    await using slow = await spawnSlowRun({
+      data,
+      out,
+      questions,
       parallel: 1,
       serviceMs: 60,
-      reply: jsonReplies(questions),
+      concurrency: 1,
     });
-    const child = spawnCli([
-      ...quietArgs(data, slow.url, out),
-      "--concurrency",
-      "1",
-    ]);
-    const output = collectOutput(child);
+    const { child, output } = slow;
     await waitForResults(dir, 3);
     child.kill("SIGKILL");
     await child.status;
