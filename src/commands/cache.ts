@@ -134,7 +134,7 @@ function formatBytes(n: number): string {
 }
 
 /** The `cache stats` text: totals, then one row per backend, model and digest. */
-export function renderCacheStats(stats: CacheStats): string {
+function renderCacheStats(stats: CacheStats): string {
   const lines = [
     `Cache ${stats.path}: ${
       formatBytes(stats.sizeBytes)

@@ -93,7 +93,7 @@ export async function readManifest(
 }
 
 /** The manifest of run folder `dir`, checked; null when it has none. */
-export async function readManifestIfAny(dir: string): Promise<Manifest | null> {
+async function readManifestIfAny(dir: string): Promise<Manifest | null> {
   const path = join(dir, MANIFEST_FILE);
   const value = await readJson(path);
   return value === null ? null : parseManifest(value, path);
