@@ -5,7 +5,7 @@
 // of thrown errors).
 
 import { join, resolve } from "node:path";
-import type { ModelInfo } from "../backend/backend.ts";
+import { type ModelInfo, shortDigest } from "../backend/backend.ts";
 import { createBackends, preflightAll } from "../backend/factory.ts";
 import { type Config, safePathSegment } from "../config.ts";
 import { type DatasetPlan, planDataset } from "../dataset/plan.ts";
@@ -359,12 +359,11 @@ function sameBuilds(
     const before = summary?.["model_info"]?.digest ?? null;
     const now = infos.get(model)?.digest ?? null;
     if (before !== null && now !== null && before !== now) {
-      const short = (d: string) => d.replace(/^sha256:/, "").slice(0, 12);
       throw new UsageError(
         `Cannot resume "${config.resume}": ${model} changed since the run started (digest ${
-          short(before)
+          shortDigest(before)
         } is now ${
-          short(now)
+          shortDigest(now)
         }; results would mix two builds); pass --force to resume anyway`,
       );
     }
