@@ -118,7 +118,7 @@ export function parseCacheArgs(
   if (action === "prune") {
     return { action, dir, olderThanMs: parseAge(v["older-than"] ?? "30d") };
   }
-  return action === "stats" ? { action, dir } : { action, dir };
+  return { action, dir };
 }
 
 /** Bytes as B, KB, MB or GB (powers of 1024). */
