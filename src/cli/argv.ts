@@ -36,7 +36,7 @@ const NEGATIVE_NUMBER_REGEXP = /^-(?:\d|\.\d)/;
  * );
  * ```
  */
-function joinNegativeValues(
+export function joinNegativeValues(
   args: readonly string[],
   flags: FlagTypes,
 ): string[] {
