@@ -112,7 +112,13 @@ async function main(argv: string[]): Promise<number> {
         "./src/commands/cache.ts"
       );
       const args = parseCacheArgs(command.args, env);
-      console.log(args.action === "help" ? CACHE_HELP : runCacheCommand(args));
+      if (args.action === "help") {
+        console.log(CACHE_HELP);
+        return 0;
+      }
+      // The same folder a run's --cache-dir names under `deno task`.
+      args.dir = userPath(args.dir, env("INIT_CWD") ?? null, false);
+      console.log(runCacheCommand(args));
       return 0;
     }
     case "leaderboard": {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { csvCell, csvHeader, csvLine } from "../src/report/csv_export.ts";
 import { writeResultsCsv } from "../src/report/outputs.ts";
-import { skippedRecord } from "../src/runner/run.ts";
+import { skippedRecord } from "../src/runner/records.ts";
 
 Deno.test("csvCell() neutralises text a spreadsheet would run as a formula", async (t) => {
   for (

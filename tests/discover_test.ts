@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
   compareCodePoints,
+  DEFAULT_PATTERN,
   discoverFiles,
   globToRegExp,
 } from "../src/dataset/discover.ts";
-import { DEFAULT_PATTERN, readDataset } from "../src/dataset/read.ts";
+import { readDataset } from "../src/dataset/read.ts";
 import { planDataset } from "../src/dataset/plan.ts";
 
 const NO_SELECTION = {

@@ -178,6 +178,23 @@ Deno.test("a second --cache run asks the server nothing and reports the same cou
   }
 });
 
+Deno.test("under deno task, cache stats finds a relative --cache-dir where the run put it (INIT_CWD)", async () => {
+  const s = await setup();
+  try {
+    await using server = await fake(s);
+    const home = { INIT_CWD: s.tmp };
+    await bench(s, server, "rel", ["--cache", "--cache-dir", "mycache"], home);
+    const stats = await runCli(["cache", "stats", "--cache-dir", "mycache"], {
+      env: { XDG_CACHE_HOME: s.xdg, DENO_DIR, ...home },
+    });
+    assert.equal(stats.code, 0, stats.stderr);
+    assert.match(stats.stdout, new RegExp(`${N} entries, 0 hits`));
+    assert.ok(stats.stdout.includes(join(s.tmp, "mycache")), stats.stdout);
+  } finally {
+    await Deno.remove(s.tmp, { recursive: true });
+  }
+});
+
 Deno.test("after a re-pull (new digest) every question is asked again", async () => {
   const s = await setup();
   try {

@@ -149,6 +149,30 @@ Deno.test("--resume of a complete run reports it and changes no file", async () 
   assert.deepEqual(after, before);
 });
 
+Deno.test("--resume of a finished run whose summary.json is unreadable writes it again and asks nothing", async () => {
+  await using tmp = await tempDir();
+  const data = join(tmp.path, "data");
+  const questions = await writeDataset(data, ["anatomy"], 5);
+  const out = join(tmp.path, "out");
+  const dir = join(out, "run");
+  await using fake = await startFakeOllama({ reply: jsonReplies(questions) });
+  const first = await runCli(quietArgs(data, fake.url, out));
+  assert.equal(first.code, 0, first.stderr);
+  const asked = () =>
+    fake.requests.filter((x) =>
+      x.path === "/api/chat" || x.path === "/api/generate"
+    ).length;
+  const sent = asked();
+  await Deno.writeTextFile(join(dir, "summary.json"), '{"complete": tr');
+  const r = await runCli(["--resume", dir, "--base-url", fake.url, "--quiet"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(asked(), sent, "nothing is asked again");
+  const summary = await readSummaryFile(dir);
+  assert.equal(summary.complete, true);
+  assert.equal(summary.counts.total, questions.length);
+  assert.equal((await readResults(dir)).length, questions.length);
+});
+
 Deno.test("a run whose server cannot be reached says what to do and leaves no folder", async () => {
   await using tmp = await tempDir();
   const data = join(tmp.path, "data");

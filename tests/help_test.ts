@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { helpText, subcommandHelp, wrap } from "../src/cli/help.ts";
 import { defaultText, OPTION_GROUPS, OPTIONS } from "../src/cli/options.ts";
 import { SUBCOMMANDS } from "../src/cli/parse.ts";
-import { runCli } from "./cli_helper.ts";
+import { join } from "node:path";
+import { REPO_ROOT, runCli } from "./cli_helper.ts";
 
 function assertFits(text: string, columns: number): void {
   const wide = text.split("\n").filter((l) => l.length > columns);
@@ -155,4 +156,47 @@ Deno.test("llm-bench names the problem of a bad flag and exits 2", async (t) => 
       assert.equal(r.stdout, "");
     });
   }
+});
+
+Deno.test("--help and --version load no dataset reader, command or runner module", async () => {
+  // The static import graph of main.ts is what runs before the command is
+  // known; everything a run needs must come in by a dynamic import.
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", join(REPO_ROOT, "main.ts")],
+    cwd: REPO_ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  assert.equal(info.code, 0, new TextDecoder().decode(info.stderr));
+  const graph: unknown = JSON.parse(new TextDecoder().decode(info.stdout));
+  assert.ok(typeof graph === "object" && graph !== null && "modules" in graph);
+  assert.ok(Array.isArray(graph.modules));
+  const edges = new Map<string, string[]>();
+  for (const m of graph.modules) {
+    const deps: string[] = [];
+    for (const d of m?.dependencies ?? []) {
+      if (!d?.isDynamic && typeof d?.code?.specifier === "string") {
+        deps.push(d.code.specifier);
+      }
+    }
+    edges.set(String(m?.specifier), deps);
+  }
+  const root = new URL("../main.ts", import.meta.url).href;
+  const loaded = new Set<string>();
+  const todo = [root];
+  while (todo.length > 0) {
+    const s = todo.pop()!;
+    if (loaded.has(s)) continue;
+    loaded.add(s);
+    todo.push(...(edges.get(s) ?? []));
+  }
+  assert.ok(loaded.size > 5, `only ${[...loaded].join(", ")}`);
+  const heavy = [...loaded].filter((s) =>
+    /\/src\/(?:commands|runner|report\/(?!format\.ts)|metrics|store)\//.test(
+      s,
+    ) ||
+    /\/src\/dataset\/(?:read|csv|json|jsonl|parquet|hub)/.test(s) ||
+    /^npm:.*(?:csv-parse|hyparquet|hono)/.test(s)
+  );
+  assert.deepEqual(heavy, []);
 });

@@ -20,6 +20,21 @@ export interface ModelInfo {
   contextLength: number | null;
 }
 
+/**
+ * A model digest as messages show it: the first 12 hex digits, without the
+ * `sha256:` prefix.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shortDigest } from "./backend.ts";
+ * assert.equal(shortDigest("sha256:" + "ab".repeat(32)), "abababababab");
+ * ```
+ */
+export function shortDigest(digest: string): string {
+  return digest.replace(/^sha256:/, "").slice(0, 12);
+}
+
 /** One request to the model: either chat messages or a raw prompt. */
 export interface AskRequest {
   /** The question's id (`file:line`); never sent to a server. */

@@ -340,9 +340,11 @@ export class CachedBackend implements Backend {
   cachedReply(request: AskRequest, repeat = 0): AskResponse | null {
     const version = this.#version;
     if (version === null || !this.#gate.enabled) return null;
-    const stored = this.#gate.lookup(
-      cacheKey(this.#id, version, request, repeat),
-    );
+    return this.#hit(cacheKey(this.#id, version, request, repeat));
+  }
+
+  #hit(key: string): AskResponse | null {
+    const stored = this.#gate.lookup(key);
     const hit = stored === null ? null : decodeReply(stored);
     if (hit === null) return null;
     this.#gate.hits++;
@@ -359,8 +361,9 @@ export class CachedBackend implements Backend {
     if (version === null || !this.#gate.enabled) {
       return this.#inner.ask(request, signal, repeat);
     }
+    // One key per request: hashing it is the costly part of a lookup.
     const key = cacheKey(this.#id, version, request, repeat);
-    const hit = this.cachedReply(request, repeat);
+    const hit = this.#hit(key);
     if (hit !== null) {
       signal.throwIfAborted();
       return hit;

@@ -3,7 +3,7 @@
 
 import type { Config } from "../config.ts";
 import { RunAbortedError } from "../errors.ts";
-import type { Backend, ModelInfo } from "./backend.ts";
+import { type Backend, type ModelInfo, shortDigest } from "./backend.ts";
 import { type AnswerKey, MockBackend } from "./mock.ts";
 import { OllamaBackend } from "./ollama.ts";
 import { OpenAIBackend } from "./openai.ts";
@@ -56,7 +56,7 @@ export async function preflightAll(
   });
   if (builds.size > 1) {
     const list = [...builds].map(([digest, endpoint]) =>
-      `${endpoint} has ${digest.replace(/^sha256:/, "").slice(0, 12)}`
+      `${endpoint} has ${shortDigest(digest)}`
     );
     throw new RunAbortedError(
       `Cannot run "${first.name}": the servers have different builds of it (${

@@ -32,7 +32,7 @@ export function helpColumns(
 }
 
 /** Help never gets wider than this, however wide the terminal: lines stay readable. */
-export const MAX_COLUMNS = 100;
+const MAX_COLUMNS = 100;
 
 function helpWidth(columns: number): number {
   return Math.min(MAX_COLUMNS, Math.max(20, columns));

@@ -4,7 +4,7 @@
 // `deno task` forwards to its child count once.
 
 /** Seconds requests in flight get to finish after the first Ctrl-C. */
-export const GRACE_SECONDS = 5;
+const GRACE_SECONDS = 5;
 
 /**
  * Signals within this many ms of the first are copies of it: under

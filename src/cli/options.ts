@@ -3,7 +3,6 @@
 // README's table and the scoped --allow-env list are all derived from it.
 
 import { parseFieldMap } from "../dataset/fields.ts";
-import { DEFAULT_PATTERN } from "../dataset/read.ts";
 import {
   BACKEND_KINDS,
   type BackendKind,
@@ -16,7 +15,9 @@ import { DEFAULT_RETRY_POLICY } from "../backend/retry.ts";
 import { MODES } from "../protocol/prompt.ts";
 import { PRESETS } from "../protocol/presets.ts";
 import { defaultMaxTokens } from "../protocol/protocol.ts";
-import { globToRegExp } from "../dataset/discover.ts";
+// discover.ts, not read.ts: the readers (csv-parse, hyparquet) must not
+// load for --help or --version.
+import { DEFAULT_PATTERN, globToRegExp } from "../dataset/discover.ts";
 import {
   anyText,
   fail,

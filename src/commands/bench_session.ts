@@ -22,7 +22,12 @@ import type { RunStop } from "../runner/run.ts";
 import { writeJsonAtomic } from "../store/atomic.ts";
 import { acquireRunLock, describeHolder, type RunLock } from "../store/lock.ts";
 import { createManifest, type Manifest } from "../store/manifest.ts";
-import { logFileName, MANIFEST_FILE, RUN_FILES } from "../store/run_folder.ts";
+import {
+  logFileName,
+  MANIFEST_FILE,
+  pathExists,
+  RUN_FILES,
+} from "../store/run_folder.ts";
 import { TOOL } from "../version.ts";
 import type { BenchControl, BenchIo } from "./bench_io.ts";
 
@@ -69,7 +74,7 @@ export async function openRunFolder(
     runDir = await claimFolder(runDir);
     made = true;
   } else {
-    made = !(await exists(runDir));
+    made = !(await pathExists(runDir));
     await Deno.mkdir(runDir, { recursive: true });
   }
   const runId = runDir.split(/[\\/]/).pop()!;
@@ -105,7 +110,7 @@ async function writeNewManifest(
   plan: DatasetPlan,
   startedAt: Date,
 ): Promise<void> {
-  if (await exists(join(runDir, MANIFEST_FILE))) {
+  if (await pathExists(join(runDir, MANIFEST_FILE))) {
     throw new UsageError(
       `Cannot start run "${runId}": ${runDir} already holds a run; use --resume ${runDir} or another --run-id`,
     );
@@ -119,16 +124,6 @@ async function writeNewManifest(
   );
   if (plan.source) manifest.source = plan.source;
   await writeJsonAtomic(join(runDir, MANIFEST_FILE), manifest);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /** Logging, metrics, each model in turn, the comparison and the exit code. */
@@ -175,7 +170,7 @@ export async function printLastLines(
   io: BenchIo,
 ): Promise<void> {
   const only = summaries.length === 1 ? summaries[0]! : null;
-  if (only && await exists(join(only.dir, RUN_FILES.report))) {
+  if (only && await pathExists(join(only.dir, RUN_FILES.report))) {
     io.stdout(`Report: ${join(only.dir, RUN_FILES.report)}\n`);
   }
   const ran = new Set(summaries.map((s) => s.model));

@@ -5,7 +5,7 @@
 // of thrown errors).
 
 import { join, resolve } from "node:path";
-import type { ModelInfo } from "../backend/backend.ts";
+import { type ModelInfo, shortDigest } from "../backend/backend.ts";
 import { createBackends, preflightAll } from "../backend/factory.ts";
 import { type Config, safePathSegment } from "../config.ts";
 import { type DatasetPlan, planDataset } from "../dataset/plan.ts";
@@ -64,8 +64,12 @@ export async function runBench(
     ));
   if (plan === null) return 130;
   reportPlan(plan, io);
+  // A resumed run's summaries, read once for both checks below.
+  const previous = start.manifest
+    ? await previousSummaries(start.runDir, config)
+    : [];
   if (start.manifest && datasetUnchanged(start.manifest, plan, config)) {
-    const done = await completedRun(start.runDir, config);
+    const done = completedRun(previous, config);
     if (done) return reportComplete(start.runDir, done, config, io);
   }
   // Before any folder is made: a run that cannot start leaves nothing behind.
@@ -76,7 +80,7 @@ export async function runBench(
   );
   if (infos === null) return 130;
   if (start.manifest && !config.force) {
-    await sameBuilds(start.runDir, config, infos);
+    sameBuilds(previous, config, infos);
   }
   const folder = await openRunFolder(start, plan, startedAt, io);
   try {
@@ -324,30 +328,42 @@ function modelDirs(
   }));
 }
 
+/** Each model's folder and the summary.json it has; null when none can be read. */
+async function previousSummaries(
+  runDir: string,
+  config: Config,
+): Promise<Array<{ model: string; dir: string; summary: Summary | null }>> {
+  const out = [];
+  for (const { model, dir } of modelDirs(runDir, config)) {
+    let summary: Summary | null = null;
+    try {
+      summary = await readSummaryIfAny(dir);
+    } catch {
+      // Unreadable: nothing recorded to compare, and the model is resumed.
+    }
+    out.push({ model, dir, summary });
+  }
+  return out;
+}
+
 /**
  * Refuses to resume a model whose build changed since its results so far
  * (a re-pull between sessions): the accuracy would mix two models.
  */
-async function sameBuilds(
-  runDir: string,
+function sameBuilds(
+  previous: Array<{ model: string; summary: Summary | null }>,
   config: Config,
   infos: Map<string, ModelInfo>,
-): Promise<void> {
-  for (const { model, dir } of modelDirs(runDir, config)) {
-    let before: string | null = null;
-    try {
-      before = (await readSummaryIfAny(dir))?.["model_info"]?.digest ?? null;
-    } catch {
-      continue; // no readable summary: nothing recorded to compare
-    }
+): void {
+  for (const { model, summary } of previous) {
+    const before = summary?.["model_info"]?.digest ?? null;
     const now = infos.get(model)?.digest ?? null;
     if (before !== null && now !== null && before !== now) {
-      const short = (d: string) => d.replace(/^sha256:/, "").slice(0, 12);
       throw new UsageError(
         `Cannot resume "${config.resume}": ${model} changed since the run started (digest ${
-          short(before)
+          shortDigest(before)
         } is now ${
-          short(now)
+          shortDigest(now)
         }; results would mix two builds); pass --force to resume anyway`,
       );
     }
@@ -355,13 +371,12 @@ async function sameBuilds(
 }
 
 /** A completed run's summaries (one per model), or null if work is left. */
-async function completedRun(
-  runDir: string,
+function completedRun(
+  previous: Array<{ model: string; dir: string; summary: Summary | null }>,
   config: Config,
-): Promise<Array<{ model: string; dir: string; summary: Summary }> | null> {
+): Array<{ model: string; dir: string; summary: Summary }> | null {
   const out = [];
-  for (const { model, dir } of modelDirs(runDir, config)) {
-    const summary = await readSummaryIfAny(dir);
+  for (const { model, dir, summary } of previous) {
     if (!summary?.complete) return null;
     if (config.retryErrors && summary.counts.errors > 0) return null;
     out.push({ model, dir, summary });

@@ -118,7 +118,7 @@ export function parseCacheArgs(
   if (action === "prune") {
     return { action, dir, olderThanMs: parseAge(v["older-than"] ?? "30d") };
   }
-  return action === "stats" ? { action, dir } : { action, dir };
+  return { action, dir };
 }
 
 /** Bytes as B, KB, MB or GB (powers of 1024). */
@@ -134,7 +134,7 @@ function formatBytes(n: number): string {
 }
 
 /** The `cache stats` text: totals, then one row per backend, model and digest. */
-export function renderCacheStats(stats: CacheStats): string {
+function renderCacheStats(stats: CacheStats): string {
   const lines = [
     `Cache ${stats.path}: ${
       formatBytes(stats.sizeBytes)

@@ -46,7 +46,7 @@ export interface ComparedRun {
 }
 
 /** Per-question outcomes of a run folder (id#repeat -> status). */
-export async function readOutcomes(dir: string): Promise<Map<string, Status>> {
+async function readOutcomes(dir: string): Promise<Map<string, Status>> {
   const out = new Map<string, Status>();
   for await (const r of streamResults(join(dir, RUN_FILES.results))) {
     out.set(outcomeKey(r), r.status);

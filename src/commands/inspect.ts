@@ -22,7 +22,7 @@ import {
 import type { Question } from "../schema.ts";
 
 /** Help text of `inspect` (fits 80 columns). */
-export const INSPECT_HELP = `Usage: llm-bench inspect PATH... [options]
+const INSPECT_HELP = `Usage: llm-bench inspect PATH... [options]
 
 Shows how llm-bench reads each dataset file under PATH (a folder, searched
 recursively, or a file): format, shape, questions, skipped rows and why,

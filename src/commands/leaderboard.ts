@@ -28,7 +28,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
 import { RUN_FILES } from "../store/run_folder.ts";
 
 /** File names the leaderboard writes. */
-export const LEADERBOARD_FILES = Object.freeze({
+const LEADERBOARD_FILES = Object.freeze({
   json: "leaderboard.json",
   markdown: "leaderboard.md",
   html: "leaderboard.html",
@@ -46,7 +46,7 @@ export interface LeaderboardArgs {
 }
 
 /** Help text of `llm-bench leaderboard` (fits 80 columns). */
-export const LEADERBOARD_HELP = `Usage: llm-bench leaderboard PATH... [options]
+const LEADERBOARD_HELP = `Usage: llm-bench leaderboard PATH... [options]
 
 Ranks every model found under the PATHs (run folders, model folders of a
 multi-model run, merged shard runs, or folders holding them): one row per
@@ -125,7 +125,7 @@ export async function tallyRuns(
 }
 
 /** Finds, reads and ranks the runs under `paths`. */
-export async function leaderboardOf(
+async function leaderboardOf(
   paths: readonly string[],
   opts: LeaderboardOptions = {},
 ): Promise<Leaderboard> {
@@ -191,7 +191,7 @@ export function multiModelRunOf(dir: string): string | null {
  * Refuses an output folder that is (or is inside) a run folder read, or the
  * top folder of a multi-model run whose model folders are read.
  */
-export function checkOutputDir(outputDir: string, board: Leaderboard) {
+function checkOutputDir(outputDir: string, board: Leaderboard) {
   const out = resolve(outputDir);
   const read = [
     ...board.models.map((m) => m.dir),

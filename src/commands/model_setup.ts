@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { ModelInfo } from "../backend/backend.ts";
 import type { Config } from "../config.ts";
+import type { DatasetFile } from "../dataset/discover.ts";
 import type { FewshotSource } from "../dataset/fewshot.ts";
 import { type DatasetPlan, plannedItems } from "../dataset/plan.ts";
 import type { SelectOptions } from "../dataset/select.ts";
@@ -77,8 +78,13 @@ export function thinkAndBudget(
 /** Few-shot examples per question, warning once per subject when short. */
 export function fewshotLookup(input: ModelRunInput): ExamplesFor {
   const { plan, io, log } = input;
+  // Asked once per question: a lookup, not a scan of the file list.
+  const files = new Map<string, DatasetFile>();
+  for (const f of plan.files) {
+    if (!files.has(f.relative)) files.set(f.relative, f);
+  }
   return async (q, k) => {
-    const file = plan.files.find((f) => f.relative === q.file) ??
+    const file = files.get(q.file) ??
       { path: join(plan.root, q.file), relative: q.file };
     const got = await input.fewshot.examples(file, q.subject, k);
     const fewshotWarned = input.fewshotWarned;

@@ -8,8 +8,9 @@ import { writeComparison } from "./compare.ts";
 import { summariseResults, writeRunOutputs } from "../report/outputs.ts";
 import {
   MANIFEST_FILE,
+  pathExists,
   readManifestNear,
-  readSummary,
+  readSummaryIfAny,
   RUN_FILES,
 } from "../store/run_folder.ts";
 import type { RunMeta, Summary } from "../report/summary.ts";
@@ -52,15 +53,6 @@ export function metaFromSummary(s: Summary): RunMeta {
   };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Run facts for a folder whose summary.json is gone: run.json (in the folder,
  * or its parent for a model folder of a multi-model run) and the results.
@@ -98,9 +90,8 @@ async function metaFromManifest(dir: string): Promise<RunMeta> {
 }
 
 async function metaFor(dir: string): Promise<RunMeta> {
-  return await exists(join(dir, RUN_FILES.summary))
-    ? metaFromSummary(await readSummary(dir))
-    : await metaFromManifest(dir);
+  const summary = await readSummaryIfAny(dir);
+  return summary ? metaFromSummary(summary) : await metaFromManifest(dir);
 }
 
 /**
@@ -111,7 +102,7 @@ async function metaFor(dir: string): Promise<RunMeta> {
 async function whileLocked<T>(dir: string, f: () => Promise<T>): Promise<T> {
   let top: string | null = null;
   for (const d of [dir, join(dir, "..")]) {
-    if (await exists(join(d, MANIFEST_FILE))) {
+    if (await pathExists(join(d, MANIFEST_FILE))) {
       top = d;
       break;
     }
@@ -143,7 +134,7 @@ async function rebuildOne(dir: string): Promise<string> {
 }
 
 async function rebuildIn(dir: string): Promise<string> {
-  if (await exists(join(dir, RUN_FILES.results))) {
+  if (await pathExists(join(dir, RUN_FILES.results))) {
     const { summary, details } = await summariseResults(
       dir,
       await metaFor(dir),
@@ -154,7 +145,7 @@ async function rebuildIn(dir: string): Promise<string> {
   const runs = [];
   for await (const entry of Deno.readDir(dir)) {
     const sub = join(dir, entry.name);
-    if (entry.isDirectory && await exists(join(sub, RUN_FILES.results))) {
+    if (entry.isDirectory && await pathExists(join(sub, RUN_FILES.results))) {
       const { summary, details } = await summariseResults(
         sub,
         await metaFor(sub),

@@ -2,7 +2,11 @@
 // wrapped around the run's backends, closed at the end. Any problem opening
 // it is a warning and an uncached run, never a failed one.
 
-import type { Backend, ModelInfo } from "../backend/backend.ts";
+import {
+  type Backend,
+  type ModelInfo,
+  shortDigest,
+} from "../backend/backend.ts";
 import { CachedBackend, CacheGate } from "../backend/cached.ts";
 import type { Config } from "../config.ts";
 import { ResponseCache } from "../store/cache.ts";
@@ -122,15 +126,11 @@ async function verifyVersion(
     gate.forgetSaved();
     gate.warnOnce(
       `${model} changed at ${b.endpoint} during the run (version ${
-        short(change.before)
+        shortDigest(change.before)
       } is now ${
-        change.after === null ? "unknown" : short(change.after)
+        change.after === null ? "unknown" : shortDigest(change.after)
       }): this run's results may mix two builds, and its live answers were taken out of the cache`,
     );
     return;
   }
-}
-
-function short(version: string): string {
-  return version.replace(/^sha256:/, "").slice(0, 12);
 }

@@ -4,6 +4,9 @@
 import { basename, join, resolve } from "node:path";
 import { DatasetError } from "../errors.ts";
 
+/** The default `--csv-pattern`: every supported extension. */
+export const DEFAULT_PATTERN = "*.{csv,tsv,jsonl,json,parquet}";
+
 /** One dataset file to read. */
 export interface DatasetFile {
   /** Absolute path. */

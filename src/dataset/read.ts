@@ -11,9 +11,6 @@ import type { FileInfo, ReaderOptions, ReadItem } from "./records.ts";
 /** The file formats read, by the extension that selects them. */
 export type DatasetFormat = "csv" | "tsv" | "jsonl" | "json" | "parquet";
 
-/** The default `--csv-pattern`: every supported extension. */
-export const DEFAULT_PATTERN = "*.{csv,tsv,jsonl,json,parquet}";
-
 /**
  * The format of a dataset file from its extension (case-insensitive);
  * anything else is read as CSV, as a file named explicitly may be.

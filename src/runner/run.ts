@@ -17,7 +17,6 @@ import { RunState } from "./run_state.ts";
 import type { RunControl, RunDeps, RunOptions, RunOutcome } from "./types.ts";
 import { DispatchWindow } from "./window.ts";
 
-export { skippedRecord };
 export type {
   PreparedQuestion,
   QuestionProtocol,

@@ -23,7 +23,7 @@ export interface RunLock {
 }
 
 /** This machine's name, read without asking for a permission (or "unknown"). */
-export function hostName(): string {
+function hostName(): string {
   try {
     const q = Deno.permissions.querySync({ name: "sys", kind: "hostname" });
     if (q.state === "granted") return Deno.hostname();

@@ -46,6 +46,17 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Whether `path` exists; errors other than "not found" are thrown. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
 /** Reads and parses a JSON file; null when it does not exist. */
 async function readJson(path: string): Promise<unknown | null> {
   let text: string;
@@ -82,7 +93,7 @@ export async function readManifest(
 }
 
 /** The manifest of run folder `dir`, checked; null when it has none. */
-export async function readManifestIfAny(dir: string): Promise<Manifest | null> {
+async function readManifestIfAny(dir: string): Promise<Manifest | null> {
   const path = join(dir, MANIFEST_FILE);
   const value = await readJson(path);
   return value === null ? null : parseManifest(value, path);
