@@ -24,6 +24,7 @@ import {
   truncate,
 } from "./format.ts";
 import { REPORT_CSS } from "./html_style.ts";
+import { scoredCount } from "../stats.ts";
 import { cacheNote, type Summary } from "./summary.ts";
 
 /** Colours given to runs, in order. */
@@ -66,7 +67,7 @@ const nowrap = (text: string) => `<span class="nowrap">${h(text)}</span>`;
 
 function scoredCard(s: Summary): string {
   const c = s.counts;
-  const scored = c.correct + c.wrong + c.unparsed;
+  const scored = scoredCount(c);
   const planned = s.planned?.questions;
   const of = planned !== undefined && planned > c.total
     ? `of ${planned} planned`
@@ -349,7 +350,7 @@ function subjectGroups(s: Summary, c: string): AccuracyGroup[] {
       ci: g.ci95,
       color: c,
       title: `${name}: ${formatPercent(g.accuracy)} ${formatCi(g.ci95)}, n=${
-        g.correct + g.wrong + g.unparsed
+        scoredCount(g)
       }`,
     }],
   }));
@@ -531,7 +532,7 @@ function comparisonTable(
       return `<tr><td class="name"><span class="swatch" style="--run:${
         color(i)
       }"></span>${h(labels[i]!)}</td><td>${
-        c.correct + c.wrong + c.unparsed
+        scoredCount(c)
       }</td><td class="acc">${formatPercent(s.accuracy)}</td><td class="ci">${
         formatCi(s["accuracy_ci95"])
       }</td><td>${formatPercent(s["accuracy_macro"])}</td><td>${

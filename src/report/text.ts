@@ -10,6 +10,7 @@ import {
   shownCountColumns,
   truncate,
 } from "./format.ts";
+import { scoredCount } from "../stats.ts";
 import { cacheNote, type Summary } from "./summary.ts";
 
 /** Narrowest first column before Correct and Wrong are dropped instead. */
@@ -320,7 +321,7 @@ export function renderSummaryText(
       `Accuracy ${formatPercent(s.accuracy)} [${
         compactCi(s["accuracy_ci95"])
       }]`,
-      `over ${s.counts.correct + s.counts.wrong + s.counts.unparsed} scored`,
+      `over ${scoredCount(s.counts)} scored`,
       `(macro over subjects ${formatPercent(s["accuracy_macro"])})`,
     ],
     columns,
