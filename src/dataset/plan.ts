@@ -182,29 +182,22 @@ export async function planDataset(
     if (!keep(item)) continue;
     const perSubject = subjects.get(row.subject) ??
       subjects.set(row.subject, { questions: 0, skipped: 0 }).get(row.subject)!;
-    if (item.kind === "question") perSubject.questions++;
-    else perSubject.skipped++;
-    if (item.kind === "question") questions++;
+    if (item.kind === "question") {
+      perSubject.questions++;
+      questions++;
+      continue;
+    }
+    perSubject.skipped++;
+    skipped++;
+    if (firstSkips.length < 3) firstSkips.push(item.row);
+    const seen = skippedByFile.get(item.row.file);
+    if (seen) seen.rows++;
     else {
-      skipped++;
-      if (firstSkips.length < 3) firstSkips.push(item.row);
-      const seen = skippedByFile.get(item.row.file);
-      if (seen) seen.rows++;
-      else {skippedByFile.set(item.row.file, {
-          rows: 1,
-          line: item.row.line,
-          reason: item.row.reason,
-        });}
+      const { line, reason } = item.row;
+      skippedByFile.set(item.row.file, { rows: 1, line, reason });
     }
   }
-  const fileInfo: SummaryDatasetFile[] = [];
-  for (const f of questionFiles) {
-    fileInfo.push({
-      file: f.relative,
-      sha256: opts.hash === false ? "" : await sha256File(f.path),
-      rows: rows.get(f.relative) ?? 0,
-    });
-  }
+  const fileInfo = await filesInfo(questionFiles, rows, opts.hash !== false);
   if (opts.withDevFiles === true) {
     fileInfo.push(...await devFileInfo(devFiles, fields, opts.hash !== false));
   }
@@ -261,8 +254,17 @@ async function devFileInfo(
     const file = item.kind === "question" ? item.question.file : item.row.file;
     rows.set(file, (rows.get(file) ?? 0) + 1);
   }
+  return await filesInfo(devFiles, rows, hash);
+}
+
+/** Name, hash (empty unless `hash`) and row count of each file. */
+async function filesInfo(
+  files: readonly DatasetFile[],
+  rows: ReadonlyMap<string, number>,
+  hash: boolean,
+): Promise<SummaryDatasetFile[]> {
   const out: SummaryDatasetFile[] = [];
-  for (const f of devFiles) {
+  for (const f of files) {
     out.push({
       file: f.relative,
       sha256: hash ? await sha256File(f.path) : "",
