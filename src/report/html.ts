@@ -23,7 +23,7 @@ import {
   shownCountColumns,
   truncate,
 } from "./format.ts";
-import { REPORT_CSS } from "./html_style.ts";
+import { pageStart, REPORT_CSS } from "./html_style.ts";
 import { scoredCount } from "../stats.ts";
 import { cacheNote, type Summary } from "./summary.ts";
 
@@ -632,10 +632,9 @@ const SCRIPT = `(function () {
   document.documentElement.setAttribute("data-ready", "1");
 })();`;
 
-const ERROR_HOOK = `window.onerror = function (msg, src, line) {
-  var box = document.getElementById("js-errors");
-  if (box) { box.textContent += String(msg) + " @" + line + "\\n"; box.hidden = false; }
-};`;
+/** The page may run only its own inline script and style, and load nothing. */
+const CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
 
 /**
  * Renders report.html for one or more runs. `details[i]` belongs to
@@ -655,19 +654,9 @@ export function renderReport(
     : `llm-bench: ${summaries.map((s) => mockLabel(s, "mock")).join(" vs ")}`;
   const subtitle = summaries.map((s) => `${s.model} · run ${s["run_id"]}`)
     .join(" — ");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>${h(title)}</title>
-<style>${REPORT_CSS}</style>
-<script>${ERROR_HOOK}</script>
-</head>
-<body>
-<pre id="js-errors" hidden></pre>
-<header><h1>${h(title)}</h1><p class="sub">${h(subtitle)}</p></header>
+  return `${pageStart(h(title), REPORT_CSS, CSP)}<header><h1>${
+    h(title)
+  }</h1><p class="sub">${h(subtitle)}</p></header>
 <main>
 ${summaries.length > 1 ? comparisonSection(summaries, details) : ""}
 ${summaries.map((s, i) => runSection(s, details[i], i, summaries)).join("\n")}
