@@ -1,7 +1,6 @@
-// The plan of a run's dataset: which files are questions and which are
-// few-shot sources, their hashes and row counts, file-level problems, and
-// how many questions the selection keeps. Rows are streamed (nothing is held
-// per question); each file is read once more for its hash.
+// The plan of a run's dataset: question and few-shot files, their hashes
+// (an hf: file's from the cache check, others read once more) and row
+// counts, file problems, and how many questions the selection keeps.
 
 import { resolve } from "node:path";
 import { DatasetError } from "../errors.ts";
@@ -156,9 +155,13 @@ export async function planDataset(
       skippedByFile.set(item.row.file, { rows: 1, line, reason });
     }
   }
-  const fileInfo = await filesInfo(questionFiles, rows, opts.hash !== false);
+  // The hf: cache has just checked each file against its SHA-256.
+  const hashes = opts.hash === false
+    ? null
+    : new Map(hub?.source.files.map((f) => [f.file, f.sha256]));
+  const fileInfo = await filesInfo(questionFiles, rows, hashes);
   if (opts.withDevFiles === true) {
-    fileInfo.push(...await devFileInfo(devFiles, fields, opts.hash !== false));
+    fileInfo.push(...await devFileInfo(devFiles, fields, hashes));
   }
   if (questions === 0) {
     const detail = problems.length > 0
@@ -205,7 +208,7 @@ export function modelPlan(
 async function devFileInfo(
   devFiles: readonly DatasetFile[],
   fields: FieldMap | null,
-  hash: boolean,
+  hashes: ReadonlyMap<string, string> | null,
 ): Promise<SummaryDatasetFile[]> {
   const rows = new Map<string, number>();
   for await (const item of readDataset(devFiles, { fields })) {
@@ -213,22 +216,24 @@ async function devFileInfo(
     const file = item.kind === "question" ? item.question.file : item.row.file;
     rows.set(file, (rows.get(file) ?? 0) + 1);
   }
-  return await filesInfo(devFiles, rows, hash);
+  return await filesInfo(devFiles, rows, hashes);
 }
 
-/** Name, hash (empty unless `hash`) and row count of each file. */
+/**
+ * Name, SHA-256 and row count of each file. `hashes`: SHA-256 already known
+ * by relative name (the rest are read and hashed), or null for no hashes.
+ */
 async function filesInfo(
   files: readonly DatasetFile[],
   rows: ReadonlyMap<string, number>,
-  hash: boolean,
+  hashes: ReadonlyMap<string, string> | null,
 ): Promise<SummaryDatasetFile[]> {
   const out: SummaryDatasetFile[] = [];
   for (const f of files) {
-    out.push({
-      file: f.relative,
-      sha256: hash ? await sha256File(f.path) : "",
-      rows: rows.get(f.relative) ?? 0,
-    });
+    const sha256 = hashes === null
+      ? ""
+      : hashes.get(f.relative) || await sha256File(f.path);
+    out.push({ file: f.relative, sha256, rows: rows.get(f.relative) ?? 0 });
   }
   return out;
 }
