@@ -10,6 +10,7 @@ import {
   formatCi,
   formatP,
   formatPercent,
+  formatPoints,
   sanitizeText,
   truncate,
 } from "./format.ts";
@@ -17,7 +18,6 @@ import type { BoardModel } from "./leaderboard.ts";
 import type { BoardPair } from "./leaderboard_pairs.ts";
 import { STATUS_CODE } from "./leaderboard_input.ts";
 import { pairedTest } from "./leaderboard_stats.ts";
-import { formatPoints } from "./leaderboard_text.ts";
 import { wilson } from "../stats.ts";
 
 /** The paired figures of A and B on one group of shared questions. */

@@ -19,6 +19,7 @@ import {
   formatNumber,
   formatP,
   formatPercent,
+  formatPoints,
   jsonForScript,
   shownCountColumns,
   truncate,
@@ -608,7 +609,7 @@ function pairRows(
       const d = r.difference;
       pairs.push(
         `<tr>${names}<td>${r["n_common"]}</td><td>${
-          d === null ? "-" : `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)} pts`
+          d === null ? "-" : `${formatPoints(d)} pts`
         }</td><td>${r.b}</td><td>${r.c}</td><td>${r.mcnemar.method}</td><td class="${
           r["n_common"] > 0 && p < 0.05 ? "sig" : ""
         }">${r["n_common"] === 0 ? "-" : formatP(p)}</td></tr>`,

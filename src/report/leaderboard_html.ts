@@ -10,8 +10,9 @@ import {
   formatNumber,
   formatP,
   formatPercent,
+  formatPoints,
 } from "./format.ts";
-import { formatPoints, MOCK_NOTE, shownLabel } from "./leaderboard_text.ts";
+import { MOCK_NOTE, shownLabel } from "./leaderboard_text.ts";
 import { pageStart, REPORT_CSS } from "./html_style.ts";
 
 /** CSS the leaderboard adds to report.html's. */
