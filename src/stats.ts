@@ -73,6 +73,21 @@ export interface ScoredCounts {
 }
 
 /**
+ * How many answers were scored: correct + wrong + unparsed (errors and skips
+ * are not). The denominator of every accuracy figure.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scoredCount } from "./stats.ts";
+ * assert.equal(scoredCount({ correct: 2, wrong: 1, unparsed: 1 }), 4);
+ * ```
+ */
+export function scoredCount(c: ScoredCounts): number {
+  return c.correct + c.wrong + c.unparsed;
+}
+
+/**
  * Accuracy over scored answers (correct + wrong + unparsed: an unparsed
  * answer counts as wrong) with its Wilson 95% interval; nulls when nothing
  * was scored. The one definition behind summary.json and the live page.
@@ -88,7 +103,7 @@ export interface ScoredCounts {
 export function scoredAccuracy(
   c: ScoredCounts,
 ): { accuracy: number | null; ci95: [number, number] | null } {
-  const scored = c.correct + c.wrong + c.unparsed;
+  const scored = scoredCount(c);
   return {
     accuracy: scored === 0 ? null : c.correct / scored,
     ci95: wilson(c.correct, scored),

@@ -184,3 +184,22 @@ Deno.test("readFile() reads pretty-printed objects one after another in a .jsonl
     ["pretty.jsonl:9", "A"],
   ]);
 });
+
+Deno.test("a binary file is named by the format its extension asks for", async (t) => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const cases: [string, string][] = [
+    ["data.jsonl", "JSON Lines"],
+    ["data.ndjson", "JSON Lines"],
+    ["data.json", "JSON"],
+    ["data.tsv", "TSV"],
+    ["data.csv", "CSV"],
+  ];
+  for (const [name, kind] of cases) {
+    await t.step(name, async () => {
+      const read = await readText(name, png);
+      assert.deepEqual(read.problems.map((p) => p.message), [
+        `Cannot read "${name}": it is a PNG image, not a ${kind} file`,
+      ]);
+    });
+  }
+});

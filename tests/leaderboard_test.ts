@@ -10,7 +10,8 @@ import {
   renderLeaderboardText,
 } from "../src/report/leaderboard_text.ts";
 import { renderLeaderboardHtml } from "../src/report/leaderboard_html.ts";
-import type { Summary } from "../src/report/summary.ts";
+import { type Summary, SummaryBuilder } from "../src/report/summary.ts";
+import { meta, record } from "./report_sample.ts";
 import type { Status } from "../src/schema.ts";
 import { wilson } from "../src/stats.ts";
 import { bigMcnemar, holmOracle } from "./mcnemar_oracle.ts";
@@ -268,6 +269,31 @@ Deno.test("buildLeaderboard() tests pairs only on shared questions and warns abo
   assert.ok(b.warnings.some((w) => /different questions/.test(w)));
   // Accuracy of each row is over its own questions.
   assert.equal(b.models.find((m) => m.model === "x")!.scored, 30);
+});
+
+Deno.test("buildLeaderboard() gives the macro accuracy summary.json gives, whatever the subject order", () => {
+  // Subjects at 10%, 20% and 30%: summed naively in this order the mean is
+  // 0.20000000000000004; summary.json sums exactly (0.6 / 3).
+  const outcomes: Array<[string, string, Status]> = [];
+  const summary = new SummaryBuilder();
+  ["s1", "s2", "s3"].forEach((subject, k) => {
+    for (let i = 0; i < 10; i++) {
+      const status: Status = i <= k ? "correct" : "wrong";
+      outcomes.push([`${subject}:${i}`, subject, status]);
+      summary.add(record({ id: `${subject}:${i}`, subject, status }));
+    }
+  });
+  const expected = summary.build(meta())["accuracy_macro"];
+  assert.equal(expected, 0.6 / 3);
+  for (const order of [outcomes, [...outcomes].reverse()]) {
+    const { runs, index } = tallies([{
+      model: "m",
+      run: "r",
+      outcomes: order,
+    }]);
+    const [m] = buildLeaderboard(runs, index.subjects).models;
+    assert.equal(m!["macro_accuracy"], expected);
+  }
 });
 
 Deno.test("buildLeaderboard() leaves errors and skipped rows out of accuracy and counts them", () => {

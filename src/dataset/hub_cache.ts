@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../store/atomic.ts";
+import { sha256File } from "./file_hash.ts";
 import { type HubSpec, safeSegment } from "./hub_spec.ts";
 
 /** Name of the record of a downloaded config/split, inside its folder (hidden from discovery). */
@@ -157,20 +158,6 @@ export function writeRecord(dir: string, record: HubRecord): Promise<void> {
   return writeJsonAtomic(join(dir, HUB_RECORD_FILE), record);
 }
 
-/** SHA-256 of a file, streamed. */
-export async function sha256OfFile(path: string): Promise<string> {
-  const { createHash } = await import("node:crypto");
-  const hash = createHash("sha256");
-  using file = await Deno.open(path, { read: true });
-  const buf = new Uint8Array(1 << 16);
-  for (;;) {
-    const n = await file.read(buf);
-    if (n === null) break;
-    hash.update(buf.subarray(0, n));
-  }
-  return hash.digest("hex");
-}
-
 /**
  * Whether a cached file is whole and unchanged: it exists with the recorded
  * size and its bytes still hash to the recorded SHA-256.
@@ -182,7 +169,7 @@ export async function cachedFileIntact(
   try {
     const info = await Deno.stat(join(dir, file.file));
     if (!info.isFile || info.size !== file.size) return false;
-    return await sha256OfFile(join(dir, file.file)) === file.sha256;
+    return await sha256File(join(dir, file.file)) === file.sha256;
   } catch {
     return false;
   }

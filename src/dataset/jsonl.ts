@@ -120,7 +120,6 @@ export async function* readJsonlFile(
   options: ReaderOptions = {},
 ): AsyncGenerator<ReadItem> {
   const name = file.relative;
-  if (options.info) options.info.shape = null;
   const opened = await openRecords(
     file,
     firstIndex,

@@ -1,7 +1,6 @@
-// The plan of a run's dataset: which files are questions and which are
-// few-shot sources, their hashes and row counts, file-level problems, and
-// how many questions the selection keeps. Rows are streamed (nothing is held
-// per question); each file is read once more for its hash.
+// The plan of a run's dataset: question and few-shot files, their hashes
+// (an hf: file's from the cache check, others read once more) and row
+// counts, file problems, and how many questions the selection keeps.
 
 import { resolve } from "node:path";
 import { DatasetError } from "../errors.ts";
@@ -15,6 +14,7 @@ import {
 } from "./discover.ts";
 import type { FieldMap } from "./fields.ts";
 import { readDataset } from "./read.ts";
+import { sha256File } from "./file_hash.ts";
 import { type HubOptions, isHubPath, resolveHubDataset } from "./hub.ts";
 import type { DatasetSource } from "../store/manifest.ts";
 
@@ -99,48 +99,6 @@ export function isDevFile(relative: string): boolean {
   return DEV_FILE_REGEXP.test(relative);
 }
 
-/** Files up to this size are hashed in one read with Web Crypto. */
-const WHOLE_FILE_HASH_BYTES = 64 * 1024 * 1024;
-
-/**
- * SHA-256 of a file. Web Crypto for files up to 64 MiB (loading node:crypto
- * alone costs ~17 ms of start-up); larger files are streamed through
- * node:crypto so memory does not grow with the file.
- */
-export async function sha256File(path: string): Promise<string> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    const { size } = await file.stat();
-    if (size <= WHOLE_FILE_HASH_BYTES) {
-      const bytes = new Uint8Array(size);
-      let got = 0;
-      while (got < size) {
-        const n = await file.read(bytes.subarray(got));
-        if (n === null) break;
-        got += n;
-      }
-      const digest = await crypto.subtle.digest(
-        "SHA-256",
-        bytes.subarray(0, got),
-      );
-      return Array.from(
-        new Uint8Array(digest),
-        (b) => b.toString(16).padStart(2, "0"),
-      ).join("");
-    }
-    const { createHash } = await import("node:crypto");
-    const hash = createHash("sha256");
-    for await (const chunk of file.readable) hash.update(chunk);
-    return hash.digest("hex");
-  } finally {
-    try {
-      file.close();
-    } catch {
-      // already closed by the readable stream
-    }
-  }
-}
-
 /**
  * Discovers, hashes (unless `hash: false`) and counts the dataset. Dev-split files (`*_dev.*` or
  * under a `dev/` folder) are few-shot sources, not questions, unless every
@@ -182,31 +140,28 @@ export async function planDataset(
     if (!keep(item)) continue;
     const perSubject = subjects.get(row.subject) ??
       subjects.set(row.subject, { questions: 0, skipped: 0 }).get(row.subject)!;
-    if (item.kind === "question") perSubject.questions++;
-    else perSubject.skipped++;
-    if (item.kind === "question") questions++;
+    if (item.kind === "question") {
+      perSubject.questions++;
+      questions++;
+      continue;
+    }
+    perSubject.skipped++;
+    skipped++;
+    if (firstSkips.length < 3) firstSkips.push(item.row);
+    const seen = skippedByFile.get(item.row.file);
+    if (seen) seen.rows++;
     else {
-      skipped++;
-      if (firstSkips.length < 3) firstSkips.push(item.row);
-      const seen = skippedByFile.get(item.row.file);
-      if (seen) seen.rows++;
-      else {skippedByFile.set(item.row.file, {
-          rows: 1,
-          line: item.row.line,
-          reason: item.row.reason,
-        });}
+      const { line, reason } = item.row;
+      skippedByFile.set(item.row.file, { rows: 1, line, reason });
     }
   }
-  const fileInfo: SummaryDatasetFile[] = [];
-  for (const f of questionFiles) {
-    fileInfo.push({
-      file: f.relative,
-      sha256: opts.hash === false ? "" : await sha256File(f.path),
-      rows: rows.get(f.relative) ?? 0,
-    });
-  }
+  // The hf: cache has just checked each file against its SHA-256.
+  const hashes = opts.hash === false
+    ? null
+    : new Map(hub?.source.files.map((f) => [f.file, f.sha256]));
+  const fileInfo = await filesInfo(questionFiles, rows, hashes);
   if (opts.withDevFiles === true) {
-    fileInfo.push(...await devFileInfo(devFiles, fields, opts.hash !== false));
+    fileInfo.push(...await devFileInfo(devFiles, fields, hashes));
   }
   if (questions === 0) {
     const detail = problems.length > 0
@@ -253,7 +208,7 @@ export function modelPlan(
 async function devFileInfo(
   devFiles: readonly DatasetFile[],
   fields: FieldMap | null,
-  hash: boolean,
+  hashes: ReadonlyMap<string, string> | null,
 ): Promise<SummaryDatasetFile[]> {
   const rows = new Map<string, number>();
   for await (const item of readDataset(devFiles, { fields })) {
@@ -261,13 +216,24 @@ async function devFileInfo(
     const file = item.kind === "question" ? item.question.file : item.row.file;
     rows.set(file, (rows.get(file) ?? 0) + 1);
   }
+  return await filesInfo(devFiles, rows, hashes);
+}
+
+/**
+ * Name, SHA-256 and row count of each file. `hashes`: SHA-256 already known
+ * by relative name (the rest are read and hashed), or null for no hashes.
+ */
+async function filesInfo(
+  files: readonly DatasetFile[],
+  rows: ReadonlyMap<string, number>,
+  hashes: ReadonlyMap<string, string> | null,
+): Promise<SummaryDatasetFile[]> {
   const out: SummaryDatasetFile[] = [];
-  for (const f of devFiles) {
-    out.push({
-      file: f.relative,
-      sha256: hash ? await sha256File(f.path) : "",
-      rows: rows.get(f.relative) ?? 0,
-    });
+  for (const f of files) {
+    const sha256 = hashes === null
+      ? ""
+      : hashes.get(f.relative) || await sha256File(f.path);
+    out.push({ file: f.relative, sha256, rows: rows.get(f.relative) ?? 0 });
   }
   return out;
 }

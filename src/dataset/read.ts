@@ -7,30 +7,7 @@ import { readJsonFile } from "./json.ts";
 import { readJsonlFile } from "./jsonl.ts";
 import { readParquetFile } from "./parquet.ts";
 import type { FileInfo, ReaderOptions, ReadItem } from "./records.ts";
-
-/** The file formats read, by the extension that selects them. */
-export type DatasetFormat = "csv" | "tsv" | "jsonl" | "json" | "parquet";
-
-/**
- * The format of a dataset file from its extension (case-insensitive);
- * anything else is read as CSV, as a file named explicitly may be.
- *
- * @example
- * ```ts
- * import { formatOf } from "./read.ts";
- * import assert from "node:assert/strict";
- * assert.equal(formatOf("arc/ARC-Challenge-Test.JSONL"), "jsonl");
- * assert.equal(formatOf("data.txt"), "csv");
- * ```
- */
-export function formatOf(relative: string): DatasetFormat {
-  const lower = relative.toLowerCase();
-  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson")) return "jsonl";
-  if (lower.endsWith(".json")) return "json";
-  if (lower.endsWith(".parquet")) return "parquet";
-  if (lower.endsWith(".tsv")) return "tsv";
-  return "csv";
-}
+import { formatOf } from "./format.ts";
 
 /**
  * Streams the items of one file through the reader of its format; `info`

@@ -41,7 +41,8 @@ function isRecord(value: unknown): value is DataRecord {
 
 /**
  * Maps the records of one file to items. Records are held back only until
- * the shape is known (at most 20), so memory does not grow with the file.
+ * the shape is known (at most 20), or a numeric answer's base is judged (at
+ * most 1000), so memory does not grow with the file.
  */
 export class RecordMapper {
   /** The next item's dataset-wide index. */

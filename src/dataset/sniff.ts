@@ -3,6 +3,7 @@
 // into validated UTF-8 without holding more than one chunk in memory.
 
 import { Buffer } from "node:buffer";
+import { FORMAT_NAMES, formatOf } from "./format.ts";
 
 /**
  * A problem with a whole dataset file, raised inside the byte pipeline and
@@ -43,15 +44,6 @@ const MAGIC: readonly { bytes: readonly number[]; what: string }[] = [
     what: "an old Excel .xls workbook (export it as CSV)",
   },
 ];
-
-/** What a text dataset file should be, from its extension, for messages. */
-function textKind(name: string): string {
-  const lower = name.toLowerCase();
-  if (lower.endsWith(".jsonl")) return "JSON Lines";
-  if (lower.endsWith(".json")) return "JSON";
-  if (lower.endsWith(".tsv")) return "TSV";
-  return "CSV";
-}
 
 function startsWith(buf: Uint8Array, prefix: readonly number[]): boolean {
   if (buf.length < prefix.length) return false;
@@ -247,7 +239,7 @@ export function utf8Stream(
       if (startsWith(buf, magic.bytes)) {
         throw new FileProblemError(
           `Cannot read "${name}": it is ${magic.what}, not a ${
-            textKind(name)
+            FORMAT_NAMES[formatOf(name)]
           } file`,
           null,
         );

@@ -13,7 +13,7 @@ import {
   ExpositionWriter,
   formatLe,
 } from "./exposition.ts";
-import { percentile, scoredAccuracy } from "../stats.ts";
+import { percentile, scoredAccuracy, scoredCount } from "../stats.ts";
 
 /** Histogram bucket upper bounds of `llm_bench_request_duration_seconds`, in seconds. */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [
@@ -381,7 +381,7 @@ export class MetricsRegistry {
     const s = this.#state;
     const c = s.counts;
     const total = c.correct + c.wrong + c.unparsed + c.error;
-    const answered = c.correct + c.wrong + c.unparsed;
+    const answered = scoredCount(c);
     const avgMs = s.answeredWithLatency > 0
       ? s.answeredLatencySumMs / s.answeredWithLatency
       : 0;

@@ -10,14 +10,14 @@ import {
   formatCi,
   formatP,
   formatPercent,
+  formatPoints,
   sanitizeText,
   truncate,
 } from "./format.ts";
 import type { BoardModel } from "./leaderboard.ts";
 import type { BoardPair } from "./leaderboard_pairs.ts";
 import { STATUS_CODE } from "./leaderboard_input.ts";
-import { mcnemarExactP, pairedDiffCi } from "./leaderboard_stats.ts";
-import { formatPoints } from "./leaderboard_text.ts";
+import { pairedTest } from "./leaderboard_stats.ts";
 import { wilson } from "../stats.ts";
 
 /** The paired figures of A and B on one group of shared questions. */
@@ -62,9 +62,7 @@ function group(name: string, c: Counts4): PairedGroup {
     neither,
     "accuracy_a": n === 0 ? null : (both + aOnly) / n,
     "accuracy_b": n === 0 ? null : (both + bOnly) / n,
-    diff: n === 0 ? null : (aOnly - bOnly) / n,
-    "diff_ci95": pairedDiffCi({ both, aOnly, bOnly, neither }),
-    "p_value": n === 0 ? null : mcnemarExactP(aOnly, bOnly),
+    ...pairedTest({ both, aOnly, bOnly, neither }),
   };
 }
 

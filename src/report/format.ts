@@ -83,6 +83,39 @@ export function formatCi(
 }
 
 /**
+ * A Wilson interval as two bare percentages, e.g. `64.6-85.6`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compactCi } from "./format.ts";
+ * assert.equal(compactCi([0.646, 0.856]), "64.6-85.6");
+ * assert.equal(compactCi(null), "-");
+ * ```
+ */
+export function compactCi(ci: readonly [number, number] | null): string {
+  if (ci === null) return "-";
+  return `${(ci[0] * 100).toFixed(1)}-${(ci[1] * 100).toFixed(1)}`;
+}
+
+/**
+ * A difference of proportions in signed percentage points, one decimal, or
+ * `-` for null.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatPoints } from "./format.ts";
+ * assert.equal(formatPoints(0.0456), "+4.6");
+ * assert.equal(formatPoints(-0.1), "-10.0");
+ * ```
+ */
+export function formatPoints(d: number | null): string {
+  if (d === null) return "-";
+  return `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)}`;
+}
+
+/**
  * A number with a fixed number of decimals, or `-` for null.
  *
  * @example

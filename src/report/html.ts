@@ -19,11 +19,13 @@ import {
   formatNumber,
   formatP,
   formatPercent,
+  formatPoints,
   jsonForScript,
   shownCountColumns,
   truncate,
 } from "./format.ts";
-import { REPORT_CSS } from "./html_style.ts";
+import { pageStart, REPORT_CSS } from "./html_style.ts";
+import { scoredCount } from "../stats.ts";
 import { cacheNote, type Summary } from "./summary.ts";
 
 /** Colours given to runs, in order. */
@@ -66,7 +68,7 @@ const nowrap = (text: string) => `<span class="nowrap">${h(text)}</span>`;
 
 function scoredCard(s: Summary): string {
   const c = s.counts;
-  const scored = c.correct + c.wrong + c.unparsed;
+  const scored = scoredCount(c);
   const planned = s.planned?.questions;
   const of = planned !== undefined && planned > c.total
     ? `of ${planned} planned`
@@ -349,7 +351,7 @@ function subjectGroups(s: Summary, c: string): AccuracyGroup[] {
       ci: g.ci95,
       color: c,
       title: `${name}: ${formatPercent(g.accuracy)} ${formatCi(g.ci95)}, n=${
-        g.correct + g.wrong + g.unparsed
+        scoredCount(g)
       }`,
     }],
   }));
@@ -531,7 +533,7 @@ function comparisonTable(
       return `<tr><td class="name"><span class="swatch" style="--run:${
         color(i)
       }"></span>${h(labels[i]!)}</td><td>${
-        c.correct + c.wrong + c.unparsed
+        scoredCount(c)
       }</td><td class="acc">${formatPercent(s.accuracy)}</td><td class="ci">${
         formatCi(s["accuracy_ci95"])
       }</td><td>${formatPercent(s["accuracy_macro"])}</td><td>${
@@ -607,7 +609,7 @@ function pairRows(
       const d = r.difference;
       pairs.push(
         `<tr>${names}<td>${r["n_common"]}</td><td>${
-          d === null ? "-" : `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)} pts`
+          d === null ? "-" : `${formatPoints(d)} pts`
         }</td><td>${r.b}</td><td>${r.c}</td><td>${r.mcnemar.method}</td><td class="${
           r["n_common"] > 0 && p < 0.05 ? "sig" : ""
         }">${r["n_common"] === 0 ? "-" : formatP(p)}</td></tr>`,
@@ -631,10 +633,9 @@ const SCRIPT = `(function () {
   document.documentElement.setAttribute("data-ready", "1");
 })();`;
 
-const ERROR_HOOK = `window.onerror = function (msg, src, line) {
-  var box = document.getElementById("js-errors");
-  if (box) { box.textContent += String(msg) + " @" + line + "\\n"; box.hidden = false; }
-};`;
+/** The page may run only its own inline script and style, and load nothing. */
+const CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
 
 /**
  * Renders report.html for one or more runs. `details[i]` belongs to
@@ -654,19 +655,9 @@ export function renderReport(
     : `llm-bench: ${summaries.map((s) => mockLabel(s, "mock")).join(" vs ")}`;
   const subtitle = summaries.map((s) => `${s.model} · run ${s["run_id"]}`)
     .join(" — ");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>${h(title)}</title>
-<style>${REPORT_CSS}</style>
-<script>${ERROR_HOOK}</script>
-</head>
-<body>
-<pre id="js-errors" hidden></pre>
-<header><h1>${h(title)}</h1><p class="sub">${h(subtitle)}</p></header>
+  return `${pageStart(h(title), REPORT_CSS, CSP)}<header><h1>${
+    h(title)
+  }</h1><p class="sub">${h(subtitle)}</p></header>
 <main>
 ${summaries.length > 1 ? comparisonSection(summaries, details) : ""}
 ${summaries.map((s, i) => runSection(s, details[i], i, summaries)).join("\n")}

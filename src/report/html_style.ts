@@ -1,4 +1,5 @@
-// The inline stylesheet of report.html (system fonts only, light and dark).
+// The inline stylesheet of report.html (system fonts only, light and dark)
+// and the page head that report.html and leaderboard.html share.
 
 /** CSS inlined into report.html. */
 export const REPORT_CSS = `
@@ -133,3 +134,36 @@ footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
   table.failures td[data-label]::before { content: attr(data-label) " "; color: var(--muted); font-family: system-ui, sans-serif; }
 }
 `;
+
+const ERROR_HOOK = `window.onerror = function (msg, src, line) {
+  var box = document.getElementById("js-errors");
+  if (box) { box.textContent += String(msg) + " @" + line + "\\n"; box.hidden = false; }
+};`;
+
+/**
+ * The start of a self-contained page, up to and including `<body>`: charset,
+ * viewport, the Content-Security-Policy `csp` (when not null), the title
+ * (already HTML), the inline stylesheet, and the hook that shows script
+ * errors in `<pre id="js-errors">`.
+ */
+export function pageStart(
+  titleHtml: string,
+  css: string,
+  csp: string | null,
+): string {
+  const policy = csp === null
+    ? ""
+    : `<meta http-equiv="Content-Security-Policy" content="${csp}">\n`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${policy}<title>${titleHtml}</title>
+<style>${css}</style>
+<script>${ERROR_HOOK}</script>
+</head>
+<body>
+<pre id="js-errors" hidden></pre>
+`;
+}

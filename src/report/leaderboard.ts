@@ -18,6 +18,7 @@ import {
   type Settings,
   settingsLabel,
 } from "./leaderboard_rows.ts";
+import { ExactSum } from "./stats.ts";
 import { wilson } from "../stats.ts";
 
 /** Correct and scored counts of one group of questions. */
@@ -266,7 +267,10 @@ function rowFigures(
   const sortedSubjects = Object.fromEntries(
     Object.entries(subjects).sort(([a], [b]) => (a < b ? -1 : 1)),
   );
-  const accs = Object.values(subjects).map((g) => g.correct / g.scored);
+  // Summed exactly, as summary.json's macro: the same whatever the order.
+  const macro = new ExactSum();
+  for (const g of Object.values(subjects)) macro.add(g.correct / g.scored);
+  const nSubjects = Object.keys(subjects).length;
   const s = t.summary;
   return {
     model: s.model,
@@ -279,9 +283,7 @@ function rowFigures(
     ci95: wilson(correct, scored),
     correct,
     scored,
-    "macro_accuracy": accs.length === 0
-      ? null
-      : accs.reduce((a, b) => a + b, 0) / accs.length,
+    "macro_accuracy": nSubjects === 0 ? null : macro.value() / nSubjects,
     unparsed,
     errors,
     skipped,

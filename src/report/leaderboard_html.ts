@@ -10,9 +10,10 @@ import {
   formatNumber,
   formatP,
   formatPercent,
+  formatPoints,
 } from "./format.ts";
-import { formatPoints, MOCK_NOTE, shownLabel } from "./leaderboard_text.ts";
-import { REPORT_CSS } from "./html_style.ts";
+import { MOCK_NOTE, shownLabel } from "./leaderboard_text.ts";
+import { pageStart, REPORT_CSS } from "./html_style.ts";
 
 /** CSS the leaderboard adds to report.html's. */
 export const LEADERBOARD_CSS = `
@@ -46,11 +47,6 @@ ul.warn { color: var(--warn); margin: 4px 0 8px; padding-left: 20px; }
   table.heat td { min-width: 34px; }
 }
 `;
-
-const ERROR_HOOK = `window.onerror = function (msg, src, line) {
-  var box = document.getElementById("js-errors");
-  if (box) { box.textContent += String(msg) + " @" + line + "\\n"; box.hidden = false; }
-};`;
 
 const SORT_SCRIPT = `
 document.querySelectorAll("table.sortable").forEach((t) => {
@@ -190,18 +186,13 @@ export function renderLeaderboardHtml(
       ? `<p class="muted">No model timings in these runs (the server did not report them).</p>`
       : `<p class="muted">Mean model time per question (prompt evaluation + generation) against accuracy with its 95% interval. Filled points joined by the dashed line form the Pareto front: no other row is both faster and more accurate.</p><div class="scroll">${scatter}</div>`
   }</section>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>llm-bench ${h(title.toLowerCase())}</title>
-<style>${REPORT_CSS}${LEADERBOARD_CSS}</style>
-<script>${ERROR_HOOK}</script>
-</head>
-<body>
-<pre id="js-errors" hidden></pre>
-<header><h1>llm-bench ${
+  return `${
+    pageStart(
+      `llm-bench ${h(title.toLowerCase())}`,
+      REPORT_CSS + LEADERBOARD_CSS,
+      null,
+    )
+  }<header><h1>llm-bench ${
     h(title.toLowerCase())
   }</h1><p class="sub">${b.models.length} models · ${b.questions} questions · ranked by ${
     b.metric === "macro" ? "macro accuracy" : "accuracy"

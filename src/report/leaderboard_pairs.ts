@@ -3,7 +3,7 @@
 // Newcombe interval), Holm's adjustment across the pairs.
 
 import { STATUS_CODE } from "./leaderboard_input.ts";
-import { holm, mcnemarExactP, pairedDiffCi } from "./leaderboard_stats.ts";
+import { holm, pairedTest } from "./leaderboard_stats.ts";
 
 /** One pair of rows (`pairs[]` of leaderboard.json); a is ranked above b. */
 export interface BoardPair {
@@ -109,9 +109,7 @@ function pairOf(a: string, b: string, x: Bits, y: Bits): BoardPair {
     "both_correct": both,
     "both_wrong": neither,
     excluded,
-    diff: shared === 0 ? null : (aOnly - bOnly) / shared,
-    "diff_ci95": pairedDiffCi({ both, aOnly, bOnly, neither }),
-    "p_value": shared === 0 ? null : mcnemarExactP(aOnly, bOnly),
+    ...pairedTest({ both, aOnly, bOnly, neither }),
     "p_holm": null,
     significant: false,
   };

@@ -129,6 +129,33 @@ export function pairedDiffCi(t: PairedTable): [number, number] | null {
 }
 
 /**
+ * The paired figures of a 2×2 table: the difference accA − accB, its
+ * Newcombe interval and the exact McNemar p-value (not adjusted); nulls when
+ * there are no shared questions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pairedTest } from "./leaderboard_stats.ts";
+ * const t = pairedTest({ both: 2, aOnly: 1, bOnly: 5, neither: 2 });
+ * assert.equal(t.diff, -0.4);
+ * assert.equal(t.p_value, 0.21875);
+ * ```
+ */
+export function pairedTest(t: PairedTable): {
+  diff: number | null;
+  "diff_ci95": [number, number] | null;
+  "p_value": number | null;
+} {
+  const n = t.both + t.aOnly + t.bOnly + t.neither;
+  return {
+    diff: n === 0 ? null : (t.aOnly - t.bOnly) / n,
+    "diff_ci95": pairedDiffCi(t),
+    "p_value": n === 0 ? null : mcnemarExactP(t.aOnly, t.bOnly),
+  };
+}
+
+/**
  * Compact letter display (insert-and-absorb, then sweep; Piepho 2004): items (in rank
  * order) that are not significantly different share a letter. `different(i,
  * j)` says whether items i and j differ. Letters are ordered by the best item

@@ -4,12 +4,14 @@
 import type { BoardModel, Leaderboard } from "./leaderboard.ts";
 import type { BoardPair } from "./leaderboard_pairs.ts";
 import {
+  compactCi,
   DEFAULT_COLUMNS,
   escapeMarkdown,
   formatCi,
   formatNumber,
   formatP,
   formatPercent,
+  formatPoints,
   sanitizeText,
   truncate,
 } from "./format.ts";
@@ -20,18 +22,6 @@ interface Column {
   keep: number;
   left?: boolean;
   cell: (m: BoardModel) => string;
-}
-
-/** `[lo–hi]` in percent, compact. */
-function ci(c: [number, number] | null): string {
-  if (c === null) return "-";
-  return `${(c[0] * 100).toFixed(1)}-${(c[1] * 100).toFixed(1)}`;
-}
-
-/** Signed points with one decimal. */
-export function formatPoints(d: number | null): string {
-  if (d === null) return "-";
-  return `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)}`;
 }
 
 /** The note under a table with mock rows: their answers are simulated. */
@@ -63,7 +53,7 @@ const COLUMNS: Column[] = [
   { head: "Grp", keep: 9, left: true, cell: (m) => m.group },
   { head: "Model", keep: 10, left: true, cell: modelCell },
   { head: "Acc", keep: 10, cell: (m) => formatPercent(m.accuracy) },
-  { head: "95% CI", keep: 8, cell: (m) => ci(m.ci95) },
+  { head: "95% CI", keep: 8, cell: (m) => compactCi(m.ci95) },
   { head: "Macro", keep: 3, cell: (m) => formatPercent(m["macro_accuracy"]) },
   { head: "N", keep: 7, cell: (m) => String(m.scored) },
   { head: "Unp", keep: 5, cell: (m) => String(m.unparsed) },

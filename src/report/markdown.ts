@@ -8,6 +8,7 @@ import {
   formatNumber,
   formatPercent,
 } from "./format.ts";
+import { scoredCount } from "../stats.ts";
 import { cacheNote, type Summary } from "./summary.ts";
 
 const HEADER =
@@ -68,7 +69,7 @@ export function renderSummaryMarkdown(s: Summary): string {
 }
 
 function headline(s: Summary): string {
-  const scored = s.counts.correct + s.counts.wrong + s.counts.unparsed;
+  const scored = scoredCount(s.counts);
   return `**Accuracy ${formatPercent(s.accuracy)}** ${
     formatCi(s["accuracy_ci95"])
   } over ${scored} scored questions; macro ${

@@ -13,8 +13,6 @@ import {
 } from "../store/atomic.ts";
 import { streamResults } from "../store/results_file.ts";
 import { RUN_FILES } from "../store/run_folder.ts";
-
-export { RUN_FILES };
 import { join } from "node:path";
 import { csvHeader, csvLine } from "./csv_export.ts";
 

@@ -3,6 +3,7 @@
 // The Wilson interval and percentiles are shared, in src/stats.ts.
 
 import { percentile } from "../stats.ts";
+import { mcnemarExactP } from "./leaderboard_stats.ts";
 
 /** McNemar's test on the discordant pairs of a paired comparison. */
 export interface McNemarResult {
@@ -90,16 +91,8 @@ export function mcnemar(b: number, c: number): McNemarResult {
   }
   const n = b + c;
   if (n < 25) {
-    const k = Math.min(b, c);
-    // Exact: C(n, i) fits easily in a double for n < 25.
-    let tail = 0;
-    let coef = 1;
-    for (let i = 0; i <= k; i++) {
-      tail += coef;
-      coef = coef * (n - i) / (i + 1);
-    }
-    const p = n === 0 ? 1 : Math.min(1, 2 * tail / 2 ** n);
-    return { b, c, statistic: k, "p_value": p, method: "exact" };
+    const p = mcnemarExactP(b, c);
+    return { b, c, statistic: Math.min(b, c), "p_value": p, method: "exact" };
   }
   const statistic = (Math.abs(b - c) - 1) ** 2 / n;
   return { b, c, statistic, "p_value": chi2Sf1(statistic), method: "chi2" };

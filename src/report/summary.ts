@@ -11,7 +11,7 @@ import {
   ExactSum,
   LatencyStore,
 } from "./stats.ts";
-import { scoredAccuracy } from "../stats.ts";
+import { scoredAccuracy, scoredCount } from "../stats.ts";
 
 export type {
   CalibrationStats,
@@ -87,7 +87,7 @@ export function cacheNote(
 ): string | null {
   const cached = s["cached_answers"] ?? 0;
   if (cached === 0) return null;
-  const answers = s.counts.correct + s.counts.wrong + s.counts.unparsed;
+  const answers = scoredCount(s.counts);
   return `${cached} of ${answers} answers from cache (latency, model time and tokens/s: live answers only)`;
 }
 
@@ -382,7 +382,7 @@ export class SummaryBuilder {
     const pooled = new Map<string, CategoryStats>();
     let anyScored = false;
     for (const [name, c] of this.#subjects) {
-      const scored = c.correct + c.wrong + c.unparsed;
+      const scored = scoredCount(c);
       const category = mmluCategory(name);
       if (category === null) {
         if (scored > 0) return null;

@@ -3,6 +3,7 @@
 
 import type { Counts, GroupStats } from "../schema.ts";
 import {
+  compactCi,
   DEFAULT_COLUMNS,
   formatNumber,
   formatPercent,
@@ -10,26 +11,11 @@ import {
   shownCountColumns,
   truncate,
 } from "./format.ts";
+import { scoredCount } from "../stats.ts";
 import { cacheNote, type Summary } from "./summary.ts";
 
 /** Narrowest first column before Correct and Wrong are dropped instead. */
 const MIN_NAME = 20;
-
-/**
- * A Wilson interval as two bare percentages, e.g. `64.6-85.6`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { compactCi } from "./text.ts";
- * assert.equal(compactCi([0.646, 0.856]), "64.6-85.6");
- * assert.equal(compactCi(null), "-");
- * ```
- */
-export function compactCi(ci: readonly [number, number] | null): string {
-  if (ci === null) return "-";
-  return `${(ci[0] * 100).toFixed(1)}-${(ci[1] * 100).toFixed(1)}`;
-}
 
 function tableWidth(widths: readonly number[]): number {
   return widths.reduce((a, w) => a + w + 3, 1);
@@ -320,7 +306,7 @@ export function renderSummaryText(
       `Accuracy ${formatPercent(s.accuracy)} [${
         compactCi(s["accuracy_ci95"])
       }]`,
-      `over ${s.counts.correct + s.counts.wrong + s.counts.unparsed} scored`,
+      `over ${scoredCount(s.counts)} scored`,
       `(macro over subjects ${formatPercent(s["accuracy_macro"])})`,
     ],
     columns,
