@@ -163,6 +163,8 @@ Deno.test("llm-bench leaderboard ranks four models of two runs as served, with e
   const html = await Deno.readTextFile(join(board, "leaderboard.html"));
   assert.match(html, /<svg class="chart scatter"/);
   assert.doesNotMatch(html, /<link|src="http/);
+  // Like report.html, the page may load nothing and run only its own script.
+  assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
   if (chromium !== null) await checkInBrowser(join(board, "leaderboard.html"));
 });
 

@@ -633,10 +633,6 @@ const SCRIPT = `(function () {
   document.documentElement.setAttribute("data-ready", "1");
 })();`;
 
-/** The page may run only its own inline script and style, and load nothing. */
-const CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
-
 /**
  * Renders report.html for one or more runs. `details[i]` belongs to
  * `summaries[i]` and may be missing. With several runs the page opens with a
@@ -655,7 +651,7 @@ export function renderReport(
     : `llm-bench: ${summaries.map((s) => mockLabel(s, "mock")).join(" vs ")}`;
   const subtitle = summaries.map((s) => `${s.model} · run ${s["run_id"]}`)
     .join(" — ");
-  return `${pageStart(h(title), REPORT_CSS, CSP)}<header><h1>${
+  return `${pageStart(h(title), REPORT_CSS)}<header><h1>${
     h(title)
   }</h1><p class="sub">${h(subtitle)}</p></header>
 <main>

@@ -140,6 +140,10 @@ const ERROR_HOOK = `window.onerror = function (msg, src, line) {
   if (box) { box.textContent += String(msg) + " @" + line + "\\n"; box.hidden = false; }
 };`;
 
+/** Policy of the self-contained pages: their own inline style and script, nothing loaded. */
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+
 /**
  * The start of a self-contained page, up to and including `<body>`: charset,
  * viewport, the Content-Security-Policy `csp` (when not null), the title
@@ -149,11 +153,9 @@ const ERROR_HOOK = `window.onerror = function (msg, src, line) {
 export function pageStart(
   titleHtml: string,
   css: string,
-  csp: string | null,
 ): string {
-  const policy = csp === null
-    ? ""
-    : `<meta http-equiv="Content-Security-Policy" content="${csp}">\n`;
+  const policy =
+    `<meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}">\n`;
   return `<!doctype html>
 <html lang="en">
 <head>

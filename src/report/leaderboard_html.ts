@@ -190,7 +190,6 @@ export function renderLeaderboardHtml(
     pageStart(
       `llm-bench ${h(title.toLowerCase())}`,
       REPORT_CSS + LEADERBOARD_CSS,
-      null,
     )
   }<header><h1>llm-bench ${
     h(title.toLowerCase())
